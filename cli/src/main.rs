@@ -1,0 +1,352 @@
+//! `kindling`: Kindling's command-line runner: model summaries and native training runs.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use kindling_core::data::loader::load_dataset;
+use kindling_core::hw1::Hw1Trainer;
+use kindling_core::run::PRESETS;
+use kindling_core::train::{StepOutcome, Trainer, TrainerState, TrainingHistory};
+use kindling_core::{DeviceChoice, Engine, RunConfig};
+
+#[derive(Parser)]
+#[command(name = "kindling", version, about = "Train Kindling's models natively")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// A preset named after a seed experiment (see `kindling presets`).
+    #[arg(long, conflicts_with = "config")]
+    preset: Option<String>,
+    /// A RunConfig JSON file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lists the presets.
+    Presets,
+    /// Prints a Keras-like summary of a model.
+    Summary {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Measures training throughput (samples/s after warm-up, median of timed windows).
+    Bench {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Device: cpu, ndarray or wgpu.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Warm-up batches before timing.
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// Timed windows.
+        #[arg(long, default_value_t = 5)]
+        windows: usize,
+        /// Batches per timed window.
+        #[arg(long, default_value_t = 10)]
+        batches: usize,
+        /// Folder of the converted datasets.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// Trains a run and prints one line per epoch.
+    Train {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Epochs (overrides the config).
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Learning rate (overrides the config).
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Batch size (overrides the config).
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Seed (overrides the config).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Training-set size of image and IMDB datasets (overrides the config).
+        #[arg(long)]
+        train_size: Option<usize>,
+        /// Device: cpu, ndarray or wgpu (overrides the config).
+        #[arg(long)]
+        device: Option<String>,
+        /// Folder of the converted datasets (`cargo xtask data` makes it).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Writes the run's config and metrics as JSON.
+        #[arg(long)]
+        metrics_json: Option<PathBuf>,
+        /// Writes the per-epoch metrics as CSV.
+        #[arg(long)]
+        metrics_csv: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn load_config(args: &RunArgs) -> Result<RunConfig> {
+    match (&args.preset, &args.config) {
+        (Some(name), _) => RunConfig::preset(name).with_context(|| {
+            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            format!("no preset named {name:?}; presets: {}", names.join(", "))
+        }),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid run config", path.display()))
+        }
+        (None, None) => bail!("give --preset NAME or --config FILE"),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Presets => {
+            for (name, description) in PRESETS {
+                println!("{name:<16} {description}");
+            }
+            Ok(())
+        }
+        Command::Summary { run } => {
+            let config = load_config(&run)?;
+            let summary = config.model.summary()?;
+            print!("{summary}");
+            Ok(())
+        }
+        Command::Bench {
+            run,
+            device,
+            warmup,
+            windows,
+            batches,
+            data_dir,
+        } => {
+            let mut config = load_config(&run)?;
+            config.device = DeviceChoice::parse(&device)
+                .with_context(|| format!("unknown device {device:?}"))?;
+            bench(&config, &data_dir, warmup, windows, batches)
+        }
+        Command::Train {
+            run,
+            epochs,
+            lr,
+            batch_size,
+            seed,
+            train_size,
+            device,
+            data_dir,
+            metrics_json,
+            metrics_csv,
+        } => {
+            let mut config = load_config(&run)?;
+            if let Some(e) = epochs {
+                config.training.epochs = e;
+            }
+            if let Some(lr) = lr {
+                config.training.optimizer.learning_rate = lr;
+            }
+            if let Some(b) = batch_size {
+                config.training.batch_size = b;
+            }
+            if let Some(s) = seed {
+                config.training.seed = s;
+            }
+            if let Some(n) = train_size {
+                config.dataset.set_train_size(n);
+            }
+            if let Some(d) = device {
+                config.device = DeviceChoice::parse(&d)
+                    .with_context(|| format!("unknown device {d:?}: use cpu, ndarray or wgpu"))?;
+            }
+            let problems = config.problems();
+            if !problems.is_empty() {
+                let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+                bail!("the run config is invalid:\n{}", list.join("\n"));
+            }
+            train(&config, &data_dir, metrics_json, metrics_csv)
+        }
+    }
+}
+
+fn train(
+    config: &RunConfig,
+    data_dir: &std::path::Path,
+    json: Option<PathBuf>,
+    csv: Option<PathBuf>,
+) -> Result<()> {
+    let device = config.device.open()?;
+    let data = load_dataset(&config.dataset, data_dir)?;
+    println!(
+        "{}: {} training and {} test examples; device {}; engine {:?}",
+        config.dataset.name(),
+        data.train.len(),
+        data.eval.len(),
+        config.device.name(),
+        config.engine
+    );
+    let total_batches =
+        data.train.len().div_ceil(config.training.batch_size) * config.training.epochs;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(total_batches as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} batches  {per_sec}  eta {eta}  {msg}",
+            )
+            .expect("a valid template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let started = Instant::now();
+    let mut last_epoch = Instant::now();
+    let mut report = |outcome: &StepOutcome| {
+        bar.inc(1);
+        if let Some(p) = outcome.point {
+            bar.set_message(format!("loss {:.4}", p.loss));
+        }
+        if let Some(m) = outcome.epoch_end {
+            let line = format!(
+                "epoch {:>3}/{}  {:>6.1}s  loss {:.4}  acc {:.4}  val_loss {:.4}  val_acc {:.4}",
+                m.epoch,
+                config.training.epochs,
+                last_epoch.elapsed().as_secs_f64(),
+                m.train_loss,
+                m.train_accuracy,
+                m.eval_loss,
+                m.eval_accuracy
+            );
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
+            last_epoch = Instant::now();
+        }
+    };
+    let (history, state) = match config.engine {
+        Engine::Autodiff => {
+            let mut trainer = Trainer::new(&config.model, &config.training, data, &device)?;
+            while *trainer.state() == TrainerState::Running {
+                let outcome = kindling_core::block_on(trainer.step())?;
+                report(&outcome);
+            }
+            (trainer.history().clone(), trainer.state().clone())
+        }
+        Engine::HandWritten => {
+            let hw1 = config.hw1_config().map_err(anyhow::Error::msg)?;
+            let mut trainer = Hw1Trainer::new(&hw1, data, &device).map_err(anyhow::Error::msg)?;
+            while *trainer.state() == TrainerState::Running {
+                let outcome =
+                    kindling_core::block_on(trainer.step()).map_err(anyhow::Error::msg)?;
+                report(&outcome);
+            }
+            (trainer.history().clone(), trainer.state().clone())
+        }
+    };
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    write_outputs(config, &history, seconds, json, csv)?;
+    match state {
+        TrainerState::Stopped(reason) => bail!("the run stopped: {reason}"),
+        _ => {
+            let last = history.last().context("no epoch completed")?;
+            println!(
+                "final test accuracy {:.2}% (loss {:.4}) after {} epochs in {:.1}s",
+                100.0 * last.eval_accuracy,
+                last.eval_loss,
+                last.epoch,
+                seconds
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Trains `warmup` batches, then `windows` windows of `batches` batches, and prints the median
+/// samples/s (the loss is read back at the end of each window, so the device work is counted).
+fn bench(
+    config: &RunConfig,
+    data_dir: &std::path::Path,
+    warmup: usize,
+    windows: usize,
+    batches: usize,
+) -> Result<()> {
+    let device = config.device.open()?;
+    let data = load_dataset(&config.dataset, data_dir)?;
+    let mut training = config.training.clone();
+    training.readback_every = batches.max(1);
+    training.epochs = 1000;
+    let mut trainer = Trainer::new(&config.model, &training, data, &device)?;
+    let batch = training.batch_size;
+    for _ in 0..warmup {
+        kindling_core::block_on(trainer.step())?;
+    }
+    let mut rates = Vec::new();
+    for _ in 0..windows {
+        let start = Instant::now();
+        for _ in 0..batches {
+            kindling_core::block_on(trainer.step())?;
+        }
+        // Force the device to finish the window's work before stopping the clock.
+        let _ = trainer
+            .model()
+            .dense_weights()
+            .pop()
+            .map(|w| w.sum().into_scalar::<f32>());
+        rates.push((batches * batch) as f64 / start.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
+    println!(
+        "{} on {}: {:.0} samples/s (median of {windows} windows of {batches} batches of {batch}; min {:.0}, max {:.0})",
+        config.dataset.name(),
+        config.device.name(),
+        median,
+        rates[0],
+        rates[rates.len() - 1]
+    );
+    Ok(())
+}
+
+fn write_outputs(
+    config: &RunConfig,
+    history: &TrainingHistory,
+    seconds: f64,
+    json: Option<PathBuf>,
+    csv: Option<PathBuf>,
+) -> Result<()> {
+    if let Some(path) = json {
+        let value = serde_json::json!({ "config": config, "history": history, "seconds": seconds });
+        std::fs::write(&path, serde_json::to_string_pretty(&value)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = csv {
+        let mut text = String::from("epoch,train_loss,train_accuracy,eval_loss,eval_accuracy\n");
+        for m in &history.epochs {
+            text += &format!(
+                "{},{},{},{},{}\n",
+                m.epoch, m.train_loss, m.train_accuracy, m.eval_loss, m.eval_accuracy
+            );
+        }
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! Loads the dataset a [`DatasetConfig`] names: generated toy sets, or the converted MNIST-family
+//! files that `cargo xtask data` writes under the data folder.
+
+use std::path::Path;
+
+use super::dataset::{Dataset, ExampleShape, Examples, TrainingData};
+use super::idx::decode_idx;
+use super::imdb::{TokenizedReviews, Vocabulary};
+use super::DataError;
+use crate::run::{DatasetConfig, ImageSubset};
+
+/// The command that makes the dataset files.
+pub const DATA_COMMAND: &str = "cargo xtask data";
+
+fn read(dir: &Path, dataset: &str, file: &str) -> Result<Vec<u8>, DataError> {
+    let path = dir.join(file);
+    std::fs::read(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DataError::Missing {
+            dataset: dataset.to_string(),
+            path: path.display().to_string(),
+            command: DATA_COMMAND.to_string(),
+        },
+        _ => DataError::Io {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        },
+    })
+}
+
+/// Reads an images file and its labels file (idx) into a dataset of [1, h, w] u8 images.
+pub fn images_from_idx(
+    images: &[u8],
+    labels: &[u8],
+    name: &str,
+    files: (&str, &str),
+) -> Result<Dataset, DataError> {
+    let images = decode_idx(images, files.0)?;
+    let labels = decode_idx(labels, files.1)?;
+    if images.dims.len() != 3 {
+        return Err(DataError::Malformed {
+            file: files.0.into(),
+            position: 3,
+            message: format!("images need 3 dimensions, found {:?}", images.dims),
+        });
+    }
+    if labels.dims.len() != 1 || labels.dims[0] != images.dims[0] {
+        return Err(DataError::Malformed {
+            file: files.1.into(),
+            position: 4,
+            message: format!("{:?} labels for {} images", labels.dims, images.dims[0]),
+        });
+    }
+    if let Some(i) = labels.values.iter().position(|&l| l > 9) {
+        return Err(DataError::Malformed {
+            file: files.1.into(),
+            position: 8 + i,
+            message: format!("label {} is not a digit class 0..=9", labels.values[i]),
+        });
+    }
+    Ok(Dataset {
+        name: name.to_string(),
+        shape: ExampleShape::Image([1, images.dims[1], images.dims[2]]),
+        examples: Examples::Pixels(images.values),
+        labels: labels.values.into_iter().map(u32::from).collect(),
+        num_classes: 10,
+    })
+}
+
+/// Averages 2x2 blocks of every 28x28 image: the homework's 14x14 tinyMNIST.
+pub fn downsample_2x2(data: &Dataset) -> Dataset {
+    let ExampleShape::Image([1, h, w]) = data.shape else {
+        return data.clone();
+    };
+    let Examples::Pixels(pixels) = &data.examples else {
+        return data.clone();
+    };
+    let (oh, ow) = (h / 2, w / 2);
+    let mut out = Vec::with_capacity(data.len() * oh * ow);
+    for image in pixels.chunks_exact(h * w) {
+        for y in 0..oh {
+            for x in 0..ow {
+                let sum: u32 = [(0, 0), (0, 1), (1, 0), (1, 1)]
+                    .iter()
+                    .map(|(dy, dx)| image[(2 * y + dy) * w + 2 * x + dx] as u32)
+                    .sum();
+                out.push(((sum + 2) / 4) as u8);
+            }
+        }
+    }
+    Dataset {
+        name: data.name.replace("MNIST", "tinyMNIST"),
+        shape: ExampleShape::Image([1, oh, ow]),
+        examples: Examples::Pixels(out),
+        labels: data.labels.clone(),
+        num_classes: data.num_classes,
+    }
+}
+
+fn image_family(
+    dir: &Path,
+    folder: &str,
+    name: &str,
+    subset: &ImageSubset,
+) -> Result<TrainingData, DataError> {
+    let load = |split: &str| -> Result<Dataset, DataError> {
+        let images_file = format!("{folder}/{split}-images-idx3-ubyte");
+        let labels_file = format!("{folder}/{split}-labels-idx1-ubyte");
+        let images = read(dir, name, &images_file)?;
+        let labels = read(dir, name, &labels_file)?;
+        images_from_idx(&images, &labels, name, (&images_file, &labels_file))
+    };
+    let train = load("train")?;
+    let test = load("t10k")?;
+    let (train, _) = train.stratified_split(subset.train_size, subset.seed);
+    let (test, _) = test.stratified_split(subset.test_size, subset.seed.wrapping_add(1));
+    Ok(TrainingData {
+        train: Dataset {
+            name: format!("{name} (train)"),
+            ..train
+        },
+        eval: Dataset {
+            name: format!("{name} (test)"),
+            ..test
+        },
+    })
+}
+
+/// Reads the IMDB vocabulary (`imdb/vocab.txt`, one word a line, most frequent first).
+pub fn load_vocabulary(dir: &Path) -> Result<Vocabulary, DataError> {
+    let bytes = read(dir, "IMDB", "imdb/vocab.txt")?;
+    let text = String::from_utf8(bytes).map_err(|e| DataError::Malformed {
+        file: "imdb/vocab.txt".into(),
+        position: e.utf8_error().valid_up_to(),
+        message: "not UTF-8".into(),
+    })?;
+    Ok(Vocabulary::from_words(
+        text.lines().map(str::to_string).collect(),
+    ))
+}
+
+/// Loads (or generates) the data of `config`; `dir` is the data folder.
+pub fn load_dataset(config: &DatasetConfig, dir: &Path) -> Result<TrainingData, DataError> {
+    match config {
+        DatasetConfig::Toy(toy) => Ok(toy.generate()),
+        DatasetConfig::Mnist(s) => image_family(dir, "mnist", "MNIST", s),
+        DatasetConfig::FashionMnist(s) => image_family(dir, "fashion-mnist", "Fashion-MNIST", s),
+        DatasetConfig::TinyMnist(s) => {
+            let data = image_family(dir, "mnist", "MNIST", s)?;
+            Ok(TrainingData {
+                train: downsample_2x2(&data.train),
+                eval: downsample_2x2(&data.eval),
+            })
+        }
+        DatasetConfig::Imdb(s) => {
+            let split =
+                |file: &str, size: usize, seed: u64, name: &str| -> Result<Dataset, DataError> {
+                    let path = format!("imdb/{file}");
+                    let reviews = TokenizedReviews::decode(&read(dir, "IMDB", &path)?, &path)?;
+                    let all: Vec<usize> = (0..reviews.reviews.len()).collect();
+                    // Stratify on the labels through a dataset of indices.
+                    let index = Dataset {
+                        name: name.into(),
+                        shape: ExampleShape::Features(1),
+                        examples: Examples::Dense(all.iter().map(|&i| i as f32).collect()),
+                        labels: reviews.labels.iter().map(|&l| l as u32).collect(),
+                        num_classes: 2,
+                    };
+                    let (chosen, _) = index.stratified_split(size, seed);
+                    let Examples::Dense(picked) = chosen.examples else {
+                        unreachable!("built as dense")
+                    };
+                    let picked: Vec<usize> = picked.iter().map(|&i| i as usize).collect();
+                    Ok(reviews.dataset(&picked, s.dict_size, s.example_len, name))
+                };
+            Ok(TrainingData {
+                train: split("train.tokens", s.train_size, s.seed, "IMDB (train)")?,
+                eval: split(
+                    "test.tokens",
+                    s.test_size,
+                    s.seed.wrapping_add(1),
+                    "IMDB (test)",
+                )?,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::idx::encode_idx;
+
+    #[test]
+    fn downsampling_averages_blocks() {
+        let mut image = vec![0u8; 28 * 28];
+        image[0] = 100;
+        image[1] = 100;
+        image[28] = 100;
+        image[29] = 96;
+        image[27 * 28 + 27] = 255;
+        let data = images_from_idx(
+            &encode_idx(&[1, 28, 28], &image),
+            &encode_idx(&[1], &[3]),
+            "MNIST",
+            ("a", "b"),
+        )
+        .unwrap();
+        let tiny = downsample_2x2(&data);
+        assert_eq!(tiny.shape, ExampleShape::Image([1, 14, 14]));
+        let Examples::Pixels(p) = &tiny.examples else {
+            panic!()
+        };
+        assert_eq!(p[0], 99);
+        assert_eq!(p[14 * 14 - 1], 64);
+        assert_eq!(tiny.labels, vec![3]);
+    }
+
+    #[test]
+    fn missing_files_name_the_data_command() {
+        let err = load_dataset(
+            &DatasetConfig::Mnist(ImageSubset::new()),
+            Path::new("/nonexistent"),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("cargo xtask data") && text.contains("MNIST"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn labels_must_match_images() {
+        let err = images_from_idx(
+            &encode_idx(&[2, 2, 2], &[0; 8]),
+            &encode_idx(&[3], &[1, 2, 3]),
+            "M",
+            ("i", "l"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("3] labels for 2 images"), "{err}");
+        let err = images_from_idx(
+            &encode_idx(&[1, 2, 2], &[0; 4]),
+            &encode_idx(&[1], &[12]),
+            "M",
+            ("i", "l"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a digit"), "{err}");
+    }
+}

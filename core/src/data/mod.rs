@@ -1,0 +1,44 @@
+//! Datasets: in-memory examples and labels, batching, decoders, loaders and the generated
+//! 2-D toy sets.
+
+pub mod dataset;
+pub mod idx;
+pub mod imdb;
+pub mod loader;
+pub mod toy;
+
+pub use dataset::{Batch, Dataset, ExampleShape, Examples, TrainingData};
+pub use toy::{ToyConfig, ToyKind};
+
+/// Why a dataset cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DataError {
+    /// The converted files are not there.
+    #[error("{dataset} is not on this machine ({path} is missing): run `{command}` to make it")]
+    Missing {
+        /// Dataset name.
+        dataset: String,
+        /// The file looked for.
+        path: String,
+        /// The command that makes it.
+        command: String,
+    },
+    /// A file is not what it should be.
+    #[error("{file}, byte {position}: {message}")]
+    Malformed {
+        /// File name.
+        file: String,
+        /// Byte offset (or line, for text formats) of the problem.
+        position: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading failed.
+    #[error("cannot read {file}: {message}")]
+    Io {
+        /// File name.
+        file: String,
+        /// The system's message.
+        message: String,
+    },
+}

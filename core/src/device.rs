@@ -1,0 +1,91 @@
+//! Which device a run trains on.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+/// The device of a run. `Cpu` is burn's `flex` backend: measured faster than `ndarray` on the
+/// MLP and CNN here (figures in BENCHMARKS.md); `Ndarray` stays selectable for comparison.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceChoice {
+    /// CPU (burn `flex`, SIMD GEMM; multi-threaded natively).
+    #[default]
+    Cpu,
+    /// CPU (burn `ndarray`), kept for comparison.
+    Ndarray,
+    /// GPU through wgpu (WebGPU in the browser; Vulkan/Metal/DX12 natively).
+    Wgpu,
+}
+
+/// A device that could not be opened.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot open the {choice} device: {reason}")]
+pub struct DeviceError {
+    /// Which device was asked for.
+    pub choice: &'static str,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl DeviceChoice {
+    /// Short name, as the CLI takes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeviceChoice::Cpu => "cpu",
+            DeviceChoice::Ndarray => "ndarray",
+            DeviceChoice::Wgpu => "wgpu",
+        }
+    }
+
+    /// Parses a CLI name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "cpu" | "flex" => Some(DeviceChoice::Cpu),
+            "ndarray" => Some(DeviceChoice::Ndarray),
+            "wgpu" | "gpu" | "webgpu" => Some(DeviceChoice::Wgpu),
+            _ => None,
+        }
+    }
+
+    /// Opens the device, waiting for the GPU adapter when one is asked for. In the browser this
+    /// is the only way to open WebGPU; do it once per page or worker and keep the device.
+    pub async fn open_async(&self) -> Result<Device, DeviceError> {
+        match self {
+            DeviceChoice::Cpu => Ok(Device::flex()),
+            #[allow(deprecated)]
+            DeviceChoice::Ndarray => Ok(Device::ndarray()),
+            DeviceChoice::Wgpu => {
+                Device::wgpu_options()
+                    .init_async()
+                    .await
+                    .map_err(|e| DeviceError {
+                        choice: "wgpu",
+                        reason: format!("{e}"),
+                    })
+            }
+        }
+    }
+
+    /// Opens the device (native only: the browser must use [`DeviceChoice::open_async`]).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn open(&self) -> Result<Device, DeviceError> {
+        match self {
+            DeviceChoice::Wgpu => {
+                // wgpu may panic instead of returning an error when no adapter exists.
+                let opened = std::panic::catch_unwind(|| Device::wgpu_options().init());
+                match opened {
+                    Ok(Ok(device)) => Ok(device),
+                    Ok(Err(e)) => Err(DeviceError {
+                        choice: "wgpu",
+                        reason: format!("{e}"),
+                    }),
+                    Err(_) => Err(DeviceError {
+                        choice: "wgpu",
+                        reason: "no GPU adapter was found".into(),
+                    }),
+                }
+            }
+            cpu => crate::block_on(cpu.open_async()),
+        }
+    }
+}

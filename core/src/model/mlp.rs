@@ -1,0 +1,117 @@
+//! Multi-layer perceptron: any number of hidden layers, each with its own activation,
+//! dropout and L2 penalty, as in the seed notebooks' Keras `Sequential` MLPs.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear};
+use burn::tensor::{Device, Tensor};
+
+use super::activation::{Activation, WeightInit};
+use super::dense::dense_layer;
+
+/// One hidden layer of an [`MlpConfig`].
+#[derive(Config, Debug, PartialEq)]
+pub struct DenseLayerConfig {
+    /// Number of units (width), 1..=4096.
+    pub units: usize,
+    /// Non-linearity after the affine map.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
+    /// Dropout rate applied after the activation while training, in [0, 1).
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// L2 penalty of this layer's weights (Keras `kernel_regularizer=l2(w)` or weight decay).
+    #[config(default = 0.0)]
+    pub l2: f64,
+}
+
+/// A multi-layer perceptron `inputs -> hidden... -> outputs`.
+#[derive(Config, Debug, PartialEq)]
+pub struct MlpConfig {
+    /// Input features (784 for MNIST, 196 for tinyMNIST, 2 for toy sets).
+    pub inputs: usize,
+    /// Hidden layers, first to last.
+    pub hidden: Vec<DenseLayerConfig>,
+    /// Output units (classes, or 1 for a binary sigmoid output).
+    pub outputs: usize,
+    /// Activation of the output layer.
+    #[config(default = "Activation::Softmax")]
+    pub output_activation: Activation,
+    /// L2 penalty of the output layer's weights.
+    #[config(default = 0.0)]
+    pub output_l2: f64,
+    /// Weight initialisation of every layer.
+    #[config(default = "WeightInit::GlorotUniform")]
+    pub init: WeightInit,
+}
+
+/// A hidden layer: affine map, activation, dropout.
+#[derive(Module, Debug)]
+pub struct MlpHidden {
+    linear: Linear,
+    dropout: Dropout,
+    #[module(skip)]
+    activation: Activation,
+}
+
+/// The MLP built from an [`MlpConfig`].
+#[derive(Module, Debug)]
+pub struct Mlp {
+    hidden: Vec<MlpHidden>,
+    output: Linear,
+}
+
+impl MlpConfig {
+    /// Builds the network on `device` with this config's initialisation.
+    pub fn init(&self, device: &Device) -> Mlp {
+        let mut inputs = self.inputs;
+        let hidden = self
+            .hidden
+            .iter()
+            .map(|layer| {
+                let block = MlpHidden {
+                    linear: dense_layer(inputs, layer.units, self.init, device),
+                    dropout: DropoutConfig::new(layer.dropout).init(),
+                    activation: layer.activation,
+                };
+                inputs = layer.units;
+                block
+            })
+            .collect();
+        Mlp {
+            hidden,
+            output: dense_layer(inputs, self.outputs, self.init, device),
+        }
+    }
+
+    /// The L2 coefficient of every dense layer, first hidden to output.
+    pub fn l2_per_layer(&self) -> Vec<f64> {
+        self.hidden
+            .iter()
+            .map(|layer| layer.l2)
+            .chain(std::iter::once(self.output_l2))
+            .collect()
+    }
+}
+
+impl Mlp {
+    /// Output-layer pre-activations (logits).
+    ///
+    /// `input`: [batch, inputs] -> [batch, outputs]
+    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        let x = self.hidden.iter().fold(input, |x, layer| {
+            let x = layer.activation.apply(layer.linear.forward(x));
+            layer.dropout.forward(x)
+        });
+        self.output.forward(x)
+    }
+
+    /// The weight matrices of every dense layer, first hidden to output (for L2 penalties).
+    pub fn weights(&self) -> Vec<Tensor<2>> {
+        self.hidden
+            .iter()
+            .map(|layer| layer.linear.weight.val())
+            .chain(std::iter::once(self.output.weight.val()))
+            .collect()
+    }
+}

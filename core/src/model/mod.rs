@@ -1,0 +1,164 @@
+//! Models: MLP, CNN and Embedding + LSTM/GRU, one config enum and one module enum over them,
+//! plus a Keras-like summary of any of them.
+
+pub mod activation;
+pub mod cnn;
+pub mod dense;
+pub mod mlp;
+pub mod recurrent;
+pub mod sequence;
+pub mod summary;
+
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+pub use activation::{Activation, Padding, WeightInit};
+pub use cnn::{Cnn, CnnConfig, CnnLayerConfig, CnnShapeError, FeatureShape};
+pub use mlp::{DenseLayerConfig, Mlp, MlpConfig};
+pub use recurrent::{Recurrent, RecurrentKind};
+pub use sequence::{SequenceClassifier, SequenceConfig};
+pub use summary::{ModelSummary, SummaryRow};
+
+/// Any model Kindling trains.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelConfig {
+    /// Multi-layer perceptron on flat features.
+    Mlp(MlpConfig),
+    /// Convolutional network on images.
+    Cnn(CnnConfig),
+    /// Embedding + LSTM/GRU on token sequences.
+    Sequence(SequenceConfig),
+}
+
+/// What a model reads, per example.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A flat vector of this many features.
+    Features(usize),
+    /// An image [channels, height, width].
+    Image([usize; 3]),
+    /// A sequence of this many token ids.
+    Tokens(usize),
+}
+
+/// A batch of model inputs.
+#[derive(Debug, Clone)]
+pub enum BatchInput {
+    /// [batch, features]
+    Features(Tensor<2>),
+    /// [batch, channels, height, width]
+    Images(Tensor<4>),
+    /// [batch, example_len] token ids
+    Tokens(Tensor<2, Int>),
+}
+
+impl ModelConfig {
+    /// What the model reads.
+    pub fn input_kind(&self) -> InputKind {
+        match self {
+            ModelConfig::Mlp(c) => InputKind::Features(c.inputs),
+            ModelConfig::Cnn(c) => InputKind::Image(c.input),
+            ModelConfig::Sequence(c) => InputKind::Tokens(c.example_len),
+        }
+    }
+
+    /// Number of output units.
+    pub fn outputs(&self) -> usize {
+        match self {
+            ModelConfig::Mlp(c) => c.outputs,
+            ModelConfig::Cnn(c) => c.outputs,
+            ModelConfig::Sequence(c) => c.outputs,
+        }
+    }
+
+    /// The output layer's activation.
+    pub fn output_activation(&self) -> Activation {
+        match self {
+            ModelConfig::Mlp(c) => c.output_activation,
+            ModelConfig::Cnn(c) => c.output_activation,
+            ModelConfig::Sequence(c) => c.output_activation,
+        }
+    }
+
+    /// The L2 coefficient of each dense layer, in the order [`Model::dense_weights`] returns them.
+    pub fn l2_per_layer(&self) -> Vec<f64> {
+        match self {
+            ModelConfig::Mlp(c) => c.l2_per_layer(),
+            ModelConfig::Cnn(c) => c.l2_per_layer(),
+            ModelConfig::Sequence(c) => vec![c.output_l2],
+        }
+    }
+
+    /// Builds the model on `device`.
+    pub fn init(&self, device: &Device) -> Result<Model, CnnShapeError> {
+        Ok(match self {
+            ModelConfig::Mlp(c) => Model::Mlp(c.init(device)),
+            ModelConfig::Cnn(c) => Model::Cnn(c.init(device)?),
+            ModelConfig::Sequence(c) => Model::Sequence(c.init(device)),
+        })
+    }
+
+    /// The Keras-like summary of this model.
+    pub fn summary(&self) -> Result<ModelSummary, CnnShapeError> {
+        ModelSummary::of(self)
+    }
+}
+
+/// A built model of any kind.
+#[derive(Module, Debug)]
+pub enum Model {
+    /// MLP.
+    Mlp(Mlp),
+    /// CNN.
+    Cnn(Cnn),
+    /// Embedding + LSTM/GRU.
+    Sequence(SequenceClassifier),
+}
+
+impl Model {
+    /// Output-layer pre-activations (logits) of a batch.
+    ///
+    /// `input` (its kind must match the model's [`InputKind`]) -> [batch, outputs]
+    pub fn forward(&self, input: BatchInput) -> Tensor<2> {
+        match (self, input) {
+            (Model::Mlp(m), BatchInput::Features(x)) => m.forward(x),
+            (Model::Mlp(m), BatchInput::Images(x)) => m.forward(x.flatten(1, 3)),
+            (Model::Cnn(m), BatchInput::Images(x)) => m.forward(x),
+            (Model::Sequence(m), BatchInput::Tokens(x)) => m.forward(x),
+            (model, input) => panic!(
+                "batch input {} does not fit a {} model: the batcher builds inputs from the model's InputKind",
+                input.kind_name(),
+                model.kind_name()
+            ),
+        }
+    }
+
+    /// The weights of every dense layer, in the order of [`ModelConfig::l2_per_layer`].
+    pub fn dense_weights(&self) -> Vec<Tensor<2>> {
+        match self {
+            Model::Mlp(m) => m.weights(),
+            Model::Cnn(m) => m.dense_weights(),
+            Model::Sequence(m) => m.dense_weights(),
+        }
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Model::Mlp(_) => "MLP",
+            Model::Cnn(_) => "CNN",
+            Model::Sequence(_) => "sequence",
+        }
+    }
+}
+
+impl BatchInput {
+    fn kind_name(&self) -> &'static str {
+        match self {
+            BatchInput::Features(_) => "features",
+            BatchInput::Images(_) => "images",
+            BatchInput::Tokens(_) => "tokens",
+        }
+    }
+}

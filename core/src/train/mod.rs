@@ -1,0 +1,11 @@
+//! Training: losses, optimizers, metrics and the step-wise [`Trainer`].
+
+pub mod loss;
+pub mod metrics;
+pub mod optimizer;
+pub mod trainer;
+
+pub use loss::{l2_penalty, L2Mode, LossKind};
+pub use metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
+pub use optimizer::{OptimizerConfig, OptimizerKind};
+pub use trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState, TrainingConfig};

@@ -1,0 +1,514 @@
+//! The step-wise trainer: one call trains one batch, so a browser can interleave training with
+//! its event loop (and a worker can report progress) while the CLI simply loops.
+
+use std::sync::Mutex;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::loss::{l2_penalty, L2Mode, LossKind};
+use super::metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
+use super::optimizer::OptimizerConfig;
+use crate::data::{Dataset, TrainingData};
+use crate::model::{Activation, CnnShapeError, InputKind, Model, ModelConfig};
+
+/// How a model is trained: optimizer, loss, regularisation mode, schedule and seed.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainingConfig {
+    /// Optimizer and learning rate.
+    pub optimizer: OptimizerConfig,
+    /// Cost function.
+    pub loss: LossKind,
+    /// How the layers' L2 coefficients act.
+    #[config(default = "L2Mode::KerasLoss")]
+    pub l2_mode: L2Mode,
+    /// Passes over the training set, 1..=1000.
+    pub epochs: usize,
+    /// Examples per batch (1 = per-example SGD), 1..=training-set size.
+    pub batch_size: usize,
+    /// Seed of the initial weights, the shuffling and dropout.
+    #[config(default = 1)]
+    pub seed: u64,
+    /// Read the loss back from the device every this many batches (and at each epoch's end):
+    /// a read-back is a round trip, costly on a GPU. A non-finite loss is caught at read-back.
+    #[config(default = 10)]
+    pub readback_every: usize,
+    /// Batch size of the held-out evaluation.
+    #[config(default = 500)]
+    pub eval_batch_size: usize,
+}
+
+/// Why a trainer cannot be built or cannot go on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// The CNN stack does not fit its input.
+    #[error("{0}")]
+    Shape(#[from] CnnShapeError),
+    /// The data does not fit the model, or is empty.
+    #[error("{0}")]
+    Data(String),
+    /// The loss cannot train this output layer.
+    #[error("{0}")]
+    Loss(String),
+    /// The device failed (lost GPU, failed read-back).
+    #[error("the device failed: {0}")]
+    Device(String),
+}
+
+/// Where a trainer is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainerState {
+    /// More batches to train.
+    Running,
+    /// Every epoch done.
+    Finished,
+    /// Ended early.
+    Stopped(StopReason),
+}
+
+/// What one [`Trainer::step`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    /// A new point of the batch curve, when this step read the loss back.
+    pub point: Option<BatchPoint>,
+    /// The epoch's metrics, when this step ended an epoch.
+    pub epoch_end: Option<EpochMetrics>,
+    /// The trainer's state after the step.
+    pub state: TrainerState,
+}
+
+/// How far a run has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Current epoch, from 1 (equals `epochs` when finished).
+    pub epoch: usize,
+    /// Epochs in all.
+    pub epochs: usize,
+    /// Batches done in the current epoch.
+    pub batch: usize,
+    /// Batches per epoch.
+    pub batches_per_epoch: usize,
+    /// Training examples processed so far in the whole run.
+    pub samples_seen: usize,
+    /// Training examples the whole run processes.
+    pub samples_total: usize,
+}
+
+/// Serialises seeding the device's random generator and drawing initial weights, which burn's
+/// CPU backends keep process-wide: two runs initialised at once would interleave draws.
+static SEEDED_INIT: Mutex<()> = Mutex::new(());
+
+/// Seeds `device` and builds `config` on it, materialising every parameter under one lock, so
+/// that the same seed gives the same weights whatever else runs in the process.
+pub fn init_seeded(
+    config: &ModelConfig,
+    device: &Device,
+    seed: u64,
+) -> Result<Model, CnnShapeError> {
+    seeded(device, seed, || Ok(config.init(device)?.materialize()))
+}
+
+/// Runs `draw` with `device`'s random generator seeded to `seed`, holding the process-wide lock
+/// so that no other run reseeds or draws in between.
+fn seeded<T>(device: &Device, seed: u64, draw: impl FnOnce() -> T) -> T {
+    let _guard = SEEDED_INIT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    draw()
+}
+
+/// Device-side sums of a read-back window.
+struct Window {
+    loss_sum: Tensor<1>,
+    correct: Tensor<1, Int>,
+    examples: usize,
+    batches: usize,
+}
+
+/// Trains a model one batch at a time, evaluating on the held-out set after each epoch.
+pub struct Trainer {
+    model_config: ModelConfig,
+    config: TrainingConfig,
+    data: TrainingData,
+    input: InputKind,
+    activation: Activation,
+    l2: Vec<f64>,
+    device: Device,
+    model: Option<Model>,
+    optimizer: ModuleOptimizer,
+    rng: ChaCha8Rng,
+    order: Vec<usize>,
+    epoch: usize,
+    batch: usize,
+    batches_per_epoch: usize,
+    samples_seen: usize,
+    window: Option<Window>,
+    epoch_loss_sum: f64,
+    epoch_correct: f64,
+    epoch_examples: usize,
+    history: TrainingHistory,
+    state: TrainerState,
+}
+
+impl Trainer {
+    /// A trainer for `model_config` on `data`, on `device` (autodiff is added here).
+    /// Run `RunConfig::validate` first for messages that name fields; this checks only what
+    /// training itself cannot do without.
+    pub fn new(
+        model_config: &ModelConfig,
+        config: &TrainingConfig,
+        data: TrainingData,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let input = model_config.input_kind();
+        for set in [&data.train, &data.eval] {
+            if set.is_empty() {
+                return Err(TrainError::Data(format!(
+                    "the dataset {} is empty",
+                    set.name
+                )));
+            }
+            if !set.fits(input) {
+                return Err(TrainError::Data(format!(
+                    "the dataset {} has examples of shape {:?}, but the model reads {:?}",
+                    set.name, set.shape, input
+                )));
+            }
+        }
+        let outputs = model_config.outputs();
+        let classes = data.train.num_classes;
+        if outputs != classes && !(outputs == 1 && classes == 2) {
+            return Err(TrainError::Data(format!(
+                "the model has {outputs} outputs but {} has {classes} classes",
+                data.train.name
+            )));
+        }
+        let activation = model_config.output_activation();
+        if let Some(why) = config.loss.incompatibility(outputs, activation) {
+            return Err(TrainError::Loss(why));
+        }
+        if config.batch_size == 0 || config.epochs == 0 {
+            return Err(TrainError::Data(
+                "batch size and epochs must be at least 1".into(),
+            ));
+        }
+        let device = device.clone().autodiff();
+        let model = init_seeded(model_config, &device, config.seed)?;
+        let batches_per_epoch = data.train.len().div_ceil(config.batch_size);
+        Ok(Self {
+            model_config: model_config.clone(),
+            config: config.clone(),
+            input,
+            activation,
+            l2: model_config.l2_per_layer(),
+            device,
+            model: Some(model),
+            optimizer: config.optimizer.init(),
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            order: (0..data.train.len()).collect(),
+            data,
+            epoch: 0,
+            batch: 0,
+            batches_per_epoch,
+            samples_seen: 0,
+            window: None,
+            epoch_loss_sum: 0.0,
+            epoch_correct: 0.0,
+            epoch_examples: 0,
+            history: TrainingHistory::default(),
+            state: TrainerState::Running,
+        })
+    }
+
+    /// The state after the last step.
+    pub fn state(&self) -> &TrainerState {
+        &self.state
+    }
+
+    /// Everything measured so far.
+    pub fn history(&self) -> &TrainingHistory {
+        &self.history
+    }
+
+    /// The model's config.
+    pub fn model_config(&self) -> &ModelConfig {
+        &self.model_config
+    }
+
+    /// The training config.
+    pub fn config(&self) -> &TrainingConfig {
+        &self.config
+    }
+
+    /// The data it trains and evaluates on.
+    pub fn data(&self) -> &TrainingData {
+        &self.data
+    }
+
+    /// How far the run has come.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            epoch: (self.epoch + 1).min(self.config.epochs),
+            epochs: self.config.epochs,
+            batch: self.batch,
+            batches_per_epoch: self.batches_per_epoch,
+            samples_seen: self.samples_seen,
+            samples_total: self.data.train.len() * self.config.epochs,
+        }
+    }
+
+    /// The model as it is now, without autodiff (for prediction or saving).
+    pub fn model(&self) -> Model {
+        self.model
+            .as_ref()
+            .expect("the model is always put back after a step")
+            .valid()
+    }
+
+    /// Ends the run; the next step does nothing.
+    pub fn stop(&mut self) {
+        if self.state == TrainerState::Running {
+            self.state = TrainerState::Stopped(StopReason::Stopped);
+        }
+    }
+
+    /// Trains one batch. Reads the loss back (asynchronously) every `readback_every` batches
+    /// and at the end of each epoch, when it also evaluates the held-out set.
+    pub async fn step(&mut self) -> Result<StepOutcome, TrainError> {
+        if self.state != TrainerState::Running {
+            return Ok(self.outcome(None, None));
+        }
+        let n = self.data.train.len();
+        if self.batch == 0 {
+            self.order.shuffle(&mut self.rng);
+        }
+        let start = self.batch * self.config.batch_size;
+        let end = (start + self.config.batch_size).min(n);
+        let batch = self
+            .data
+            .train
+            .batch(&self.order[start..end], self.input, &self.device);
+        let model = self
+            .model
+            .take()
+            .expect("the model is always put back after a step");
+        // Dropout masks come from a seed of their own for every batch, so that the curve depends
+        // only on the run's seed, whatever else runs in the process.
+        let step = (self.epoch * self.batches_per_epoch + self.batch) as u64;
+        let batch_seed = self
+            .config
+            .seed
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ step;
+        let logits = seeded(&self.device, batch_seed, || model.forward(batch.input));
+        let mut loss =
+            self.config
+                .loss
+                .forward(logits.clone(), &batch.label_values, self.activation);
+        if let Some(penalty) = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode) {
+            loss = loss + penalty;
+        }
+        let examples = end - start;
+        let correct = correct_count(logits.detach(), batch.labels, self.activation);
+        let loss_sum = loss.clone().detach().mul_scalar(examples as f64);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(
+            self.optimizer
+                .step(self.config.optimizer.learning_rate, model, grads),
+        );
+
+        self.window = Some(match self.window.take() {
+            None => Window {
+                loss_sum,
+                correct,
+                examples,
+                batches: 1,
+            },
+            Some(w) => Window {
+                loss_sum: w.loss_sum + loss_sum,
+                correct: w.correct + correct,
+                examples: w.examples + examples,
+                batches: w.batches + 1,
+            },
+        });
+        self.batch += 1;
+        self.samples_seen += examples;
+        let epoch_done = self.batch == self.batches_per_epoch;
+        let mut point = None;
+        if epoch_done
+            || self
+                .window
+                .as_ref()
+                .is_some_and(|w| w.batches >= self.config.readback_every.max(1))
+        {
+            let p = self.read_window().await?;
+            if !p.loss.is_finite() {
+                self.state = TrainerState::Stopped(StopReason::NonFiniteLoss {
+                    epoch: self.epoch + 1,
+                    batch: self.batch,
+                    value: format!("{}", p.loss),
+                    learning_rate: self.config.optimizer.learning_rate,
+                });
+                return Ok(self.outcome(Some(p), None));
+            }
+            point = Some(p);
+        }
+        let mut epoch_end = None;
+        if epoch_done {
+            let eval = self.evaluate(&self.data.eval).await?;
+            let metrics = EpochMetrics {
+                epoch: self.epoch + 1,
+                train_loss: self.epoch_loss_sum / self.epoch_examples as f64,
+                train_accuracy: self.epoch_correct / self.epoch_examples as f64,
+                eval_loss: eval.loss,
+                eval_accuracy: eval.accuracy,
+            };
+            self.history.epochs.push(metrics);
+            epoch_end = Some(metrics);
+            self.epoch += 1;
+            self.batch = 0;
+            self.epoch_loss_sum = 0.0;
+            self.epoch_correct = 0.0;
+            self.epoch_examples = 0;
+            if !eval.loss.is_finite() {
+                self.state = TrainerState::Stopped(StopReason::NonFiniteLoss {
+                    epoch: self.epoch,
+                    batch: self.batches_per_epoch,
+                    value: format!("{}", eval.loss),
+                    learning_rate: self.config.optimizer.learning_rate,
+                });
+            } else if self.epoch == self.config.epochs {
+                self.state = TrainerState::Finished;
+            }
+        }
+        Ok(self.outcome(point, epoch_end))
+    }
+
+    /// Trains until the run finishes or stops.
+    pub async fn run(&mut self) -> Result<&TrainingHistory, TrainError> {
+        while self.state == TrainerState::Running {
+            self.step().await?;
+        }
+        Ok(&self.history)
+    }
+
+    /// Loss (with the L2 penalty) and accuracy of the current model on `data`.
+    pub async fn evaluate(&self, data: &Dataset) -> Result<EvalMetrics, TrainError> {
+        let model = self.model();
+        let device = self.device.clone().inner();
+        let penalty = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode);
+        let mut loss_sum: Option<Tensor<1>> = None;
+        let mut correct: Option<Tensor<1, Int>> = None;
+        let indices: Vec<usize> = (0..data.len()).collect();
+        for chunk in indices.chunks(self.config.eval_batch_size.max(1)) {
+            let batch = data.batch(chunk, self.input, &device);
+            let logits = model.forward(batch.input);
+            let loss = self
+                .config
+                .loss
+                .forward(logits.clone(), &batch.label_values, self.activation)
+                .mul_scalar(chunk.len() as f64);
+            let c = correct_count(logits, batch.labels, self.activation);
+            loss_sum = Some(match loss_sum {
+                None => loss,
+                Some(s) => s + loss,
+            });
+            correct = Some(match correct {
+                None => c,
+                Some(s) => s + c,
+            });
+        }
+        let n = data.len().max(1) as f64;
+        let (Some(loss_sum), Some(correct)) = (loss_sum, correct) else {
+            return Ok(EvalMetrics {
+                loss: f64::NAN,
+                accuracy: 0.0,
+                examples: 0,
+            });
+        };
+        let mut loss = read_f64(loss_sum).await? / n;
+        if let Some(p) = penalty {
+            loss += read_f64(p).await?;
+        }
+        let accuracy = read_i64(correct).await? as f64 / n;
+        Ok(EvalMetrics {
+            loss,
+            accuracy,
+            examples: data.len(),
+        })
+    }
+
+    async fn read_window(&mut self) -> Result<BatchPoint, TrainError> {
+        let w = self.window.take().expect("a window exists after a step");
+        let loss_sum = read_f64(w.loss_sum).await?;
+        let correct = read_i64(w.correct).await? as f64;
+        self.epoch_loss_sum += loss_sum;
+        self.epoch_correct += correct;
+        self.epoch_examples += w.examples;
+        let point = BatchPoint {
+            step: self.epoch * self.batches_per_epoch + self.batch,
+            epoch: self.epoch + 1,
+            loss: loss_sum / w.examples as f64,
+            accuracy: correct / w.examples as f64,
+        };
+        self.history.batches.push(point);
+        Ok(point)
+    }
+
+    fn outcome(&self, point: Option<BatchPoint>, epoch_end: Option<EpochMetrics>) -> StepOutcome {
+        StepOutcome {
+            point,
+            epoch_end,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// How many examples of a batch the logits classify correctly: argmax with several outputs,
+/// probability > 0.5 with one.
+pub fn correct_count(
+    logits: Tensor<2>,
+    labels: Tensor<1, Int>,
+    activation: Activation,
+) -> Tensor<1, Int> {
+    let [_, outputs] = logits.dims();
+    let predicted: Tensor<1, Int> = if outputs == 1 {
+        activation
+            .apply(logits)
+            .greater_elem(0.5)
+            .int()
+            .reshape([-1])
+    } else {
+        logits.argmax(1).reshape([-1])
+    };
+    predicted.equal(labels).int().sum()
+}
+
+async fn read_f64(t: Tensor<1>) -> Result<f64, TrainError> {
+    let data = t
+        .into_data_async()
+        .await
+        .map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    let values = data
+        .try_into_vec_as::<f64>()
+        .map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    Ok(values.first().copied().unwrap_or(f64::NAN))
+}
+
+async fn read_i64(t: Tensor<1, Int>) -> Result<i64, TrainError> {
+    let data = t
+        .into_data_async()
+        .await
+        .map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    let values = data
+        .try_into_vec_as::<i64>()
+        .map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    Ok(values.first().copied().unwrap_or(0))
+}
