@@ -34,6 +34,11 @@ struct RunArgs {
 enum Command {
     /// Lists the presets.
     Presets,
+    /// Prints a run config as JSON (a starting point for `--config`).
+    Show {
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Prints a Keras-like summary of a model.
     Summary {
         #[command(flatten)]
@@ -122,6 +127,10 @@ fn run(cli: Cli) -> Result<()> {
             for (name, description) in PRESETS {
                 println!("{name:<16} {description}");
             }
+            Ok(())
+        }
+        Command::Show { run } => {
+            println!("{}", serde_json::to_string_pretty(&load_config(&run)?)?);
             Ok(())
         }
         Command::Summary { run } => {

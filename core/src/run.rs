@@ -235,96 +235,7 @@ impl RunConfig {
     }
 
     fn check_model(&self, c: &mut Checker) {
-        match &self.model {
-            ModelConfig::Mlp(m) => {
-                c.range("model.inputs", m.inputs, 1, 100_000);
-                if m.hidden.len() > MAX_DEPTH {
-                    c.fail(
-                        "model.hidden",
-                        m.hidden.len(),
-                        format!("at most {MAX_DEPTH} hidden layers"),
-                    );
-                }
-                for (i, layer) in m.hidden.iter().enumerate() {
-                    c.range(
-                        format!("model.hidden[{i}].units"),
-                        layer.units,
-                        1,
-                        MAX_WIDTH,
-                    );
-                    c.unit(
-                        format!("model.hidden[{i}].dropout"),
-                        layer.dropout,
-                        "dropout",
-                    );
-                    c.l2(format!("model.hidden[{i}].l2"), layer.l2);
-                    if layer.activation == Activation::Softmax {
-                        c.fail(
-                            format!("model.hidden[{i}].activation"),
-                            "softmax",
-                            "softmax is for the output layer only",
-                        );
-                    }
-                }
-                c.range("model.outputs", m.outputs, 1, MAX_WIDTH);
-                c.l2("model.output_l2", m.output_l2);
-            }
-            ModelConfig::Cnn(m) => {
-                let [ch, h, w] = m.input;
-                c.range("model.input.channels", ch, 1, 4);
-                c.range("model.input.height", h, 1, 512);
-                c.range("model.input.width", w, 1, 512);
-                if m.layers.len() > 4 * MAX_DEPTH {
-                    c.fail(
-                        "model.layers",
-                        m.layers.len(),
-                        format!("at most {} layers", 4 * MAX_DEPTH),
-                    );
-                }
-                for (i, layer) in m.layers.iter().enumerate() {
-                    match layer {
-                        CnnLayerConfig::Conv2d {
-                            filters,
-                            kernel,
-                            stride,
-                            ..
-                        } => {
-                            c.range(format!("model.layers[{i}].filters"), *filters, 1, 1024);
-                            c.range(format!("model.layers[{i}].kernel"), *kernel, 1, 15);
-                            c.range(format!("model.layers[{i}].stride"), *stride, 1, 8);
-                        }
-                        CnnLayerConfig::MaxPool2d { pool, stride } => {
-                            c.range(format!("model.layers[{i}].pool"), *pool, 1, 8);
-                            c.range(format!("model.layers[{i}].stride"), *stride, 1, 8);
-                        }
-                        CnnLayerConfig::Dropout { rate } => {
-                            c.unit(format!("model.layers[{i}].rate"), *rate, "dropout")
-                        }
-                        CnnLayerConfig::Flatten => {}
-                        CnnLayerConfig::Dense { units, l2, .. } => {
-                            c.range(format!("model.layers[{i}].units"), *units, 1, MAX_WIDTH);
-                            c.l2(format!("model.layers[{i}].l2"), *l2);
-                        }
-                    }
-                }
-                c.range("model.outputs", m.outputs, 1, MAX_WIDTH);
-                c.l2("model.output_l2", m.output_l2);
-                if c.0.is_empty() {
-                    if let Err(e) = m.shapes() {
-                        c.fail("model.layers", "stack", e.to_string());
-                    }
-                }
-            }
-            ModelConfig::Sequence(m) => {
-                c.range("model.dict_size", m.dict_size, 4, IMDB_MAX_DICT);
-                c.range("model.example_len", m.example_len, 1, IMDB_MAX_LEN);
-                c.range("model.embedding_len", m.embedding_len, 1, 1024);
-                c.range("model.units", m.units, 1, 1024);
-                c.unit("model.dropout", m.dropout, "dropout");
-                c.range("model.outputs", m.outputs, 1, 2);
-                c.l2("model.output_l2", m.output_l2);
-            }
-        }
+        c.0.extend(self.model.problems());
     }
 
     fn check_training(&self, c: &mut Checker) {
@@ -508,6 +419,106 @@ impl RunConfig {
             "gru-imdb" => sequence_preset(RecurrentKind::Gru, 20_000, 128),
             _ => return None,
         })
+    }
+}
+
+impl ModelConfig {
+    /// Every out-of-range setting of the model (fields prefixed `model.`); empty when it can
+    /// be built.
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut checker = Checker(Vec::new());
+        let c = &mut checker;
+        match self {
+            ModelConfig::Mlp(m) => {
+                c.range("model.inputs", m.inputs, 1, 100_000);
+                if m.hidden.len() > MAX_DEPTH {
+                    c.fail(
+                        "model.hidden",
+                        m.hidden.len(),
+                        format!("at most {MAX_DEPTH} hidden layers"),
+                    );
+                }
+                for (i, layer) in m.hidden.iter().enumerate() {
+                    c.range(
+                        format!("model.hidden[{i}].units"),
+                        layer.units,
+                        1,
+                        MAX_WIDTH,
+                    );
+                    c.unit(
+                        format!("model.hidden[{i}].dropout"),
+                        layer.dropout,
+                        "dropout",
+                    );
+                    c.l2(format!("model.hidden[{i}].l2"), layer.l2);
+                    if layer.activation == Activation::Softmax {
+                        c.fail(
+                            format!("model.hidden[{i}].activation"),
+                            "softmax",
+                            "softmax is for the output layer only",
+                        );
+                    }
+                }
+                c.range("model.outputs", m.outputs, 1, MAX_WIDTH);
+                c.l2("model.output_l2", m.output_l2);
+            }
+            ModelConfig::Cnn(m) => {
+                let [ch, h, w] = m.input;
+                c.range("model.input.channels", ch, 1, 4);
+                c.range("model.input.height", h, 1, 512);
+                c.range("model.input.width", w, 1, 512);
+                if m.layers.len() > 4 * MAX_DEPTH {
+                    c.fail(
+                        "model.layers",
+                        m.layers.len(),
+                        format!("at most {} layers", 4 * MAX_DEPTH),
+                    );
+                }
+                for (i, layer) in m.layers.iter().enumerate() {
+                    match layer {
+                        CnnLayerConfig::Conv2d {
+                            filters,
+                            kernel,
+                            stride,
+                            ..
+                        } => {
+                            c.range(format!("model.layers[{i}].filters"), *filters, 1, 1024);
+                            c.range(format!("model.layers[{i}].kernel"), *kernel, 1, 15);
+                            c.range(format!("model.layers[{i}].stride"), *stride, 1, 8);
+                        }
+                        CnnLayerConfig::MaxPool2d { pool, stride } => {
+                            c.range(format!("model.layers[{i}].pool"), *pool, 1, 8);
+                            c.range(format!("model.layers[{i}].stride"), *stride, 1, 8);
+                        }
+                        CnnLayerConfig::Dropout { rate } => {
+                            c.unit(format!("model.layers[{i}].rate"), *rate, "dropout")
+                        }
+                        CnnLayerConfig::Flatten => {}
+                        CnnLayerConfig::Dense { units, l2, .. } => {
+                            c.range(format!("model.layers[{i}].units"), *units, 1, MAX_WIDTH);
+                            c.l2(format!("model.layers[{i}].l2"), *l2);
+                        }
+                    }
+                }
+                c.range("model.outputs", m.outputs, 1, MAX_WIDTH);
+                c.l2("model.output_l2", m.output_l2);
+                if c.0.is_empty() {
+                    if let Err(e) = m.shapes() {
+                        c.fail("model.layers", "stack", e.to_string());
+                    }
+                }
+            }
+            ModelConfig::Sequence(m) => {
+                c.range("model.dict_size", m.dict_size, 4, IMDB_MAX_DICT);
+                c.range("model.example_len", m.example_len, 1, IMDB_MAX_LEN);
+                c.range("model.embedding_len", m.embedding_len, 1, 1024);
+                c.range("model.units", m.units, 1, 1024);
+                c.unit("model.dropout", m.dropout, "dropout");
+                c.range("model.outputs", m.outputs, 1, 2);
+                c.l2("model.output_l2", m.output_l2);
+            }
+        }
+        checker.0
     }
 }
 

@@ -200,3 +200,84 @@ fn sequence_models_read_token_batches() {
         assert_eq!(out.dims(), [3, 1], "{cell:?}");
     }
 }
+
+/// Keras's LSTM and GRU (`reset_after=False`) equations written out with scalars, for one
+/// unit on one input: the layers must compute exactly this.
+#[test]
+fn recurrent_maths_match_keras_equations() {
+    use burn::module::Param;
+    use kindling_core::model::Recurrent;
+    let device = Device::flex();
+    let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let xs = [0.5f64, -1.0, 2.0];
+    let input = Tensor::<3>::from_data(
+        TensorData::new(xs.iter().map(|&x| x as f32).collect::<Vec<_>>(), [1, 3, 1]),
+        &device,
+    );
+
+    // LSTM gates i, f, c, o.
+    let (w, u, b) = (
+        [0.1f64, 0.2, 0.3, 0.4],
+        [0.5f64, -0.6, 0.7, -0.8],
+        [0.01f64, 1.0, -0.02, 0.03],
+    );
+    let mut lstm = Recurrent::new(RecurrentKind::Lstm, 1, 1, &device);
+    lstm.kernel = Param::from_tensor(Tensor::from_data(
+        TensorData::new(w.map(|v| v as f32).to_vec(), [1, 4]),
+        &device,
+    ));
+    lstm.recurrent_kernel = Param::from_tensor(Tensor::from_data(
+        TensorData::new(u.map(|v| v as f32).to_vec(), [1, 4]),
+        &device,
+    ));
+    lstm.bias = Param::from_tensor(Tensor::from_data(
+        TensorData::new(b.map(|v| v as f32).to_vec(), [4]),
+        &device,
+    ));
+    let (mut h, mut c) = (0.0f64, 0.0f64);
+    for &x in &xs {
+        let g = |k: usize| w[k] * x + u[k] * h + b[k];
+        let (i, f, cc, o) = (sig(g(0)), sig(g(1)), g(2).tanh(), sig(g(3)));
+        c = f * c + i * cc;
+        h = o * c.tanh();
+    }
+    let got = lstm
+        .forward(input.clone())
+        .into_data()
+        .try_into_vec_as::<f64>()
+        .unwrap()[0];
+    assert!((got - h).abs() < 1e-5, "LSTM {got} vs {h}");
+
+    // GRU gates z, r, h with the reset gate applied before the recurrent matmul.
+    let (w, u, b) = (
+        [0.3f64, -0.2, 0.9],
+        [0.4f64, 0.6, -0.5],
+        [0.05f64, -0.1, 0.2],
+    );
+    let mut gru = Recurrent::new(RecurrentKind::Gru, 1, 1, &device);
+    gru.kernel = Param::from_tensor(Tensor::from_data(
+        TensorData::new(w.map(|v| v as f32).to_vec(), [1, 3]),
+        &device,
+    ));
+    gru.recurrent_kernel = Param::from_tensor(Tensor::from_data(
+        TensorData::new(u.map(|v| v as f32).to_vec(), [1, 3]),
+        &device,
+    ));
+    gru.bias = Param::from_tensor(Tensor::from_data(
+        TensorData::new(b.map(|v| v as f32).to_vec(), [3]),
+        &device,
+    ));
+    let mut h = 0.0f64;
+    for &x in &xs {
+        let z = sig(w[0] * x + b[0] + u[0] * h);
+        let r = sig(w[1] * x + b[1] + u[1] * h);
+        let candidate = (w[2] * x + b[2] + u[2] * (r * h)).tanh();
+        h = z * h + (1.0 - z) * candidate;
+    }
+    let got = gru
+        .forward(input)
+        .into_data()
+        .try_into_vec_as::<f64>()
+        .unwrap()[0];
+    assert!((got - h).abs() < 1e-5, "GRU {got} vs {h}");
+}

@@ -193,3 +193,22 @@ fn mismatched_data_and_losses_are_errors() {
         .unwrap();
     assert!(err.to_string().contains("softmax"), "{err}");
 }
+
+#[test]
+fn a_trainer_refuses_out_of_range_models_instead_of_panicking() {
+    let training = TrainingConfig::new(
+        OptimizerConfig::adam(0.01),
+        LossKind::SoftmaxCrossEntropy,
+        1,
+        16,
+    );
+    let model = ModelConfig::Mlp(MlpConfig::new(
+        2,
+        vec![DenseLayerConfig::new(4).with_dropout(1.5)],
+        2,
+    ));
+    let err = Trainer::new(&model, &training, gaussians(), &Device::flex())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("model.hidden[0].dropout"), "{err}");
+}

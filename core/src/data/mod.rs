@@ -1,7 +1,9 @@
 //! Datasets: in-memory examples and labels, batching, decoders, loaders and the generated
 //! 2-D toy sets.
 
+pub mod csv;
 pub mod dataset;
+pub mod digit;
 pub mod idx;
 pub mod imdb;
 pub mod loader;

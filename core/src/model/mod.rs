@@ -135,6 +135,14 @@ impl Model {
         }
     }
 
+    /// What the model outputs for a batch: `activation` (the config's output activation:
+    /// softmax probabilities, a sigmoid probability) applied to the logits.
+    ///
+    /// `input` -> [batch, outputs]
+    pub fn predict(&self, input: BatchInput, activation: Activation) -> Tensor<2> {
+        activation.apply(self.forward(input))
+    }
+
     /// The weights of every dense layer, in the order of [`ModelConfig::l2_per_layer`].
     pub fn dense_weights(&self) -> Vec<Tensor<2>> {
         match self {

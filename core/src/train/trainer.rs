@@ -46,6 +46,9 @@ pub struct TrainingConfig {
 /// Why a trainer cannot be built or cannot go on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainError {
+    /// A model setting is out of range.
+    #[error("{0}")]
+    Config(#[from] crate::run::ConfigError),
     /// The CNN stack does not fit its input.
     #[error("{0}")]
     Shape(#[from] CnnShapeError),
@@ -166,6 +169,9 @@ impl Trainer {
         data: TrainingData,
         device: &Device,
     ) -> Result<Self, TrainError> {
+        if let Some(problem) = model_config.problems().into_iter().next() {
+            return Err(TrainError::Config(problem));
+        }
         let input = model_config.input_kind();
         for set in [&data.train, &data.eval] {
             if set.is_empty() {
