@@ -106,8 +106,10 @@ impl ModelConfig {
     }
 }
 
-/// A built model of any kind.
+/// A built model of any kind. (A model is built once per run and moved per batch: the size
+/// difference between variants costs nothing worth boxing for.)
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Model {
     /// MLP.
     Mlp(Mlp),

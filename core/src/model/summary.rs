@@ -151,7 +151,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -178,11 +178,7 @@ impl fmt::Display for ModelSummary {
         let rule = "_".repeat(67);
         let double = "=".repeat(67);
         writeln!(f, "{rule}")?;
-        writeln!(
-            f,
-            "{:<31}{:<26}{}",
-            "Layer (type)", "Output Shape", "Param #"
-        )?;
+        writeln!(f, "{:<31}{:<26}Param #", "Layer (type)", "Output Shape")?;
         writeln!(f, "{double}")?;
         for (i, row) in self.rows.iter().enumerate() {
             let shape = std::iter::once("None".to_string())
