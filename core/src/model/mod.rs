@@ -91,6 +91,18 @@ impl ModelConfig {
         }
     }
 
+    /// Whether any layer drops activations while training (its forward pass is random).
+    pub fn has_dropout(&self) -> bool {
+        match self {
+            ModelConfig::Mlp(c) => c.hidden.iter().any(|l| l.dropout > 0.0),
+            ModelConfig::Cnn(c) => c
+                .layers
+                .iter()
+                .any(|l| matches!(l, CnnLayerConfig::Dropout { rate } if *rate > 0.0)),
+            ModelConfig::Sequence(c) => c.dropout > 0.0,
+        }
+    }
+
     /// Builds the model on `device`.
     pub fn init(&self, device: &Device) -> Result<Model, CnnShapeError> {
         Ok(match self {

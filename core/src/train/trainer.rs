@@ -142,6 +142,8 @@ pub struct Trainer {
     input: InputKind,
     activation: Activation,
     l2: Vec<f64>,
+    /// Whether the forward pass draws random numbers (dropout), and so needs its own seed.
+    stochastic: bool,
     device: Device,
     model: Option<Model>,
     optimizer: ModuleOptimizer,
@@ -213,6 +215,7 @@ impl Trainer {
             input,
             activation,
             l2: model_config.l2_per_layer(),
+            stochastic: model_config.has_dropout(),
             device,
             model: Some(model),
             optimizer: config.optimizer.init(),
@@ -313,7 +316,11 @@ impl Trainer {
             .wrapping_add(1)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ step;
-        let logits = seeded(&self.device, batch_seed, || model.forward(batch.input));
+        let logits = if self.stochastic {
+            seeded(&self.device, batch_seed, || model.forward(batch.input))
+        } else {
+            model.forward(batch.input)
+        };
         let mut loss =
             self.config
                 .loss
