@@ -53,6 +53,48 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Runs `cargo` with `args` (a test run), echoing its output, and adds up the "test result"
+/// lines of every test binary: (passed, failed).
+fn run_tests(args: &[&str]) -> Result<(usize, usize)> {
+    use std::io::{BufRead, BufReader};
+    println!("\n==> cargo {}", args.join(" "));
+    let mut child = Command::new("cargo")
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start cargo")?;
+    let (mut passed, mut failed) = (0, 0);
+    let stdout = child.stdout.take().expect("piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| -> usize {
+                rest.split(';')
+                    .find_map(|part| {
+                        part.trim()
+                            .trim_start_matches("ok. ")
+                            .trim_start_matches("FAILED. ")
+                            .strip_suffix(word)
+                    })
+                    .and_then(|n| n.trim().parse().ok())
+                    .unwrap_or(0)
+            };
+            passed += count(" passed");
+            failed += count(" failed");
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!(
+            "`cargo {}` failed ({status}): {passed} passed, {failed} failed",
+            args.join(" ")
+        );
+    }
+    Ok((passed, failed))
+}
+
 fn has_wasm_target() -> bool {
     Command::new("rustup")
         .args(["target", "list", "--installed"])
@@ -90,7 +132,7 @@ fn test(no_lint: bool) -> Result<()> {
             ],
         )?;
     }
-    run("cargo", &["test", "--workspace", "--", "--include-ignored"])?;
+    let (passed, failed) = run_tests(&["test", "--workspace", "--", "--include-ignored"])?;
     run(
         "cargo",
         &[
@@ -102,6 +144,7 @@ fn test(no_lint: bool) -> Result<()> {
         ],
     )?;
     println!("\nall checks passed");
+    println!("tests: {passed} passed, {failed} failed");
     Ok(())
 }
 
