@@ -97,19 +97,26 @@ impl Drawing {
     }
 }
 
-/// Averages 2x2 blocks of a 28x28 image: the 14x14 input of tinyMNIST models.
-pub fn to_tiny(image: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(196);
-    for y in 0..14 {
-        for x in 0..14 {
-            let s: u32 = [(0, 0), (0, 1), (1, 0), (1, 1)]
+/// Averages 2x2 blocks of a `width` x `height` grey image (rounding half up): MNIST's 28x28
+/// becomes the homework's 14x14 tinyMNIST.
+pub fn downsample_2x2(image: &[u8], width: usize, height: usize) -> Vec<u8> {
+    let (ow, oh) = (width / 2, height / 2);
+    let mut out = Vec::with_capacity(ow * oh);
+    for y in 0..oh {
+        for x in 0..ow {
+            let sum: u32 = [(0, 0), (0, 1), (1, 0), (1, 1)]
                 .iter()
-                .map(|(dy, dx)| image[(2 * y + dy) * 28 + 2 * x + dx] as u32)
+                .map(|(dy, dx)| image[(2 * y + dy) * width + 2 * x + dx] as u32)
                 .sum();
-            out.push(((s + 2) / 4) as u8);
+            out.push(((sum + 2) / 4) as u8);
         }
     }
     out
+}
+
+/// The 14x14 input of tinyMNIST models from a 28x28 image.
+pub fn to_tiny(image: &[u8]) -> Vec<u8> {
+    downsample_2x2(image, SIDE, SIDE)
 }
 
 #[cfg(test)]
@@ -162,27 +169,14 @@ mod tests {
 
     #[test]
     fn an_empty_or_malformed_drawing_has_no_image() {
-        assert!(Drawing {
-            width: 10,
-            height: 10,
-            ink: vec![0.0; 100]
+        let cases = [
+            (10, 10, vec![0.0; 100]),
+            (10, 10, vec![1.0; 3]),
+            (0, 0, vec![]),
+        ];
+        for (width, height, ink) in cases {
+            assert!(Drawing { width, height, ink }.to_mnist().is_none());
         }
-        .to_mnist()
-        .is_none());
-        assert!(Drawing {
-            width: 10,
-            height: 10,
-            ink: vec![1.0; 3]
-        }
-        .to_mnist()
-        .is_none());
-        assert!(Drawing {
-            width: 0,
-            height: 0,
-            ink: vec![]
-        }
-        .to_mnist()
-        .is_none());
     }
 
     #[test]

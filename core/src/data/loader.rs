@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::dataset::{Dataset, ExampleShape, Examples, TrainingData};
+use super::digit::downsample_2x2;
 use super::idx::decode_idx;
 use super::imdb::{TokenizedReviews, Vocabulary};
 use super::DataError;
@@ -66,31 +67,23 @@ pub fn images_from_idx(
     })
 }
 
-/// Averages 2x2 blocks of every 28x28 image: the homework's 14x14 tinyMNIST.
-pub fn downsample_2x2(data: &Dataset) -> Dataset {
+/// Averages 2x2 blocks of every image: MNIST becomes the homework's 14x14 tinyMNIST.
+pub fn downsample_dataset(data: &Dataset) -> Dataset {
     let ExampleShape::Image([1, h, w]) = data.shape else {
         return data.clone();
     };
     let Examples::Pixels(pixels) = &data.examples else {
         return data.clone();
     };
-    let (oh, ow) = (h / 2, w / 2);
-    let mut out = Vec::with_capacity(data.len() * oh * ow);
-    for image in pixels.chunks_exact(h * w) {
-        for y in 0..oh {
-            for x in 0..ow {
-                let sum: u32 = [(0, 0), (0, 1), (1, 0), (1, 1)]
-                    .iter()
-                    .map(|(dy, dx)| image[(2 * y + dy) * w + 2 * x + dx] as u32)
-                    .sum();
-                out.push(((sum + 2) / 4) as u8);
-            }
-        }
-    }
     Dataset {
         name: data.name.replace("MNIST", "tinyMNIST"),
-        shape: ExampleShape::Image([1, oh, ow]),
-        examples: Examples::Pixels(out),
+        shape: ExampleShape::Image([1, h / 2, w / 2]),
+        examples: Examples::Pixels(
+            pixels
+                .chunks_exact(h * w)
+                .flat_map(|image| downsample_2x2(image, w, h))
+                .collect(),
+        ),
         labels: data.labels.clone(),
         num_classes: data.num_classes,
     }
@@ -147,8 +140,8 @@ pub fn load_dataset(config: &DatasetConfig, dir: &Path) -> Result<TrainingData, 
         DatasetConfig::TinyMnist(s) => {
             let data = image_family(dir, "mnist", "MNIST", s)?;
             Ok(TrainingData {
-                train: downsample_2x2(&data.train),
-                eval: downsample_2x2(&data.eval),
+                train: downsample_dataset(&data.train),
+                eval: downsample_dataset(&data.eval),
             })
         }
         DatasetConfig::Imdb(s) => {
@@ -205,7 +198,7 @@ mod tests {
             ("a", "b"),
         )
         .unwrap();
-        let tiny = downsample_2x2(&data);
+        let tiny = downsample_dataset(&data);
         assert_eq!(tiny.shape, ExampleShape::Image([1, 14, 14]));
         let Examples::Pixels(p) = &tiny.examples else {
             panic!()

@@ -63,7 +63,8 @@ pub struct ToyConfig {
     pub seed: u64,
 }
 
-fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
+/// A standard normal draw (Box-Muller), from a seeded generator.
+pub fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
     // Box-Muller transform.
     let u1: f64 = rng.random_range(f64::EPSILON..1.0);
     let u2: f64 = rng.random();

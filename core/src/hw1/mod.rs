@@ -13,9 +13,10 @@ use burn::config::Config;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::data::toy::gaussian;
 use crate::data::{Dataset, TrainingData};
 use crate::model::InputKind;
 use crate::train::{
@@ -59,12 +60,6 @@ pub struct Hw1Network {
     /// Bias vectors.
     pub biases: Vec<Tensor<1>>,
     dtype: DType,
-}
-
-fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
 impl Hw1Network {
