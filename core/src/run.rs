@@ -53,6 +53,10 @@ pub struct ImageSubset {
     /// Test examples, 1..=10000.
     #[config(default = 10000)]
     pub test_size: usize,
+    /// Examples held out of the training set and evaluated after every epoch (0: the test
+    /// set is evaluated instead). train_size + validation_size <= 60000.
+    #[config(default = 0)]
+    pub validation_size: usize,
     /// Seed of the subset draw.
     #[config(default = 1)]
     pub seed: u64,
@@ -71,6 +75,10 @@ pub struct ImdbSubset {
     /// Test reviews, 1..=25000.
     #[config(default = 25000)]
     pub test_size: usize,
+    /// Reviews held out of the training set and evaluated after every epoch (0: the test set
+    /// is evaluated instead). train_size + validation_size <= 25000.
+    #[config(default = 0)]
+    pub validation_size: usize,
     /// Seed of the subset draw.
     #[config(default = 1)]
     pub seed: u64,
@@ -224,12 +232,24 @@ impl RunConfig {
             | DatasetConfig::FashionMnist(s) => {
                 c.range("dataset.train_size", s.train_size, 1, 60_000);
                 c.range("dataset.test_size", s.test_size, 1, 10_000);
+                c.range(
+                    "dataset.validation_size",
+                    s.validation_size,
+                    0,
+                    60_000 - s.train_size.min(60_000),
+                );
             }
             DatasetConfig::Imdb(s) => {
                 c.range("dataset.dict_size", s.dict_size, 4, IMDB_MAX_DICT);
                 c.range("dataset.example_len", s.example_len, 1, IMDB_MAX_LEN);
                 c.range("dataset.train_size", s.train_size, 1, 25_000);
                 c.range("dataset.test_size", s.test_size, 1, 25_000);
+                c.range(
+                    "dataset.validation_size",
+                    s.validation_size,
+                    0,
+                    25_000 - s.train_size.min(25_000),
+                );
             }
         }
     }

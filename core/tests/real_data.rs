@@ -78,3 +78,53 @@ fn imdb_counts_classes_and_vocabulary() {
     assert_eq!(vocab.id("the"), Some(4));
     assert!(vocab.len() > 70_000, "vocabulary of {}", vocab.len());
 }
+
+#[test]
+#[ignore = "needs `cargo xtask data`"]
+fn validation_sets_are_disjoint_from_training_and_stratified() {
+    let subset = ImageSubset::new()
+        .with_train_size(2000)
+        .with_validation_size(1000)
+        .with_test_size(100);
+    let data = load_dataset(&DatasetConfig::Mnist(subset), &data_dir()).unwrap();
+    let validation = data.validation.as_ref().expect("a validation set");
+    assert_eq!(
+        (data.train.len(), validation.len(), data.eval.len()),
+        (2000, 1000, 100)
+    );
+    let (Examples::Pixels(train), Examples::Pixels(val)) =
+        (&data.train.examples, &validation.examples)
+    else {
+        panic!()
+    };
+    let train_images: std::collections::HashSet<&[u8]> = train.chunks(784).collect();
+    let shared = val
+        .chunks(784)
+        .filter(|image| train_images.contains(image))
+        .count();
+    assert!(
+        shared <= 2,
+        "{shared} validation images also in training (MNIST has a few duplicates)"
+    );
+    for count in validation.class_counts() {
+        assert!(
+            (85..=115).contains(&count),
+            "class count {count} in a stratified 1000"
+        );
+    }
+    let imdb = load_dataset(
+        &DatasetConfig::Imdb(
+            ImdbSubset::new(5000, 64)
+                .with_train_size(1000)
+                .with_validation_size(500)
+                .with_test_size(300),
+        ),
+        &data_dir(),
+    )
+    .unwrap();
+    assert_eq!(
+        imdb.validation.as_ref().unwrap().class_counts(),
+        vec![250, 250]
+    );
+    assert_eq!(imdb.train.class_counts(), vec![500, 500]);
+}

@@ -212,3 +212,33 @@ fn a_trainer_refuses_out_of_range_models_instead_of_panicking() {
         .unwrap();
     assert!(err.to_string().contains("model.hidden[0].dropout"), "{err}");
 }
+
+#[test]
+fn epochs_are_measured_on_the_validation_set_when_there_is_one() {
+    let mut data = gaussians();
+    // A validation set whose labels are all wrong: a well-trained model scores near 0 on it.
+    let mut flipped = data.eval.clone();
+    flipped.labels.iter_mut().for_each(|l| *l = 1 - *l);
+    data.validation = Some(flipped);
+    let training = TrainingConfig::new(
+        OptimizerConfig::adam(0.01),
+        LossKind::SoftmaxCrossEntropy,
+        5,
+        16,
+    );
+    let mut trainer = Trainer::new(
+        &mlp(2, Activation::Softmax),
+        &training,
+        data,
+        &Device::flex(),
+    )
+    .unwrap();
+    let last = *block_on(trainer.run()).unwrap().last().unwrap();
+    assert!(
+        last.eval_accuracy < 0.1,
+        "validation accuracy {}",
+        last.eval_accuracy
+    );
+    let test = block_on(trainer.evaluate(&trainer.data().eval.clone())).unwrap();
+    assert!(test.accuracy > 0.9, "test accuracy {}", test.accuracy);
+}

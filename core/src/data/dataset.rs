@@ -239,6 +239,30 @@ impl Dataset {
 pub struct TrainingData {
     /// Training examples.
     pub train: Dataset,
-    /// Held-out examples evaluated after every epoch.
+    /// Held-out test examples, evaluated after every epoch unless a validation set exists.
     pub eval: Dataset,
+    /// Examples held out of the training set, evaluated after every epoch instead of `eval`.
+    pub validation: Option<Dataset>,
+}
+
+impl TrainingData {
+    /// The set measured after every epoch: the validation set if any, else the test set.
+    pub fn held_out(&self) -> &Dataset {
+        self.validation.as_ref().unwrap_or(&self.eval)
+    }
+}
+
+/// From a full training set, a seeded class-stratified training subset of `train` examples and,
+/// when `validation > 0`, a disjoint validation set of that many examples.
+pub fn train_validation_split(
+    full: &Dataset,
+    train: usize,
+    validation: usize,
+    seed: u64,
+) -> (Dataset, Option<Dataset>) {
+    if validation == 0 {
+        return (full.stratified_split(train, seed).0, None);
+    }
+    let (validation, rest) = full.stratified_split(validation, seed.wrapping_add(2));
+    (rest.stratified_split(train, seed).0, Some(validation))
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::dataset::{Dataset, ExampleShape, Examples, TrainingData};
+use super::dataset::{train_validation_split, Dataset, ExampleShape, Examples, TrainingData};
 use super::digit::downsample_2x2;
 use super::idx::decode_idx;
 use super::imdb::{TokenizedReviews, Vocabulary};
@@ -104,17 +104,21 @@ fn image_family(
     };
     let train = load("train")?;
     let test = load("t10k")?;
-    let (train, _) = train.stratified_split(subset.train_size, subset.seed);
+    let (train, validation) = train_validation_split(
+        &train,
+        subset.train_size,
+        subset.validation_size,
+        subset.seed,
+    );
     let (test, _) = test.stratified_split(subset.test_size, subset.seed.wrapping_add(1));
+    let named = |d: Dataset, part: &str| Dataset {
+        name: format!("{name} ({part})"),
+        ..d
+    };
     Ok(TrainingData {
-        train: Dataset {
-            name: format!("{name} (train)"),
-            ..train
-        },
-        eval: Dataset {
-            name: format!("{name} (test)"),
-            ..test
-        },
+        train: named(train, "train"),
+        eval: named(test, "test"),
+        validation: validation.map(|v| named(v, "validation")),
     })
 }
 
@@ -131,6 +135,18 @@ pub fn load_vocabulary(dir: &Path) -> Result<Vocabulary, DataError> {
     ))
 }
 
+/// A dataset whose examples are the reviews' indices, with their labels: subsets of it are
+/// class-stratified subsets of the reviews.
+fn review_index(reviews: &TokenizedReviews) -> Dataset {
+    Dataset {
+        name: "IMDB".into(),
+        shape: ExampleShape::Features(1),
+        examples: Examples::Dense((0..reviews.reviews.len()).map(|i| i as f32).collect()),
+        labels: reviews.labels.iter().map(|&l| l as u32).collect(),
+        num_classes: 2,
+    }
+}
+
 /// Loads (or generates) the data of `config`; `dir` is the data folder.
 pub fn load_dataset(config: &DatasetConfig, dir: &Path) -> Result<TrainingData, DataError> {
     match config {
@@ -142,37 +158,34 @@ pub fn load_dataset(config: &DatasetConfig, dir: &Path) -> Result<TrainingData, 
             Ok(TrainingData {
                 train: downsample_dataset(&data.train),
                 eval: downsample_dataset(&data.eval),
+                validation: data.validation.as_ref().map(downsample_dataset),
             })
         }
         DatasetConfig::Imdb(s) => {
-            let split =
-                |file: &str, size: usize, seed: u64, name: &str| -> Result<Dataset, DataError> {
-                    let path = format!("imdb/{file}");
-                    let reviews = TokenizedReviews::decode(&read(dir, "IMDB", &path)?, &path)?;
-                    let all: Vec<usize> = (0..reviews.reviews.len()).collect();
-                    // Stratify on the labels through a dataset of indices.
-                    let index = Dataset {
-                        name: name.into(),
-                        shape: ExampleShape::Features(1),
-                        examples: Examples::Dense(all.iter().map(|&i| i as f32).collect()),
-                        labels: reviews.labels.iter().map(|&l| l as u32).collect(),
-                        num_classes: 2,
-                    };
-                    let (chosen, _) = index.stratified_split(size, seed);
-                    let Examples::Dense(picked) = chosen.examples else {
-                        unreachable!("built as dense")
-                    };
-                    let picked: Vec<usize> = picked.iter().map(|&i| i as usize).collect();
-                    Ok(reviews.dataset(&picked, s.dict_size, s.example_len, name))
+            let reviews = |file: &str| -> Result<TokenizedReviews, DataError> {
+                let path = format!("imdb/{file}");
+                TokenizedReviews::decode(&read(dir, "IMDB", &path)?, &path)
+            };
+            let (train_reviews, test_reviews) = (reviews("train.tokens")?, reviews("test.tokens")?);
+            let (train, validation) = train_validation_split(
+                &review_index(&train_reviews),
+                s.train_size,
+                s.validation_size,
+                s.seed,
+            );
+            let (test, _) =
+                review_index(&test_reviews).stratified_split(s.test_size, s.seed.wrapping_add(1));
+            let tokens = |reviews: &TokenizedReviews, picked: &Dataset, name: &str| {
+                let Examples::Dense(indices) = &picked.examples else {
+                    unreachable!("review_index builds dense indices")
                 };
+                let indices: Vec<usize> = indices.iter().map(|&i| i as usize).collect();
+                reviews.dataset(&indices, s.dict_size, s.example_len, name)
+            };
             Ok(TrainingData {
-                train: split("train.tokens", s.train_size, s.seed, "IMDB (train)")?,
-                eval: split(
-                    "test.tokens",
-                    s.test_size,
-                    s.seed.wrapping_add(1),
-                    "IMDB (test)",
-                )?,
+                train: tokens(&train_reviews, &train, "IMDB (train)"),
+                eval: tokens(&test_reviews, &test, "IMDB (test)"),
+                validation: validation.map(|v| tokens(&train_reviews, &v, "IMDB (validation)")),
             })
         }
     }

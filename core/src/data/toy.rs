@@ -97,6 +97,7 @@ impl ToyConfig {
         TrainingData {
             train: all.select(&train_idx, format!("{} (train)", self.kind.name())),
             eval: all.select(&test_idx, format!("{} (test)", self.kind.name())),
+            validation: None,
         }
     }
 

@@ -317,7 +317,7 @@ impl Hw1Trainer {
         let mut point = None;
         if self.batch == self.batches_per_epoch {
             let train = self.evaluate(&self.data.train).await?;
-            let eval = self.evaluate(&self.data.eval).await?;
+            let eval = self.evaluate(self.data.held_out()).await?;
             self.epoch += 1;
             self.batch = 0;
             let p = BatchPoint {

@@ -35,7 +35,7 @@ pub struct EpochMetrics {
     pub train_loss: f64,
     /// Training accuracy over the epoch's batches.
     pub train_accuracy: f64,
-    /// Loss on the held-out set after the epoch.
+    /// Loss on the held-out set (validation if the run has one, else test) after the epoch.
     pub eval_loss: f64,
     /// Accuracy on the held-out set after the epoch.
     pub eval_accuracy: f64,

@@ -175,7 +175,10 @@ impl Trainer {
             return Err(TrainError::Config(problem));
         }
         let input = model_config.input_kind();
-        for set in [&data.train, &data.eval] {
+        for set in [&data.train, &data.eval]
+            .into_iter()
+            .chain(data.validation.as_ref())
+        {
             if set.is_empty() {
                 return Err(TrainError::Data(format!(
                     "the dataset {} is empty",
@@ -375,7 +378,7 @@ impl Trainer {
         }
         let mut epoch_end = None;
         if epoch_done {
-            let eval = self.evaluate(&self.data.eval).await?;
+            let eval = self.evaluate(self.data.held_out()).await?;
             let metrics = EpochMetrics {
                 epoch: self.epoch + 1,
                 train_loss: self.epoch_loss_sum / self.epoch_examples as f64,
