@@ -26,8 +26,12 @@ struct RunArgs {
     #[arg(long, conflicts_with = "config")]
     preset: Option<String>,
     /// A RunConfig JSON file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "link")]
     config: Option<PathBuf>,
+    /// A run shared from the playground: its link (or the `#run=...` part). The run is
+    /// reproduced with the same config and seed, and compared with what the link recorded.
+    #[arg(long, conflicts_with = "preset")]
+    link: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -106,6 +110,10 @@ fn main() {
 }
 
 fn load_config(args: &RunArgs) -> Result<RunConfig> {
+    if let Some(link) = &args.link {
+        let record = kindling_core::link::decode_link(link)?;
+        return Ok(record.config);
+    }
     match (&args.preset, &args.config) {
         (Some(name), _) => RunConfig::preset(name).with_context(|| {
             let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
@@ -117,7 +125,7 @@ fn load_config(args: &RunArgs) -> Result<RunConfig> {
             serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a valid run config", path.display()))
         }
-        (None, None) => bail!("give --preset NAME or --config FILE"),
+        (None, None) => bail!("give --preset NAME, --config FILE or --link URL"),
     }
 }
 
@@ -189,9 +197,33 @@ fn run(cli: Cli) -> Result<()> {
                 let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
                 bail!("the run config is invalid:\n{}", list.join("\n"));
             }
-            train(&config, &data_dir, metrics_json, metrics_csv)
+            let history = train(&config, &data_dir, metrics_json, metrics_csv)?;
+            if let Some(link) = &run.link {
+                let recorded = kindling_core::link::decode_link(link)?;
+                compare_with_link(&recorded, &history);
+            }
+            Ok(())
         }
     }
+}
+
+/// Prints how a reproduced run compares with the run a link recorded.
+fn compare_with_link(recorded: &kindling_core::record::RunRecord, history: &TrainingHistory) {
+    let recorded_last = recorded.epochs.last().map(|e| e.eval_accuracy);
+    let reproduced_last = history.last().map(|e| e.eval_accuracy);
+    let mut worst: f64 = 0.0;
+    for (a, b) in recorded.epochs.iter().zip(&history.epochs) {
+        worst = worst.max((a.eval_accuracy - b.eval_accuracy).abs());
+    }
+    println!(
+        "shared run \"{}\" recorded held-out accuracy {}; reproduced {}; largest per-epoch difference {:.4} over {} epochs (recorded on {})",
+        recorded.name,
+        recorded_last.map_or("-".into(), |a| format!("{:.2}%", a * 100.0)),
+        reproduced_last.map_or("-".into(), |a| format!("{:.2}%", a * 100.0)),
+        worst,
+        recorded.epochs.len().min(history.epochs.len()),
+        recorded.config.device.name(),
+    );
 }
 
 fn train(
@@ -199,7 +231,7 @@ fn train(
     data_dir: &std::path::Path,
     json: Option<PathBuf>,
     csv: Option<PathBuf>,
-) -> Result<()> {
+) -> Result<TrainingHistory> {
     let device = config.device.open()?;
     let data = load_dataset(&config.dataset, data_dir)?;
     println!(
@@ -284,7 +316,7 @@ fn train(
                 last.epoch,
                 seconds
             );
-            Ok(())
+            Ok(history)
         }
     }
 }

@@ -5,8 +5,11 @@
 pub mod data;
 pub mod device;
 pub mod hw1;
+pub mod link;
 pub mod model;
+pub mod record;
 pub mod run;
+pub mod sweep;
 pub mod train;
 
 pub use device::{DeviceChoice, DeviceError};

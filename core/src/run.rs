@@ -435,6 +435,53 @@ impl RunConfig {
             "mlp-3layer" => keras_mlp(&[(500, 0.2), (300, 0.2)], 30),
             "cnn-seed" => cnn_preset(false),
             "cnn-seed-2conv" => cnn_preset(true),
+            "spiral-mlp" => {
+                let data = ToyConfig::new(ToyKind::Spiral)
+                    .with_size(1000)
+                    .with_noise(0.1);
+                let hidden = vec![
+                    DenseLayerConfig::new(16).with_activation(Activation::Tanh),
+                    DenseLayerConfig::new(16).with_activation(Activation::Tanh),
+                ];
+                RunConfig::new(
+                    DatasetConfig::Toy(data),
+                    ModelConfig::Mlp(MlpConfig::new(2, hidden, 2)),
+                    TrainingConfig::new(
+                        OptimizerConfig::adam(0.01),
+                        LossKind::SoftmaxCrossEntropy,
+                        100,
+                        10,
+                    ),
+                )
+            }
+            "mnist-10k" => {
+                let mut run = keras_mlp(&[(256, 0.0)], 10);
+                if let ModelConfig::Mlp(m) = &mut run.model {
+                    m.init = WeightInit::GlorotUniform;
+                }
+                run.dataset = DatasetConfig::Mnist(
+                    ImageSubset::new()
+                        .with_train_size(10_000)
+                        .with_test_size(2_000),
+                );
+                run.training.batch_size = 32;
+                run
+            }
+            "imdb-small" => {
+                let mut run = sequence_preset(RecurrentKind::Gru, 5_000, 32);
+                run.dataset = DatasetConfig::Imdb(
+                    ImdbSubset::new(5_000, 200)
+                        .with_train_size(5_000)
+                        .with_test_size(2_000),
+                );
+                if let ModelConfig::Sequence(m) = &mut run.model {
+                    m.example_len = 200;
+                    m.embedding_len = 32;
+                }
+                run.training.batch_size = 64;
+                run.training.epochs = 3;
+                run
+            }
             "lstm-imdb" => sequence_preset(RecurrentKind::Lstm, 10_000, 64),
             "gru-imdb" => sequence_preset(RecurrentKind::Gru, 20_000, 128),
             _ => return None,
@@ -553,13 +600,16 @@ impl ModelConfig {
 }
 
 /// Preset names with a one-line description, after the seed notebooks' experiments.
-pub const PRESETS: [(&str, &str); 8] = [
+pub const PRESETS: [(&str, &str); 11] = [
     ("tinytoy-hw1", "HW1: hand-written backprop, sigmoid [2,30,2], quadratic cost, per-example SGD eta 0.25, tinyTOY"),
     ("tinymnist-hw1", "HW1: hand-written backprop, sigmoid [196,30,10], per-example SGD eta 0.25, tinyMNIST 14x14"),
     ("mlp-keras", "Keras MLP 784-300-10 relu, normal init, Adam 1e-3, batch 200, 10 epochs, MNIST"),
     ("mlp-3layer", "Keras MLP 784-500-300-10 relu, dropout 0.2, Adam 1e-3, batch 200, 30 epochs, MNIST"),
     ("cnn-seed", "Seed CNN: conv 32 5x5, pool, dropout, dense 1000, 4,619,842 parameters, MNIST"),
     ("cnn-seed-2conv", "Seed CNN with a second conv 64 5x5: 1,087,106 parameters, MNIST"),
+    ("spiral-mlp", "Playground: MLP 2-16-16-2 tanh, Adam 0.01, batch 10, on a noisy spiral"),
+    ("mnist-10k", "Quick MNIST: MLP 784-256-10 relu, Adam 1e-3, batch 32, 10 epochs, 10k/2k subset"),
+    ("imdb-small", "Quick IMDB: Embedding(5000,32) + GRU(32), example_len 200, 5k/2k reviews, 3 epochs"),
     ("lstm-imdb", "Embedding(10000,128) + LSTM(64) on IMDB, example_len 512"),
     ("gru-imdb", "Embedding(20000,128) + GRU(128) on IMDB, example_len 512"),
 ];

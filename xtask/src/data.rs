@@ -9,8 +9,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use kindling_core::data::idx::{decode_idx, gunzip};
 use kindling_core::data::imdb::{TokenizedReviews, Vocabulary};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use kindling_core::data::manifest::{sha256_hex, AssetEntry, AssetFile, Manifest};
+use serde::Deserialize;
 
 /// A file inside a registry package, with the sha256 it must have.
 struct Source {
@@ -63,42 +63,8 @@ const FASHION: [Source; 4] = [
     },
 ];
 
-/// One converted file.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct AssetFile {
-    /// Path under the data folder.
-    pub path: String,
-    /// Size in bytes.
-    pub bytes: u64,
-    /// sha256 of the file.
-    pub sha256: String,
-}
-
-/// One dataset in the manifest.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct AssetEntry {
-    /// Dataset name.
-    pub name: String,
-    /// Split sizes, e.g. {"train": 60000, "test": 10000}.
-    pub splits: Vec<(String, usize)>,
-    /// Shape of one example.
-    pub shape: Vec<usize>,
-    /// Files.
-    pub files: Vec<AssetFile>,
-}
-
-/// `data/manifest.json`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
-pub struct Manifest {
-    /// Datasets converted.
-    pub datasets: Vec<AssetEntry>,
-}
-
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(bytes)
 }
 
 fn read_checked(root: &Path, source: &Source) -> Result<Vec<u8>> {

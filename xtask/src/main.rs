@@ -1,4 +1,4 @@
-//! `cargo xtask`: Kindling's project commands: test, data (and later serve and bench).
+//! `cargo xtask`: Kindling's project commands: serve, test, data.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,11 +17,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Runs every check: formatting, clippy, native tests, and the wasm build of core.
+    /// Runs every check: formatting, clippy (native and wasm), the wasm build of core and the
+    /// app, the native tests and the browser tests against the trunk-built app.
     Test {
         /// Skip formatting and clippy.
         #[arg(long)]
         no_lint: bool,
+        /// Skip the browser tests (and the trunk build they need).
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Sets up what is missing (wasm target, trunk, wasm-bindgen-cli, the datasets), then
+    /// serves the playground with trunk on 127.0.0.1.
+    Serve {
+        /// Port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
     },
     /// Fetches and converts the datasets (MNIST, Fashion-MNIST, IMDB) into `data/`.
     Data {
@@ -107,16 +118,153 @@ fn has_wasm_target() -> bool {
         .unwrap_or(false)
 }
 
-/// Installs what the checks need and a fresh machine lacks.
+/// What `program --version` prints, if it runs.
+fn version_of(program: &str) -> Option<String> {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// The version of `package` in Cargo.lock.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("no Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').context("a malformed Cargo.lock")?;
+    Ok(lock[start..start + end].to_string())
+}
+
+/// The trunk version the project builds with (0.22 needs a newer rustc than 1.95).
+const TRUNK_VERSION: &str = "0.21.14";
+
+/// Installs what building and serving the playground needs and a fresh machine lacks: the wasm
+/// target, trunk, and wasm-bindgen-cli at exactly the Cargo.lock version. Each only if missing.
 fn setup() -> Result<()> {
     if !has_wasm_target() {
         run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
     }
+    let trunk = version_of("trunk").unwrap_or_default();
+    if !trunk.ends_with(TRUNK_VERSION) {
+        run(
+            "cargo",
+            &["install", "trunk", "--version", TRUNK_VERSION, "--locked"],
+        )?;
+    }
+    // trunk builds offline (it must never download tools): fetch the crates first.
+    run("cargo", &["fetch"])?;
+    let bindgen = locked_version("wasm-bindgen")?;
+    let installed = version_of("wasm-bindgen").unwrap_or_default();
+    if !installed.ends_with(&bindgen) {
+        // Without --locked: with it the install of this version fails to resolve.
+        run(
+            "cargo",
+            &["install", "wasm-bindgen-cli", "--version", &bindgen],
+        )?;
+    }
+    setup_wasm_opt()
+}
+
+/// The folder of npm's binaryen (wasm-opt 132) that trunk uses for release builds: Debian's
+/// binaryen 108 makes wasm that does not start.
+fn binaryen_bin() -> PathBuf {
+    root().join("tools/binaryen/node_modules/.bin")
+}
+
+/// Installs npm's binaryen 132 into `tools/` (ignored by git) when missing.
+fn setup_wasm_opt() -> Result<()> {
+    let bin = binaryen_bin().join("wasm-opt");
+    let ok = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("version 132"))
+        .unwrap_or(false);
+    if !ok {
+        let dir = root().join("tools/binaryen");
+        std::fs::create_dir_all(&dir)?;
+        let prefix = dir.display().to_string();
+        run(
+            "npm",
+            &[
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                &prefix,
+                "binaryen@132.0.0",
+            ],
+        )?;
+    }
     Ok(())
 }
 
-fn test(no_lint: bool) -> Result<()> {
+/// Runs trunk with npm's wasm-opt first on PATH.
+fn trunk(args: &[&str]) -> Result<()> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![binaryen_bin()];
+    paths.extend(std::env::split_paths(&path));
+    println!("\n==> trunk {}", args.join(" "));
+    let status = Command::new("trunk")
+        .args(args)
+        .env("PATH", std::env::join_paths(paths)?)
+        .current_dir(root())
+        .status()
+        .context("cannot start trunk")?;
+    if !status.success() {
+        bail!("`trunk {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Installs Debian's Chromium and ChromeDriver for the browser tests, if missing.
+fn setup_browser() -> Result<()> {
+    if version_of("chromium").is_some() && version_of("chromedriver").is_some() {
+        return Ok(());
+    }
+    let sudo = if Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+    {
+        vec![]
+    } else {
+        vec!["sudo"]
+    };
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut all: Vec<&str> = sudo.clone();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        run(all[0], &all[1..])
+    };
+    apt(&["update", "-q"])?;
+    apt(&["install", "-y", "-q", "chromium", "chromium-driver"])
+}
+
+/// Builds the playground into `dist/` with trunk (release).
+fn build_app() -> Result<()> {
+    trunk(&["build", "--release"])
+}
+
+fn serve(port: u16) -> Result<()> {
     setup()?;
+    data::make(&root().join("data"), None)?;
+    println!(
+        "\nServing the playground on http://127.0.0.1:{port}/ (first build: about 10 minutes)"
+    );
+    trunk(&["serve", "--release", "--port", &port.to_string()])
+}
+
+fn test(no_lint: bool, browser: bool) -> Result<()> {
+    setup()?;
+    if browser {
+        setup_browser()?;
+    }
     data::make(&root().join("data"), None)?;
     if !no_lint {
         run("cargo", &["fmt", "--all", "--check"])?;
@@ -131,18 +279,62 @@ fn test(no_lint: bool) -> Result<()> {
                 "warnings",
             ],
         )?;
+        run(
+            "cargo",
+            &[
+                "clippy",
+                "-p",
+                "kindling-app",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )?;
     }
-    let (passed, failed) = run_tests(&["test", "--workspace", "--", "--include-ignored"])?;
+    // The wasm build of core (and of the app and worker that use it), then the app with trunk.
     run(
         "cargo",
         &[
             "build",
+            "--release",
             "-p",
             "kindling-core",
+            "-p",
+            "kindling-app",
             "--target",
             "wasm32-unknown-unknown",
         ],
     )?;
+    if browser {
+        build_app()?;
+    }
+    // Every package is always selected (--workspace), so that features unify the same way in
+    // every command and nothing is rebuilt between them; browser tests are named `browser_*`.
+    let (mut passed, mut failed) = run_tests(&[
+        "test",
+        "--workspace",
+        "--",
+        "--include-ignored",
+        "--skip",
+        "browser_",
+    ])?;
+    if browser {
+        let (p, f) = run_tests(&[
+            "test",
+            "--workspace",
+            "--test",
+            "playground",
+            "--",
+            "--include-ignored",
+            "--test-threads=1",
+            "--nocapture",
+            "browser_",
+        ])?;
+        passed += p;
+        failed += f;
+    }
     println!("\nall checks passed");
     println!("tests: {passed} passed, {failed} failed");
     Ok(())
@@ -150,7 +342,11 @@ fn test(no_lint: bool) -> Result<()> {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Task::Test { no_lint } => test(no_lint),
+        Task::Test {
+            no_lint,
+            no_browser,
+        } => test(no_lint, !no_browser),
         Task::Data { from } => data::make(&root().join("data"), from.as_deref()),
+        Task::Serve { port } => serve(port),
     }
 }

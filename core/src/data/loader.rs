@@ -89,17 +89,21 @@ pub fn downsample_dataset(data: &Dataset) -> Dataset {
     }
 }
 
+/// Reads one data file by its path under the data folder (e.g. `mnist/t10k-labels-idx1-ubyte`);
+/// the first argument names the dataset, for the message when the file is missing.
+pub type FileReader<'a> = dyn FnMut(&str, &str) -> Result<Vec<u8>, DataError> + 'a;
+
 fn image_family(
-    dir: &Path,
+    read: &mut FileReader<'_>,
     folder: &str,
     name: &str,
     subset: &ImageSubset,
 ) -> Result<TrainingData, DataError> {
-    let load = |split: &str| -> Result<Dataset, DataError> {
+    let mut load = |split: &str| -> Result<Dataset, DataError> {
         let images_file = format!("{folder}/{split}-images-idx3-ubyte");
         let labels_file = format!("{folder}/{split}-labels-idx1-ubyte");
-        let images = read(dir, name, &images_file)?;
-        let labels = read(dir, name, &labels_file)?;
+        let images = read(name, &images_file)?;
+        let labels = read(name, &labels_file)?;
         images_from_idx(&images, &labels, name, (&images_file, &labels_file))
     };
     let train = load("train")?;
@@ -124,7 +128,14 @@ fn image_family(
 
 /// Reads the IMDB vocabulary (`imdb/vocab.txt`, one word a line, most frequent first).
 pub fn load_vocabulary(dir: &Path) -> Result<Vocabulary, DataError> {
-    let bytes = read(dir, "IMDB", "imdb/vocab.txt")?;
+    vocabulary_from_bytes(read(dir, "IMDB", VOCABULARY_FILE)?)
+}
+
+/// The IMDB vocabulary's path under the data folder.
+pub const VOCABULARY_FILE: &str = "imdb/vocab.txt";
+
+/// Parses the IMDB vocabulary file (one word a line, most frequent first).
+pub fn vocabulary_from_bytes(bytes: Vec<u8>) -> Result<Vocabulary, DataError> {
     let text = String::from_utf8(bytes).map_err(|e| DataError::Malformed {
         file: "imdb/vocab.txt".into(),
         position: e.utf8_error().valid_up_to(),
@@ -147,14 +158,44 @@ fn review_index(reviews: &TokenizedReviews) -> Dataset {
     }
 }
 
+/// The files (paths under the data folder) that loading `config` reads: what a browser fetches
+/// before calling [`load_dataset_with`].
+pub fn required_files(config: &DatasetConfig) -> Vec<String> {
+    let images = |folder: &str| {
+        ["train", "t10k"]
+            .into_iter()
+            .flat_map(|split| {
+                [
+                    format!("{folder}/{split}-images-idx3-ubyte"),
+                    format!("{folder}/{split}-labels-idx1-ubyte"),
+                ]
+            })
+            .collect()
+    };
+    match config {
+        DatasetConfig::Toy(_) => vec![],
+        DatasetConfig::Mnist(_) | DatasetConfig::TinyMnist(_) => images("mnist"),
+        DatasetConfig::FashionMnist(_) => images("fashion-mnist"),
+        DatasetConfig::Imdb(_) => vec!["imdb/train.tokens".into(), "imdb/test.tokens".into()],
+    }
+}
+
 /// Loads (or generates) the data of `config`; `dir` is the data folder.
 pub fn load_dataset(config: &DatasetConfig, dir: &Path) -> Result<TrainingData, DataError> {
+    load_dataset_with(config, &mut |dataset, file| read(dir, dataset, file))
+}
+
+/// Loads (or generates) the data of `config`, reading its files through `read`.
+pub fn load_dataset_with(
+    config: &DatasetConfig,
+    read: &mut FileReader<'_>,
+) -> Result<TrainingData, DataError> {
     match config {
         DatasetConfig::Toy(toy) => Ok(toy.generate()),
-        DatasetConfig::Mnist(s) => image_family(dir, "mnist", "MNIST", s),
-        DatasetConfig::FashionMnist(s) => image_family(dir, "fashion-mnist", "Fashion-MNIST", s),
+        DatasetConfig::Mnist(s) => image_family(read, "mnist", "MNIST", s),
+        DatasetConfig::FashionMnist(s) => image_family(read, "fashion-mnist", "Fashion-MNIST", s),
         DatasetConfig::TinyMnist(s) => {
-            let data = image_family(dir, "mnist", "MNIST", s)?;
+            let data = image_family(read, "mnist", "MNIST", s)?;
             Ok(TrainingData {
                 train: downsample_dataset(&data.train),
                 eval: downsample_dataset(&data.eval),
@@ -162,9 +203,9 @@ pub fn load_dataset(config: &DatasetConfig, dir: &Path) -> Result<TrainingData, 
             })
         }
         DatasetConfig::Imdb(s) => {
-            let reviews = |file: &str| -> Result<TokenizedReviews, DataError> {
+            let mut reviews = |file: &str| -> Result<TokenizedReviews, DataError> {
                 let path = format!("imdb/{file}");
-                TokenizedReviews::decode(&read(dir, "IMDB", &path)?, &path)
+                TokenizedReviews::decode(&read("IMDB", &path)?, &path)
             };
             let (train_reviews, test_reviews) = (reviews("train.tokens")?, reviews("test.tokens")?);
             let (train, validation) = train_validation_split(
@@ -195,6 +236,7 @@ pub fn load_dataset(config: &DatasetConfig, dir: &Path) -> Result<TrainingData, 
 mod tests {
     use super::*;
     use crate::data::idx::encode_idx;
+    use crate::data::{ToyConfig, ToyKind};
 
     #[test]
     fn downsampling_averages_blocks() {
@@ -233,6 +275,28 @@ mod tests {
             text.contains("cargo xtask data") && text.contains("MNIST"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn required_files_are_what_loading_reads() {
+        for config in [
+            DatasetConfig::TinyMnist(ImageSubset::new()),
+            DatasetConfig::FashionMnist(ImageSubset::new()),
+            DatasetConfig::Imdb(crate::run::ImdbSubset::new(100, 10)),
+        ] {
+            let mut asked = Vec::new();
+            let _ = load_dataset_with(&config, &mut |_, file| {
+                asked.push(file.to_string());
+                Err(DataError::Io {
+                    file: file.into(),
+                    message: "stop".into(),
+                })
+            });
+            let files = required_files(&config);
+            assert_eq!(files.first(), asked.first(), "{config:?}");
+            assert!(asked.iter().all(|f| files.contains(f)), "{asked:?}");
+        }
+        assert!(required_files(&DatasetConfig::Toy(ToyConfig::new(ToyKind::Xor))).is_empty());
     }
 
     #[test]

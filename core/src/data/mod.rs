@@ -7,6 +7,7 @@ pub mod digit;
 pub mod idx;
 pub mod imdb;
 pub mod loader;
+pub mod manifest;
 pub mod toy;
 
 pub use dataset::{Batch, Dataset, ExampleShape, Examples, TrainingData};

@@ -270,6 +270,58 @@ impl Hw1Trainer {
         }
     }
 
+    /// The data it trains and evaluates on.
+    pub fn data(&self) -> &TrainingData {
+        &self.data
+    }
+
+    /// How far the run has come.
+    pub fn progress(&self) -> crate::train::Progress {
+        let n = self.data.train.len();
+        let done = self.epoch * n + (self.batch * self.config.batch_size).min(n);
+        crate::train::Progress {
+            epoch: (self.epoch + 1).min(self.config.epochs),
+            epochs: self.config.epochs,
+            batch: self.batch,
+            batches_per_epoch: self.batches_per_epoch,
+            samples_seen: done,
+            samples_total: n * self.config.epochs,
+        }
+    }
+
+    /// The network's outputs for every example of `data`, each row scaled to sum to 1 (the
+    /// homework's sigmoid outputs are not a distribution), row-major `[examples, classes]`.
+    pub async fn probabilities(&self, data: &Dataset) -> Result<Vec<f32>, String> {
+        let inputs = self.config.sizes[0];
+        let all: Vec<usize> = (0..data.len()).collect();
+        let mut out = Vec::with_capacity(data.len() * data.num_classes);
+        for chunk in all.chunks(1000) {
+            let batch = data.batch(chunk, InputKind::Features(inputs), &self.device);
+            let crate::model::BatchInput::Features(x) = batch.input else {
+                unreachable!("features were asked for")
+            };
+            let outputs = self.network.output(x);
+            let [_, width] = outputs.dims();
+            let values = outputs
+                .into_data_async()
+                .await
+                .map_err(|e| format!("{e:?}"))?
+                .try_into_vec_as::<f32>()
+                .map_err(|e| format!("{e:?}"))?;
+            for row in values.chunks(width.max(1)) {
+                let sum: f32 = row.iter().sum();
+                out.extend(row.iter().map(|v| {
+                    if sum > 0.0 {
+                        v / sum
+                    } else {
+                        1.0 / width as f32
+                    }
+                }));
+            }
+        }
+        Ok(out)
+    }
+
     /// Epochs in all, batches per epoch and where the run is: (epoch from 1, batch in epoch).
     pub fn position(&self) -> (usize, usize, usize) {
         (

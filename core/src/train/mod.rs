@@ -4,8 +4,10 @@ pub mod loss;
 pub mod metrics;
 pub mod optimizer;
 pub mod trainer;
+pub mod training_run;
 
 pub use loss::{l2_penalty, L2Mode, LossKind};
 pub use metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState, TrainingConfig};
+pub use training_run::{argmax, confusion_matrix, TrainingRun};

@@ -1,0 +1,375 @@
+//! What the builder's controls do to a [`RunConfig`], free of the DOM so it is tested natively:
+//! switching dataset or model kind keeps the config trainable (input and output sizes follow
+//! the data; a model that cannot read the data is replaced by that family's usual one).
+
+use kindling_core::data::{ToyConfig, ToyKind};
+use kindling_core::model::{
+    Activation, CnnConfig, CnnLayerConfig, DenseLayerConfig, MlpConfig, ModelConfig, Padding,
+    RecurrentKind, SequenceConfig,
+};
+use kindling_core::run::{ImageSubset, ImdbSubset};
+use kindling_core::train::{LossKind, OptimizerConfig, TrainingConfig};
+use kindling_core::{DatasetConfig, Engine, RunConfig};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The datasets offered, as (id, label).
+pub const DATASETS: [(&str, &str); 9] = [
+    ("tinytoy", "tinyTOY (2-D, homework)"),
+    ("circle", "Circle (2-D)"),
+    ("xor", "XOR (2-D)"),
+    ("gaussians", "Two gaussians (2-D)"),
+    ("spiral", "Spiral (2-D)"),
+    ("tinymnist", "tinyMNIST 14x14"),
+    ("mnist", "MNIST 28x28"),
+    ("fashion-mnist", "Fashion-MNIST 28x28"),
+    ("imdb", "IMDB reviews"),
+];
+
+/// The model kinds offered, as (id, label).
+pub const MODEL_KINDS: [(&str, &str); 4] = [
+    ("mlp", "MLP (dense layers)"),
+    ("cnn", "CNN (conv stack)"),
+    ("lstm", "Embedding + LSTM"),
+    ("gru", "Embedding + GRU"),
+];
+
+/// The id (in [`DATASETS`]) of a dataset config.
+pub fn dataset_id(config: &DatasetConfig) -> &'static str {
+    match config {
+        DatasetConfig::Toy(t) => match t.kind {
+            ToyKind::TinyToy => "tinytoy",
+            ToyKind::Circle => "circle",
+            ToyKind::Xor => "xor",
+            ToyKind::Gaussians => "gaussians",
+            ToyKind::Spiral => "spiral",
+        },
+        DatasetConfig::TinyMnist(_) => "tinymnist",
+        DatasetConfig::Mnist(_) => "mnist",
+        DatasetConfig::FashionMnist(_) => "fashion-mnist",
+        DatasetConfig::Imdb(_) => "imdb",
+    }
+}
+
+/// The id (in [`MODEL_KINDS`]) of a model config.
+pub fn model_kind(model: &ModelConfig) -> &'static str {
+    match model {
+        ModelConfig::Mlp(_) => "mlp",
+        ModelConfig::Cnn(_) => "cnn",
+        ModelConfig::Sequence(s) => match s.cell {
+            RecurrentKind::Lstm => "lstm",
+            RecurrentKind::Gru => "gru",
+        },
+    }
+}
+
+/// Whether a model kind can read a dataset.
+pub fn kind_fits(kind: &str, dataset: &DatasetConfig) -> bool {
+    match dataset {
+        DatasetConfig::Toy(_) => kind == "mlp",
+        DatasetConfig::Imdb(_) => kind == "lstm" || kind == "gru",
+        _ => kind == "mlp" || kind == "cnn",
+    }
+}
+
+/// Image side of an image dataset.
+fn image_side(dataset: &DatasetConfig) -> Option<usize> {
+    match dataset {
+        DatasetConfig::TinyMnist(_) => Some(14),
+        DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => Some(28),
+        _ => None,
+    }
+}
+
+/// Switches the dataset to `id`, keeping subset sizes where they carry over and fitting the
+/// model to it.
+pub fn switch_dataset(config: &mut RunConfig, id: &str) {
+    let old_images = match &config.dataset {
+        DatasetConfig::Mnist(s) | DatasetConfig::TinyMnist(s) | DatasetConfig::FashionMnist(s) => {
+            Some(s.clone())
+        }
+        _ => None,
+    };
+    let toy = |kind| {
+        let mut t = ToyConfig::new(kind);
+        if let DatasetConfig::Toy(old) = &config.dataset {
+            t.size = old.size;
+            t.noise = old.noise;
+            t.test_fraction = old.test_fraction;
+            t.seed = old.seed;
+        }
+        DatasetConfig::Toy(t)
+    };
+    let images = old_images.unwrap_or_else(|| {
+        ImageSubset::new()
+            .with_train_size(10_000)
+            .with_test_size(2_000)
+    });
+    config.dataset = match id {
+        "tinytoy" => toy(ToyKind::TinyToy),
+        "circle" => toy(ToyKind::Circle),
+        "xor" => toy(ToyKind::Xor),
+        "gaussians" => toy(ToyKind::Gaussians),
+        "spiral" => toy(ToyKind::Spiral),
+        "tinymnist" => DatasetConfig::TinyMnist(images),
+        "mnist" => DatasetConfig::Mnist(images),
+        "fashion-mnist" => DatasetConfig::FashionMnist(images),
+        "imdb" => match &config.dataset {
+            DatasetConfig::Imdb(s) => DatasetConfig::Imdb(s.clone()),
+            _ => RunConfig::preset("imdb-small").expect("a preset").dataset,
+        },
+        _ => return,
+    };
+    let kind = model_kind(&config.model);
+    if kind_fits(kind, &config.dataset) {
+        fit_model(config);
+    } else {
+        let default = match config.dataset {
+            DatasetConfig::Toy(_) => "mlp",
+            DatasetConfig::Imdb(_) => "gru",
+            _ => "mlp",
+        };
+        switch_model_kind(config, default);
+    }
+}
+
+/// Replaces the model by a usual one of `kind` for the current dataset (and its usual loss).
+pub fn switch_model_kind(config: &mut RunConfig, kind: &str) {
+    if !kind_fits(kind, &config.dataset) || model_kind(&config.model) == kind {
+        if let ModelConfig::Sequence(s) = &mut config.model {
+            s.cell = if kind == "lstm" {
+                RecurrentKind::Lstm
+            } else {
+                RecurrentKind::Gru
+            };
+        }
+        return;
+    }
+    let keep_schedule = (config.training.epochs, config.training.seed);
+    match kind {
+        "mlp" => {
+            let (hidden, training) = if matches!(config.dataset, DatasetConfig::Toy(_)) {
+                (
+                    vec![
+                        DenseLayerConfig::new(16).with_activation(Activation::Tanh),
+                        DenseLayerConfig::new(16).with_activation(Activation::Tanh),
+                    ],
+                    TrainingConfig::new(
+                        OptimizerConfig::adam(0.01),
+                        LossKind::SoftmaxCrossEntropy,
+                        100,
+                        10,
+                    ),
+                )
+            } else {
+                (
+                    vec![DenseLayerConfig::new(128)],
+                    TrainingConfig::new(
+                        OptimizerConfig::adam(1e-3),
+                        LossKind::SoftmaxCrossEntropy,
+                        5,
+                        64,
+                    ),
+                )
+            };
+            config.model = ModelConfig::Mlp(MlpConfig::new(2, hidden, 2));
+            config.training = training;
+        }
+        "cnn" => {
+            config.model = small_cnn();
+            config.training = TrainingConfig::new(
+                OptimizerConfig::adam(1e-3),
+                LossKind::SoftmaxCrossEntropy,
+                3,
+                64,
+            );
+        }
+        _ => {
+            let mut model = SequenceConfig::new(5_000, 200, 32, 32);
+            model.cell = if kind == "lstm" {
+                RecurrentKind::Lstm
+            } else {
+                RecurrentKind::Gru
+            };
+            config.model = ModelConfig::Sequence(model);
+            config.training = TrainingConfig::new(
+                OptimizerConfig::adam(1e-3),
+                LossKind::BinaryCrossEntropy,
+                3,
+                64,
+            );
+        }
+    }
+    if !matches!(config.dataset, DatasetConfig::Toy(_)) {
+        config.training.epochs = keep_schedule.0.min(config.training.epochs.max(1));
+    }
+    config.training.seed = keep_schedule.1;
+    config.engine = Engine::Autodiff;
+    fit_model(config);
+}
+
+/// A small CNN that fits 28x28 and 14x14 images: conv 8 5x5, pool, dense 64.
+fn small_cnn() -> ModelConfig {
+    ModelConfig::Cnn(CnnConfig::new(
+        [1, 28, 28],
+        vec![
+            CnnLayerConfig::Conv2d {
+                filters: 8,
+                kernel: 5,
+                stride: 1,
+                padding: Padding::Valid,
+                activation: Activation::Relu,
+            },
+            CnnLayerConfig::MaxPool2d { pool: 2, stride: 2 },
+            CnnLayerConfig::Flatten,
+            CnnLayerConfig::Dense {
+                units: 64,
+                activation: Activation::Relu,
+                l2: 0.0,
+            },
+        ],
+        10,
+    ))
+}
+
+/// Makes the model's input and output sizes (and IMDB's dictionary and length) those of the
+/// dataset, and the engine one that can train the model.
+pub fn fit_model(config: &mut RunConfig) {
+    let classes = config.dataset.classes();
+    match (&mut config.model, &mut config.dataset) {
+        (ModelConfig::Mlp(m), DatasetConfig::Toy(_)) => {
+            m.inputs = 2;
+            if m.outputs != 1 {
+                m.outputs = classes;
+            }
+        }
+        (ModelConfig::Mlp(m), d) => {
+            if let Some(side) = image_side(d) {
+                m.inputs = side * side;
+            }
+            m.outputs = classes;
+        }
+        (ModelConfig::Cnn(c), d) => {
+            if let Some(side) = image_side(d) {
+                c.input = [1, side, side];
+            }
+            c.outputs = classes;
+            if config.model.summary().is_err() {
+                // The stack does not fit the smaller images: start from one that does.
+                let side = image_side(&config.dataset).unwrap_or(28);
+                config.model = small_cnn();
+                if let ModelConfig::Cnn(c) = &mut config.model {
+                    c.input = [1, side, side];
+                    c.outputs = classes;
+                }
+            }
+        }
+        (ModelConfig::Sequence(s), DatasetConfig::Imdb(d)) => {
+            d.dict_size = s.dict_size;
+            d.example_len = s.example_len;
+        }
+        _ => {}
+    }
+    if config.engine == Engine::HandWritten && config.hw1_config().is_err() {
+        config.engine = Engine::Autodiff;
+    }
+}
+
+/// The serde name of an enum value (e.g. `Relu`), for a `<select>`'s value.
+pub fn enum_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The enum value of a serde name (the inverse of [`enum_name`]).
+pub fn parse_enum<T: DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}
+
+/// Every value of a fieldless enum, by name: (name, value).
+pub fn activations() -> Vec<(String, Activation)> {
+    [
+        Activation::Relu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::LeakyRelu,
+        Activation::Linear,
+        Activation::Softmax,
+    ]
+    .into_iter()
+    .map(|a| (enum_name(&a), a))
+    .collect()
+}
+
+/// A fresh IMDB subset like the current one but with new sizes.
+pub fn imdb_subset(dict_size: usize, example_len: usize) -> ImdbSubset {
+    ImdbSubset::new(dict_size, example_len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindling_core::run::PRESETS;
+
+    #[test]
+    fn every_dataset_switch_keeps_every_preset_trainable() {
+        for (preset, _) in PRESETS {
+            for (id, _) in DATASETS {
+                let mut config = RunConfig::preset(preset).unwrap();
+                switch_dataset(&mut config, id);
+                assert_eq!(dataset_id(&config.dataset), id);
+                assert!(
+                    config.problems().is_empty(),
+                    "{preset} -> {id}: {:?}",
+                    config.problems()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn model_kind_switches_follow_the_data() {
+        let mut config = RunConfig::preset("mnist-10k").unwrap();
+        switch_model_kind(&mut config, "cnn");
+        assert_eq!(model_kind(&config.model), "cnn");
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        switch_dataset(&mut config, "tinymnist");
+        let ModelConfig::Cnn(c) = &config.model else {
+            panic!("still a CNN")
+        };
+        assert_eq!(c.input, [1, 14, 14]);
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        // A CNN cannot read 2-D points: the toy set gets an MLP.
+        switch_dataset(&mut config, "xor");
+        assert_eq!(model_kind(&config.model), "mlp");
+        // An LSTM is not offered for images.
+        switch_dataset(&mut config, "mnist");
+        switch_model_kind(&mut config, "lstm");
+        assert_eq!(model_kind(&config.model), "mlp");
+        switch_dataset(&mut config, "imdb");
+        switch_model_kind(&mut config, "lstm");
+        assert_eq!(model_kind(&config.model), "lstm");
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+    }
+
+    #[test]
+    fn the_homework_engine_is_dropped_when_it_cannot_train_the_model() {
+        let mut config = RunConfig::preset("tinytoy-hw1").unwrap();
+        switch_dataset(&mut config, "tinymnist");
+        assert_eq!(config.engine, Engine::HandWritten);
+        assert!(config.problems().is_empty());
+        switch_dataset(&mut config, "imdb");
+        assert_eq!(config.engine, Engine::Autodiff);
+    }
+
+    #[test]
+    fn enum_names_round_trip() {
+        for (name, a) in activations() {
+            assert_eq!(parse_enum::<Activation>(&name), Some(a));
+        }
+        assert_eq!(parse_enum::<Activation>("nope"), None);
+    }
+}

@@ -1,0 +1,433 @@
+//! Drawing on canvases: training curves (plotters), the decision-boundary map, images.
+
+use kindling_core::train::{BatchPoint, EpochMetrics};
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::protocol::{BoundaryMap, ImageExample, ToyPoint};
+
+/// Colours of the current theme.
+#[derive(Clone, Copy)]
+pub struct Palette {
+    background: RGBColor,
+    text: RGBColor,
+    grid: RGBColor,
+    train: RGBColor,
+    held_out: RGBColor,
+}
+
+/// Whether the system asks for a dark theme.
+pub fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+impl Palette {
+    /// The palette for the system's light or dark preference.
+    pub fn current() -> Self {
+        if prefers_dark() {
+            Palette {
+                background: RGBColor(24, 27, 33),
+                text: RGBColor(214, 219, 226),
+                grid: RGBColor(52, 57, 66),
+                train: RGBColor(255, 153, 51),
+                held_out: RGBColor(88, 166, 255),
+            }
+        } else {
+            Palette {
+                background: RGBColor(255, 255, 255),
+                text: RGBColor(40, 44, 52),
+                grid: RGBColor(228, 231, 236),
+                train: RGBColor(232, 111, 0),
+                held_out: RGBColor(17, 99, 204),
+            }
+        }
+    }
+}
+
+/// Which metric a curve chart shows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Metric {
+    /// Loss (optionally on a log scale).
+    Loss,
+    /// Accuracy in [0, 1].
+    Accuracy,
+}
+
+/// Keeps at most `max` points, evenly spaced (the last always kept).
+fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
+    if points.len() <= max {
+        return points.to_vec();
+    }
+    let step = points.len() as f64 / max as f64;
+    let mut out: Vec<T> = (0..max)
+        .map(|i| points[(i as f64 * step) as usize])
+        .collect();
+    out.push(points[points.len() - 1]);
+    out
+}
+
+/// Draws the batch curve and the per-epoch held-out metric against batches trained.
+pub fn draw_curves(
+    canvas: &HtmlCanvasElement,
+    points: &[BatchPoint],
+    epochs: &[EpochMetrics],
+    batches_per_epoch: usize,
+    metric: Metric,
+    log: bool,
+) {
+    let palette = Palette::current();
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+        return;
+    };
+    let root = backend.into_drawing_area();
+    let _ = root.fill(&palette.background);
+    let value = |loss: f64, acc: f64| -> f64 {
+        match metric {
+            Metric::Loss if log => loss.max(1e-6).log10(),
+            Metric::Loss => loss,
+            Metric::Accuracy => acc,
+        }
+    };
+    let train: Vec<(f64, f64)> = thin(points, 600)
+        .iter()
+        .filter(|p| p.loss.is_finite())
+        .map(|p| (p.step as f64, value(p.loss, p.accuracy)))
+        .collect();
+    let held: Vec<(f64, f64)> = epochs
+        .iter()
+        .filter(|e| e.eval_loss.is_finite())
+        .map(|e| {
+            (
+                (e.epoch * batches_per_epoch) as f64,
+                value(e.eval_loss, e.eval_accuracy),
+            )
+        })
+        .collect();
+    let x_max = train
+        .iter()
+        .chain(&held)
+        .map(|p| p.0)
+        .fold(10.0f64, f64::max);
+    let (mut y_min, mut y_max) = match metric {
+        Metric::Accuracy => (0.0, 1.0),
+        Metric::Loss => {
+            let ys = train.iter().chain(&held).map(|p| p.1);
+            let lo = ys.clone().fold(f64::INFINITY, f64::min);
+            let hi = ys.fold(f64::NEG_INFINITY, f64::max);
+            if lo.is_finite() && hi.is_finite() {
+                (if log { lo } else { lo.min(0.0) }, hi)
+            } else {
+                (0.0, 1.0)
+            }
+        }
+    };
+    if y_max - y_min < 1e-9 {
+        y_max = y_min + 1.0;
+    }
+    if metric == Metric::Loss {
+        let pad = (y_max - y_min) * 0.05;
+        y_max += pad;
+        if log {
+            y_min -= pad;
+        }
+    }
+    let font = ("sans-serif", 12).into_font().color(&palette.text);
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..x_max, y_min..y_max)
+    else {
+        return;
+    };
+    let y_format = |v: &f64| -> String {
+        match metric {
+            Metric::Loss if log => format!("{:.3}", 10f64.powf(*v)),
+            Metric::Loss => format!("{v:.3}"),
+            Metric::Accuracy => format!("{:.0}%", v * 100.0),
+        }
+    };
+    let _ = chart
+        .configure_mesh()
+        .x_desc("batches")
+        .y_desc(match metric {
+            Metric::Loss if log => "loss (log)",
+            Metric::Loss => "loss",
+            Metric::Accuracy => "accuracy",
+        })
+        .y_label_formatter(&y_format)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(font.clone())
+        .axis_desc_style(font.clone())
+        .axis_style(palette.text)
+        .bold_line_style(palette.grid)
+        .light_line_style(palette.background)
+        .draw();
+    let train_color = palette.train;
+    if let Ok(series) = chart.draw_series(LineSeries::new(train, train_color.stroke_width(2))) {
+        series.label("train (batches)").legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 16, y)], train_color.stroke_width(2))
+        });
+    }
+    let held_color = palette.held_out;
+    let _ = chart.draw_series(LineSeries::new(
+        held.iter().copied(),
+        held_color.stroke_width(2),
+    ));
+    if let Ok(series) =
+        chart.draw_series(held.iter().map(|&p| Circle::new(p, 4, held_color.filled())))
+    {
+        series
+            .label("held out (epochs)")
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, held_color.filled()));
+    }
+    let _ = chart
+        .configure_series_labels()
+        .position(match metric {
+            Metric::Loss => SeriesLabelPosition::UpperRight,
+            Metric::Accuracy => SeriesLabelPosition::LowerRight,
+        })
+        .label_font(font)
+        .background_style(palette.background.mix(0.85))
+        .border_style(palette.grid)
+        .draw();
+    let _ = root.present();
+}
+
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok()??.dyn_into().ok()
+}
+
+/// Orange for class 0, blue for class 1, blended through the background (as TensorFlow
+/// Playground shows it).
+fn class_colour(p: f32, dark: bool) -> [u8; 3] {
+    let (a, b, mid): ([f32; 3], [f32; 3], [f32; 3]) = if dark {
+        (
+            [245.0, 147.0, 34.0],
+            [8.0, 119.0, 189.0],
+            [30.0, 33.0, 40.0],
+        )
+    } else {
+        (
+            [245.0, 147.0, 34.0],
+            [8.0, 119.0, 189.0],
+            [232.0, 234.0, 235.0],
+        )
+    };
+    let t = (p.clamp(0.0, 1.0) - 0.5) * 2.0;
+    let (from, to, w) = if t < 0.0 { (mid, a, -t) } else { (mid, b, t) };
+    let w = w * 0.85;
+    [0, 1, 2].map(|i| (from[i] + (to[i] - from[i]) * w) as u8)
+}
+
+/// Paints the decision-boundary map and the points over it.
+pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, points: &[ToyPoint]) {
+    let Some(ctx) = context(canvas) else {
+        return;
+    };
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    let dark = prefers_dark();
+    ctx.set_fill_style_str(if dark { "#1e2128" } else { "#e8eaeb" });
+    ctx.fill_rect(0.0, 0.0, w, h);
+    let extent = match map {
+        Some(m) => m.extent,
+        None => {
+            let mut e = [f32::MAX, f32::MIN, f32::MAX, f32::MIN];
+            for p in points {
+                e = [e[0].min(p.x), e[1].max(p.x), e[2].min(p.y), e[3].max(p.y)];
+            }
+            if points.is_empty() {
+                [-1.0, 1.0, -1.0, 1.0]
+            } else {
+                e
+            }
+        }
+    };
+    if let Some(map) = map {
+        let n = map.resolution;
+        let mut rgba = Vec::with_capacity(n * n * 4);
+        for &p in &map.class1 {
+            let [r, g, b] = class_colour(p, dark);
+            rgba.extend([r, g, b, 255]);
+        }
+        // Paint the small map, then scale it up smoothly.
+        blit(&ctx, &rgba, n, (w, h), true);
+    }
+    let [x0, x1, y0, y1] = extent;
+    let sx = |x: f32| ((x - x0) / (x1 - x0).max(1e-6)) as f64 * w;
+    let sy = |y: f32| (1.0 - ((y - y0) / (y1 - y0).max(1e-6)) as f64) * h;
+    for p in points {
+        ctx.begin_path();
+        let _ = ctx.arc(sx(p.x), sy(p.y), 3.2, 0.0, std::f64::consts::TAU);
+        ctx.set_fill_style_str(if p.label == 1 { "#0877bd" } else { "#f59322" });
+        ctx.fill();
+        ctx.set_line_width(if p.test { 1.6 } else { 0.8 });
+        ctx.set_stroke_style_str(if p.test {
+            if dark {
+                "#ffffff"
+            } else {
+                "#000000"
+            }
+        } else if dark {
+            "#1e2128"
+        } else {
+            "#ffffff"
+        });
+        ctx.stroke();
+    }
+}
+
+/// Paints a grey-level image (ink light on dark) scaled to the canvas.
+pub fn draw_image(canvas: &HtmlCanvasElement, image: &ImageExample) {
+    let Some(ctx) = context(canvas) else {
+        return;
+    };
+    let side = image.side.max(1);
+    if image.pixels.len() != side * side {
+        return;
+    }
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(|&v| [v, v, v, 255]).collect();
+    let size = (canvas.width() as f64, canvas.height() as f64);
+    blit(&ctx, &rgba, side, size, false);
+}
+
+/// Paints a `side` x `side` RGBA image over the whole of `ctx`'s canvas (`size`), smoothly
+/// scaled or with hard pixels.
+fn blit(ctx: &CanvasRenderingContext2d, rgba: &[u8], side: usize, size: (f64, f64), smooth: bool) {
+    let Ok(data) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), side as u32, side as u32)
+    else {
+        return;
+    };
+    let document = web_sys::window().and_then(|w| w.document());
+    let Some(scratch) = document
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+    else {
+        return;
+    };
+    scratch.set_width(side as u32);
+    scratch.set_height(side as u32);
+    if let Some(sctx) = context(&scratch) {
+        let _ = sctx.put_image_data(&data, 0.0, 0.0);
+        ctx.set_image_smoothing_enabled(smooth);
+        let _ = ctx
+            .draw_image_with_html_canvas_element_and_dw_and_dh(&scratch, 0.0, 0.0, size.0, size.1);
+    }
+}
+
+/// Colours of overlaid runs, in order.
+pub const RUN_COLOURS: [RGBColor; 8] = [
+    RGBColor(232, 111, 0),
+    RGBColor(17, 99, 204),
+    RGBColor(46, 160, 67),
+    RGBColor(200, 50, 120),
+    RGBColor(130, 80, 220),
+    RGBColor(0, 150, 160),
+    RGBColor(160, 120, 0),
+    RGBColor(120, 120, 120),
+];
+
+/// One run's series for an overlay chart: its name and (x, y) points.
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// Points.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Several runs' curves on one chart (`log_y` plots log10 of y, labelled in y).
+pub fn draw_overlay(
+    canvas: &HtmlCanvasElement,
+    series: &[Series],
+    x_desc: &str,
+    y_desc: &str,
+    log_y: bool,
+) {
+    let palette = Palette::current();
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+        return;
+    };
+    let root = backend.into_drawing_area();
+    let _ = root.fill(&palette.background);
+    let tf = |y: f64| if log_y { y.max(1e-6).log10() } else { y };
+    let all: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|s| {
+            s.points
+                .iter()
+                .filter(|p| p.1.is_finite())
+                .map(|&(x, y)| (x, tf(y)))
+        })
+        .collect();
+    let x_max = all.iter().map(|p| p.0).fold(1.0f64, f64::max);
+    let x_min = all
+        .iter()
+        .map(|p| p.0)
+        .fold(x_max, f64::min)
+        .min(x_max - 1e-9);
+    let mut y_min = all.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let mut y_max = all.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    if !y_min.is_finite() || !y_max.is_finite() {
+        y_min = 0.0;
+        y_max = 1.0;
+    }
+    if y_max - y_min < 1e-9 {
+        y_max = y_min + 0.1;
+    }
+    let pad = (y_max - y_min) * 0.05;
+    let font = ("sans-serif", 12).into_font().color(&palette.text);
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(52)
+        .build_cartesian_2d(x_min..x_max, (y_min - pad)..(y_max + pad))
+    else {
+        return;
+    };
+    let y_format = |v: &f64| -> String {
+        if log_y {
+            format!("{:.3}", 10f64.powf(*v))
+        } else {
+            format!("{v:.3}")
+        }
+    };
+    let _ = chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_label_formatter(&y_format)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(font.clone())
+        .axis_desc_style(font.clone())
+        .axis_style(palette.text)
+        .bold_line_style(palette.grid)
+        .light_line_style(palette.background)
+        .draw();
+    for (i, s) in series.iter().enumerate() {
+        let colour = RUN_COLOURS[i % RUN_COLOURS.len()];
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .filter(|p| p.1.is_finite())
+            .map(|&(x, y)| (x, tf(y)))
+            .collect();
+        if let Ok(drawn) = chart.draw_series(LineSeries::new(points, colour.stroke_width(2))) {
+            drawn.label(s.name.clone()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+            });
+        }
+    }
+    let _ = chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(font)
+        .background_style(palette.background.mix(0.85))
+        .border_style(palette.grid)
+        .draw();
+    let _ = root.present();
+}

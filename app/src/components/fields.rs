@@ -1,0 +1,149 @@
+//! Form fields bound to a part of the session's [`RunConfig`]: a getter and a setter each.
+
+use kindling_core::RunConfig;
+use leptos::prelude::*;
+
+use crate::page::use_session;
+
+/// Formats a number for an input: integers without decimals, others compactly.
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        let s = format!("{v}");
+        if s.len() > 12 {
+            format!("{v:e}")
+        } else {
+            s
+        }
+    }
+}
+
+/// A labelled number input bound to the config.
+pub fn number_field(
+    label: &'static str,
+    testid: &'static str,
+    step: &'static str,
+    get: impl Fn(&RunConfig) -> f64 + Copy + Send + Sync + 'static,
+    set: impl Fn(&mut RunConfig, f64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let s = use_session();
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input
+                type="number"
+                step=step
+                data-testid=testid
+                prop:value=move || format_number(s.config.with(get))
+                on:change=move |ev| {
+                    let text = event_target_value(&ev);
+                    match text.trim().parse::<f64>() {
+                        Ok(v) if v.is_finite() => {
+                            s.preset.set(String::new());
+                            s.config.update(|c| set(c, v));
+                        }
+                        _ => {
+                            // Not a number: show the current value again.
+                            s.config.update(|_| {});
+                        }
+                    }
+                }
+            />
+        </label>
+    }
+}
+
+/// A labelled select bound to the config; `options` are (value, label).
+pub fn select_field(
+    label: &'static str,
+    testid: &'static str,
+    options: Vec<(String, String)>,
+    get: impl Fn(&RunConfig) -> String + Copy + Send + Sync + 'static,
+    set: impl Fn(&mut RunConfig, &str) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let s = use_session();
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <select
+                data-testid=testid
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    s.preset.set(String::new());
+                    s.config.update(|c| set(c, &value));
+                }
+            >
+                {options
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let v = value.clone();
+                        view! {
+                            <option value=value selected=move || s.config.with(get) == v>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// A small number input for a row of a table (a layer's setting).
+pub fn cell_number(
+    value: f64,
+    title: &'static str,
+    step: &'static str,
+    set: impl Fn(&mut RunConfig, f64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let s = use_session();
+    view! {
+        <input
+            class="cell"
+            type="number"
+            step=step
+            title=title
+            aria-label=title
+            prop:value=format_number(value)
+            on:change=move |ev| {
+                if let Ok(v) = event_target_value(&ev).trim().parse::<f64>() {
+                    if v.is_finite() {
+                        s.preset.set(String::new());
+                        s.config.update(|c| set(c, v));
+                    }
+                }
+            }
+        />
+    }
+}
+
+/// A small select for a row of a table.
+pub fn cell_select(
+    current: String,
+    title: &'static str,
+    options: Vec<(String, String)>,
+    set: impl Fn(&mut RunConfig, &str) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let s = use_session();
+    view! {
+        <select
+            class="cell"
+            title=title
+            aria-label=title
+            on:change=move |ev| {
+                let value = event_target_value(&ev);
+                s.preset.set(String::new());
+                s.config.update(|c| set(c, &value));
+            }
+        >
+            {options
+                .into_iter()
+                .map(|(value, text)| {
+                    let selected = value == current;
+                    view! { <option value=value selected=selected>{text}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}

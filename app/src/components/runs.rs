@@ -1,0 +1,341 @@
+//! The runs panel: every kept run in a sortable, filterable table (rename, notes, delete with
+//! undo, share link, CSV export); selected runs overlaid on one chart with a config diff.
+
+use kindling_core::link::encode_link;
+use kindling_core::record::{RunRecord, RunStatus};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::charts::{draw_overlay, Series, RUN_COLOURS};
+use crate::page::use_session;
+use crate::runs::{config_diff, model_text, runs_csv, sorted_filtered, SortKey};
+
+/// Offers `text` as a file download.
+pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| format!("{e:?}"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlElement = document
+        .create_element("a")
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|_| "not an element")?;
+    let _ = a.set_attribute("href", &url);
+    let _ = a.set_attribute("download", name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Puts `text` on the clipboard (navigator.clipboard.writeText), when the browser allows it.
+fn copy_text(text: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let navigator: wasm_bindgen::JsValue = window.navigator().into();
+    let Ok(clipboard) = js_sys::Reflect::get(&navigator, &"clipboard".into()) else {
+        return;
+    };
+    if let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into()) {
+        if let Ok(write) = write.dyn_into::<js_sys::Function>() {
+            let _ = write.call1(&clipboard, &text.into());
+        }
+    }
+}
+
+fn status_text(status: &RunStatus) -> String {
+    match status {
+        RunStatus::Diverged(_) => "diverged".into(),
+        other => other.name().into(),
+    }
+}
+
+fn page_base() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
+}
+
+/// Overlay charts of the selected runs.
+#[component]
+fn Overlay() -> impl IntoView {
+    let s = use_session();
+    let accuracy: NodeRef<Canvas> = NodeRef::new();
+    let loss: NodeRef<Canvas> = NodeRef::new();
+    let chosen = move || {
+        let ids = s.selected.get();
+        s.runs
+            .get()
+            .into_iter()
+            .filter(|r| ids.contains(&r.id))
+            .collect::<Vec<RunRecord>>()
+    };
+    Effect::new(move |_| {
+        let runs = chosen();
+        let acc: Vec<Series> = runs
+            .iter()
+            .map(|r| Series {
+                name: r.name.clone(),
+                points: r
+                    .epochs
+                    .iter()
+                    .map(|e| (e.epoch as f64, e.eval_accuracy))
+                    .collect(),
+            })
+            .collect();
+        let losses: Vec<Series> = runs
+            .iter()
+            .map(|r| Series {
+                name: r.name.clone(),
+                points: r.curve.iter().map(|p| (p.step as f64, p.loss)).collect(),
+            })
+            .collect();
+        if let Some(c) = accuracy.get() {
+            draw_overlay(&c, &acc, "epoch", "held-out accuracy", false);
+        }
+        if let Some(c) = loss.get() {
+            draw_overlay(&c, &losses, "batches", "training loss (log)", true);
+        }
+    });
+    let diff = move || config_diff(&chosen());
+    view! {
+        <Show when=move || !s.selected.get().is_empty()>
+            <div class="overlay" data-testid="overlay">
+                <div class="overlay-charts">
+                    <canvas node_ref=accuracy width="520" height="240" data-testid="overlay-chart"></canvas>
+                    <canvas node_ref=loss width="520" height="240"></canvas>
+                </div>
+                <Show when=move || { chosen().len() > 1 }>
+                    <h4>"What differs between the selected runs"</h4>
+                    <table class="diff" data-testid="config-diff">
+                        <thead>
+                            <tr>
+                                <th>"setting"</th>
+                                {move || chosen().into_iter().enumerate().map(|(i, r)| {
+                                    let colour = RUN_COLOURS[i % RUN_COLOURS.len()];
+                                    view! { <th style=format!("color: rgb({},{},{})", colour.0, colour.1, colour.2)>{r.name}</th> }
+                                }).collect_view()}
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {move || {
+                                let rows = diff();
+                                if rows.is_empty() {
+                                    view! { <tr><td colspan="9">"The configs are identical (seed included)."</td></tr> }.into_any()
+                                } else {
+                                    rows.into_iter().map(|(field, values)| view! {
+                                        <tr>
+                                            <td class="field-name">{field}</td>
+                                            {values.into_iter().map(|v| view! { <td>{v}</td> }).collect_view()}
+                                        </tr>
+                                    }).collect_view().into_any()
+                                }
+                            }}
+                        </tbody>
+                    </table>
+                </Show>
+            </div>
+        </Show>
+    }
+}
+
+/// The runs panel.
+#[component]
+pub fn RunsPanel() -> impl IntoView {
+    let s = use_session();
+    let filter = RwSignal::new(String::new());
+    let sort = RwSignal::new((SortKey::Created, true));
+    let shown = move || {
+        let (key, descending) = sort.get();
+        s.runs
+            .with(|runs| sorted_filtered(runs, &filter.get(), key, descending))
+    };
+    let header = move |label: &'static str, key: SortKey| {
+        view! {
+            <th>
+                <button
+                    class="sort"
+                    on:click=move |_| sort.update(|(k, d)| {
+                        if *k == key { *d = !*d } else { *k = key; *d = key != SortKey::Name }
+                    })
+                >
+                    {label}
+                    {move || {
+                        let (k, d) = sort.get();
+                        if k == key { if d { " ↓" } else { " ↑" } } else { "" }
+                    }}
+                </button>
+            </th>
+        }
+    };
+    let delete = move |id: u64| {
+        let Some(run) = s
+            .runs
+            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
+        else {
+            return;
+        };
+        s.runs.update(|r| r.retain(|r| r.id != id));
+        s.selected.update(|sel| sel.retain(|x| *x != id));
+        let shared = run.shared;
+        s.deleted.set(Some(run));
+        if !shared {
+            let error = s.error;
+            crate::store::delete_run(id, move |e| {
+                error.set(Some(format!("The run could not be deleted: {e}")))
+            });
+        }
+    };
+    let undo = move |_| {
+        if let Some(run) = s.deleted.get_untracked() {
+            s.deleted.set(None);
+            s.runs.update(|r| {
+                r.push(run.clone());
+                r.sort_by_key(|r| r.id);
+            });
+            s.persist(run);
+        }
+    };
+    let share = move |id: u64| {
+        if let Some(run) = s
+            .runs
+            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
+        {
+            let link = encode_link(&page_base(), &run);
+            s.share_link.set(Some(link));
+        }
+    };
+    let export = move |_| {
+        let csv = s.runs.with_untracked(|r| runs_csv(r));
+        if let Err(e) = download("kindling-runs.csv", "text/csv", csv.as_bytes()) {
+            s.error
+                .set(Some(format!("The CSV could not be saved: {e}")));
+        }
+    };
+    view! {
+        <section class="panel runs" aria-label="Runs">
+            <h2>"Runs"</h2>
+            <div class="runs-tools">
+                <input
+                    type="search"
+                    placeholder="Filter by name, dataset, model, status, notes"
+                    aria-label="Filter runs"
+                    data-testid="runs-filter"
+                    prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev))
+                />
+                <button data-testid="export-runs" on:click=export>"Export CSV"</button>
+                <Show when=move || s.deleted.get().is_some()>
+                    <span class="undo">
+                        {move || format!("Deleted \"{}\".", s.deleted.get().map(|r| r.name).unwrap_or_default())}
+                        <button data-testid="undo-delete" on:click=undo>"Undo"</button>
+                    </span>
+                </Show>
+            </div>
+            <Show when=move || s.share_link.get().is_some()>
+                <div class="share">
+                    <label class="field wide">
+                        <span>{move || format!("Share link ({} characters; the run is in the part after #, never sent to a server)", s.share_link.get().map(|l| l.len()).unwrap_or(0))}</span>
+                        <input type="text" readonly data-testid="share-link" prop:value=move || s.share_link.get().unwrap_or_default() />
+                    </label>
+                    <button on:click=move |_| {
+                        if let Some(link) = s.share_link.get_untracked() {
+                            copy_text(&link);
+                        }
+                    }>"Copy"</button>
+                </div>
+            </Show>
+            <Show when=move || s.reproduce_result.get().is_some()>
+                <div class="message notice" data-testid="reproduce-result"
+                    data-accuracy-difference=move || s.reproduce_result.get().map(|r| format!("{:.6}", r.1)).unwrap_or_default()
+                    data-loss-difference=move || s.reproduce_result.get().map(|r| format!("{:.6}", r.2)).unwrap_or_default()>
+                    {move || s.reproduce_result.get().map(|r| r.0).unwrap_or_default()}
+                </div>
+            </Show>
+            <div class="table-wrap">
+                <table class="runs-table" data-testid="runs-table">
+                    <thead>
+                        <tr>
+                            <th><span class="sr-only">"Select"</span></th>
+                            {header("Name", SortKey::Name)}
+                            <th>"Data · model"</th>
+                            <th>"Status"</th>
+                            {header("Accuracy", SortKey::Accuracy)}
+                            <th>"Epochs"</th>
+                            {header("Time", SortKey::Seconds)}
+                            {header("Started", SortKey::Created)}
+                            <th></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || {
+                            let runs = shown();
+                            if runs.is_empty() {
+                                return view! { <tr><td colspan="9" class="hint">"No runs yet: train one, or open a share link."</td></tr> }.into_any();
+                            }
+                            runs.into_iter().map(|r| {
+                                let id = r.id;
+                                let checked = move || s.selected.get().contains(&id);
+                                let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(r.created_ms));
+                                let started = String::from(when.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
+                                let status_title = match &r.status { RunStatus::Diverged(why) => why.clone(), _ => String::new() };
+                                view! {
+                                    <tr data-testid="run-row" data-run-id=id.to_string() data-status=r.status.name() class:shared=r.shared>
+                                        <td>
+                                            <input type="checkbox" aria-label=format!("Select {}", r.name)
+                                                prop:checked=checked
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    s.selected.update(|sel| {
+                                                        sel.retain(|x| *x != id);
+                                                        if on { sel.push(id) }
+                                                    });
+                                                }
+                                            />
+                                        </td>
+                                        <td>
+                                            <input class="name" type="text" aria-label="Run name" prop:value=r.name.clone() readonly=r.shared
+                                                on:change=move |ev| {
+                                                    let name = event_target_value(&ev);
+                                                    s.update_run(id, |r| r.name = name);
+                                                }
+                                            />
+                                            <input class="notes" type="text" placeholder="notes" aria-label="Notes" prop:value=r.notes.clone() readonly=r.shared
+                                                on:change=move |ev| {
+                                                    let notes = event_target_value(&ev);
+                                                    s.update_run(id, |r| r.notes = notes);
+                                                }
+                                            />
+                                        </td>
+                                        <td>{format!("{} · {}", r.config.dataset.name(), model_text(&r))}</td>
+                                        <td title=status_title>{status_text(&r.status)}{if r.shared { " (shared)" } else { "" }}</td>
+                                        <td data-testid="run-accuracy">{r.final_accuracy().map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_else(|| "–".into())}</td>
+                                        <td>{format!("{}/{}", r.epochs.len(), r.config.training.epochs)}</td>
+                                        <td>{format!("{:.1} s", r.seconds)}</td>
+                                        <td class="when">{started}</td>
+                                        <td class="actions">
+                                            {r.shared.then(|| view! {
+                                                <button data-testid="reproduce" on:click=move |_| s.reproduce(id) disabled=move || s.busy()>"Reproduce"</button>
+                                            })}
+                                            <button data-testid="share" on:click=move |_| share(id)>"Share"</button>
+                                            <button data-testid="delete-run" aria-label="Delete run" on:click=move |_| delete(id)>"Delete"</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view().into_any()
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            <Overlay />
+        </section>
+    }
+}

@@ -1,0 +1,266 @@
+//! The right column: draw a digit for the model to read, or type a review for the IMDB model.
+
+use kindling_core::data::digit::Drawing;
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, PointerEvent};
+
+use super::training::ImageTile;
+use crate::page::use_session;
+use crate::protocol::ToWorker;
+
+/// Side of the drawing canvas in canvas pixels.
+const PAD: u32 = 280;
+/// Pen width in canvas pixels (MNIST strokes are about 2-3 px of 28).
+const PEN: f64 = 22.0;
+/// Least milliseconds between two predictions while drawing.
+const PREDICT_MS: f64 = 120.0;
+
+fn context(canvas: &web_sys::HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    // The pad is read back after every stroke: tell the browser to keep it in memory.
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"willReadFrequently".into(), &true.into());
+    canvas
+        .get_context_with_context_options("2d", &options)
+        .ok()??
+        .dyn_into()
+        .ok()
+}
+
+fn clear(canvas: &web_sys::HtmlCanvasElement) {
+    if let Some(ctx) = context(canvas) {
+        ctx.set_fill_style_str("#000000");
+        ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
+    }
+}
+
+/// The drawing as ink levels (the red channel of white strokes on black).
+fn drawing(canvas: &web_sys::HtmlCanvasElement) -> Option<Drawing> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width(), canvas.height());
+    let data = ctx
+        .get_image_data(0.0, 0.0, w as f64, h as f64)
+        .ok()?
+        .data();
+    Some(Drawing {
+        width: w as usize,
+        height: h as usize,
+        ink: data.chunks_exact(4).map(|p| p[0] as f32 / 255.0).collect(),
+    })
+}
+
+/// Draw-to-classify.
+#[component]
+fn DrawDigit() -> impl IntoView {
+    let s = use_session();
+    let canvas: NodeRef<Canvas> = NodeRef::new();
+    let drawing_now = RwSignal::new(false);
+    let last = RwSignal::new((0.0f64, 0.0f64));
+    let last_predict = RwSignal::new(0.0f64);
+    let has_ink = RwSignal::new(false);
+
+    Effect::new(move |_| {
+        if let Some(c) = canvas.get() {
+            clear(&c);
+        }
+    });
+
+    let position = move |ev: &PointerEvent| -> Option<(f64, f64)> {
+        let c = canvas.get_untracked()?;
+        let rect = c.get_bounding_client_rect();
+        let sx = c.width() as f64 / rect.width().max(1.0);
+        let sy = c.height() as f64 / rect.height().max(1.0);
+        Some((
+            (ev.client_x() as f64 - rect.left()) * sx,
+            (ev.client_y() as f64 - rect.top()) * sy,
+        ))
+    };
+    let predict = move |force: bool| {
+        let now = js_sys::Date::now();
+        if !force && now - last_predict.get_untracked() < PREDICT_MS {
+            return;
+        }
+        last_predict.set(now);
+        let Some(c) = canvas.get_untracked() else {
+            return;
+        };
+        let Some(pixels) = drawing(&c).and_then(|d| d.to_mnist()) else {
+            return;
+        };
+        let request = s.next_request();
+        s.send(&ToWorker::PredictImage { request, pixels });
+    };
+    let stroke_to = move |x: f64, y: f64| {
+        let Some(c) = canvas.get_untracked() else {
+            return;
+        };
+        let Some(ctx) = context(&c) else { return };
+        let (x0, y0) = last.get_untracked();
+        ctx.set_stroke_style_str("#ffffff");
+        ctx.set_line_width(PEN);
+        ctx.set_line_cap("round");
+        ctx.set_line_join("round");
+        ctx.begin_path();
+        ctx.move_to(x0, y0);
+        ctx.line_to(x, y);
+        ctx.stroke();
+        last.set((x, y));
+        has_ink.set(true);
+    };
+    view! {
+        <div class="group">
+            <h3>"Draw a digit"</h3>
+            <p class="hint">
+                "Train a model on MNIST or tinyMNIST, then draw here: it reads your digit as MNIST was made (bounding box to 20×20, centred by mass in 28×28)."
+            </p>
+            <div class="draw-row">
+                <canvas
+                    class="pad"
+                    node_ref=canvas
+                    width=PAD.to_string()
+                    height=PAD.to_string()
+                    data-testid="draw-canvas"
+                    aria-label="Drawing pad: draw a digit with the mouse, a finger or a pen"
+                    tabindex="0"
+                    on:pointerdown=move |ev: PointerEvent| {
+                        ev.prevent_default();
+                        if let Some(c) = canvas.get_untracked() {
+                            let _ = c.set_pointer_capture(ev.pointer_id());
+                        }
+                        if let Some((x, y)) = position(&ev) {
+                            drawing_now.set(true);
+                            last.set((x, y));
+                            stroke_to(x + 0.01, y + 0.01);
+                        }
+                    }
+                    on:pointermove=move |ev: PointerEvent| {
+                        if drawing_now.get_untracked() {
+                            if let Some((x, y)) = position(&ev) {
+                                stroke_to(x, y);
+                                predict(false);
+                            }
+                        }
+                    }
+                    on:pointerup=move |_| {
+                        drawing_now.set(false);
+                        predict(true);
+                    }
+                    on:pointercancel=move |_| drawing_now.set(false)
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Delete" || ev.key() == "Backspace" {
+                            if let Some(c) = canvas.get_untracked() { clear(&c); }
+                            has_ink.set(false);
+                            s.digit.set(None);
+                        }
+                    }
+                ></canvas>
+                <div class="model-input">
+                    {move || s.digit.get().map(|d| view! {
+                        <ImageTile image=d.input.clone() caption=format!("what the model reads ({0}×{0})", d.input.side) size=112 />
+                    })}
+                </div>
+            </div>
+            <button
+                class="secondary"
+                data-testid="clear-canvas"
+                on:click=move |_| {
+                    if let Some(c) = canvas.get_untracked() { clear(&c); }
+                    has_ink.set(false);
+                    s.digit.set(None);
+                }
+            >
+                "Clear"
+            </button>
+            <div class="guess">
+                <span>"Prediction: "</span>
+                <strong data-testid="predicted-digit">
+                    {move || s.digit.get().map(|d| {
+                        let best = kindling_core::train::argmax(&d.probabilities);
+                        best.to_string()
+                    }).unwrap_or_else(|| if has_ink.get() { "…".into() } else { "–".into() })}
+                </strong>
+            </div>
+            <ol class="probabilities" data-testid="probabilities">
+                {(0..10)
+                    .map(|digit| {
+                        let p = move || s.digit.with(|d| d.as_ref().and_then(|d| d.probabilities.get(digit).copied()).unwrap_or(0.0));
+                        view! {
+                            <li data-testid=format!("digit-{digit}") data-probability=move || format!("{:.6}", p())>
+                                <span class="digit">{digit}</span>
+                                <span class="pbar"><span class="pfill" style:width=move || format!("{:.1}%", p() * 100.0)></span></span>
+                                <span class="pvalue">{move || format!("{:.1}%", p() * 100.0)}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </div>
+    }
+}
+
+/// Review sentiment.
+#[component]
+fn ReviewBox() -> impl IntoView {
+    let s = use_session();
+    let text = RwSignal::new(String::new());
+    view! {
+        <div class="group">
+            <h3>"Type a review"</h3>
+            <p class="hint">"Train an IMDB model, then type: the positive probability updates as you type, tokenised exactly as the training reviews."</p>
+            <textarea
+                data-testid="review-input"
+                rows="4"
+                placeholder="This film was a delight from start to finish…"
+                aria-label="Review text"
+                prop:value=move || text.get()
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    text.set(value.clone());
+                    if value.trim().is_empty() {
+                        s.review.set(None);
+                        return;
+                    }
+                    let request = s.next_request();
+                    s.send(&ToWorker::PredictReview { request, text: value });
+                }
+            ></textarea>
+            <div class="sentiment" data-testid="sentiment"
+                data-positive=move || s.review.with(|r| r.as_ref().map(|r| format!("{:.6}", r.positive)).unwrap_or_default())>
+                {move || s.review.get().map(|r| {
+                    let label = if r.positive >= 0.5 { "positive" } else { "negative" };
+                    view! {
+                        <div class="meter"><span class="mfill" style:width=format!("{:.1}%", r.positive * 100.0)></span></div>
+                        <p>
+                            <strong>{format!("{label} · {:.1}% positive", r.positive * 100.0)}</strong>
+                            {format!(" · {} words", r.tokens)}
+                        </p>
+                        <p class="hint">
+                            {if r.unknown.is_empty() {
+                                "Every word is in the model's vocabulary.".to_string()
+                            } else {
+                                format!("Unknown to the model: {}", r.unknown.join(", "))
+                            }}
+                        </p>
+                    }
+                })}
+            </div>
+        </div>
+    }
+}
+
+/// The right column.
+#[component]
+pub fn TryItPanel() -> impl IntoView {
+    let s = use_session();
+    view! {
+        <section class="panel try" aria-label="Try the model">
+            <h2>"Try it"</h2>
+            <Show when=move || s.prediction_note.get().is_some()>
+                <div class="message notice" data-testid="prediction-note">{move || s.prediction_note.get().unwrap_or_default()}</div>
+            </Show>
+            <DrawDigit />
+            <ReviewBox />
+        </section>
+    }
+}

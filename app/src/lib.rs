@@ -1,0 +1,18 @@
+//! Kindling's playground: a leptos page (the `app` binary) and a training worker (the `worker`
+//! binary), built for wasm32 by trunk. The message protocol and the builder's config logic are
+//! plain Rust and tested natively; the page and the worker exist only in wasm32 builds.
+
+pub mod builder;
+pub mod protocol;
+pub mod runs;
+
+#[cfg(target_arch = "wasm32")]
+pub mod charts;
+#[cfg(target_arch = "wasm32")]
+pub mod components;
+#[cfg(target_arch = "wasm32")]
+pub mod page;
+#[cfg(target_arch = "wasm32")]
+pub mod store;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

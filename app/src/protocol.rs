@@ -1,0 +1,332 @@
+//! The messages between the page and the training worker: one enum each way, sent as JSON.
+//! The page never touches tensors; the worker never touches the DOM.
+
+use kindling_core::train::{BatchPoint, EpochMetrics};
+use kindling_core::{DeviceChoice, RunConfig};
+use serde::{Deserialize, Serialize};
+
+/// What the page asks of the worker.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub enum ToWorker {
+    /// Load the run's data, build its model and train it. A running run is stopped first.
+    Start {
+        /// The page's id of the run, echoed in every message about it.
+        run_id: u64,
+        /// The whole run.
+        config: Box<RunConfig>,
+    },
+    /// Pause training after the current batch.
+    Pause,
+    /// Resume a paused run.
+    Resume,
+    /// Stop the run (its model stays for predictions).
+    Stop,
+    /// Classify a drawn digit, already preprocessed as MNIST was (28x28 grey levels, ink high).
+    PredictImage {
+        /// Echoed in the answer; the page keeps only the latest.
+        request: u64,
+        /// 784 grey levels, row-major.
+        pixels: Vec<u8>,
+    },
+    /// Score a review's sentiment with the IMDB model.
+    PredictReview {
+        /// Echoed in the answer.
+        request: u64,
+        /// The review as typed.
+        text: String,
+    },
+}
+
+/// A point of the 2-D toy sets' decision-boundary map.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct BoundaryMap {
+    /// Cells per side.
+    pub resolution: usize,
+    /// Data-space extent shown: [x_min, x_max, y_min, y_max].
+    pub extent: [f32; 4],
+    /// Probability of class 1 per cell, row-major from the top (y_max) row.
+    pub class1: Vec<f32>,
+}
+
+/// A labelled 2-D point of a toy set.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct ToyPoint {
+    /// Coordinates.
+    pub x: f32,
+    /// Coordinates.
+    pub y: f32,
+    /// Class (0 or 1).
+    pub label: u32,
+    /// Whether it is a test point (drawn with an outline).
+    pub test: bool,
+}
+
+/// An image example shown to the user.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ImageExample {
+    /// Side length (28 or 14).
+    pub side: usize,
+    /// Grey levels, row-major.
+    pub pixels: Vec<u8>,
+    /// True class.
+    pub label: u32,
+    /// Predicted class (for misclassified examples).
+    pub predicted: Option<u32>,
+}
+
+/// A review shown to the user.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ReviewExample {
+    /// The review's words as the model sees them (vocabulary words; rare ones as `<?>`).
+    pub text: String,
+    /// 1 positive, 0 negative.
+    pub label: u32,
+    /// Tokens in the review before padding/truncation.
+    pub tokens: usize,
+    /// Predicted class (for misclassified examples).
+    pub predicted: Option<u32>,
+}
+
+/// What the loaded data looks like.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct DataPreview {
+    /// Dataset name.
+    pub name: String,
+    /// Examples per split: train, validation, test.
+    pub sizes: [usize; 3],
+    /// Training examples per class.
+    pub class_counts: Vec<usize>,
+    /// Class names.
+    pub class_names: Vec<String>,
+    /// A few training images.
+    pub images: Vec<ImageExample>,
+    /// A few training reviews.
+    pub reviews: Vec<ReviewExample>,
+    /// Every point of a toy set.
+    pub points: Vec<ToyPoint>,
+}
+
+/// Where training is.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Default)]
+pub struct ProgressReport {
+    /// Current epoch, from 1.
+    pub epoch: usize,
+    /// Epochs in all.
+    pub epochs: usize,
+    /// Batches done in this epoch.
+    pub batch: usize,
+    /// Batches per epoch.
+    pub batches_per_epoch: usize,
+    /// Training examples processed in the whole run.
+    pub samples_seen: usize,
+    /// Training examples the run processes in all.
+    pub samples_total: usize,
+    /// Training throughput since the run started (pauses excluded).
+    pub samples_per_second: f64,
+    /// Training time so far, in seconds (pauses excluded).
+    pub seconds: f64,
+}
+
+/// The test-set report after a run: confusion matrix and mistakes.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct TestReport {
+    /// Test accuracy.
+    pub accuracy: f64,
+    /// Test examples.
+    pub examples: usize,
+    /// `confusion[true][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+    /// Class names.
+    pub class_names: Vec<String>,
+    /// Misclassified test images (the first few).
+    pub wrong_images: Vec<ImageExample>,
+    /// Misclassified test reviews (the first few).
+    pub wrong_reviews: Vec<ReviewExample>,
+}
+
+/// How a run ended.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub enum RunEnd {
+    /// Every epoch trained.
+    Finished,
+    /// Stopped by the user.
+    Stopped,
+    /// Stopped because training diverged (the message says why and what to try).
+    Diverged(String),
+}
+
+/// What the worker tells the page.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub enum FromWorker {
+    /// The worker has started; `webgpu` says whether a WebGPU adapter exists here.
+    Ready {
+        /// A WebGPU adapter was found.
+        webgpu: bool,
+    },
+    /// Data is being downloaded (or read from the cache).
+    Loading {
+        /// The run.
+        run_id: u64,
+        /// File being read.
+        file: String,
+        /// Bytes read so far, over all of the run's files.
+        loaded: u64,
+        /// Bytes in all, when known.
+        total: u64,
+        /// Whether the bytes came from the browser's cache.
+        cached: bool,
+    },
+    /// The data is ready and the model is built; training starts.
+    Started {
+        /// The run.
+        run_id: u64,
+        /// The device actually used.
+        device: DeviceChoice,
+        /// Why the device differs from the one asked for, if it does.
+        device_note: Option<String>,
+        /// What the data looks like.
+        preview: Box<DataPreview>,
+    },
+    /// Training progress, at most a few times a second.
+    Progress {
+        /// The run.
+        run_id: u64,
+        /// Where it is.
+        progress: ProgressReport,
+        /// New points of the batch curve since the last message.
+        points: Vec<BatchPoint>,
+    },
+    /// An epoch ended.
+    Epoch {
+        /// The run.
+        run_id: u64,
+        /// Its metrics.
+        metrics: EpochMetrics,
+    },
+    /// The decision boundary of a 2-D run, as it is now.
+    Boundary {
+        /// The run.
+        run_id: u64,
+        /// The map.
+        map: BoundaryMap,
+    },
+    /// Training was paused (true) or resumed (false).
+    Paused {
+        /// The run.
+        run_id: u64,
+        /// Now paused.
+        paused: bool,
+    },
+    /// The run ended; the model stays loaded for predictions.
+    Ended {
+        /// The run.
+        run_id: u64,
+        /// How.
+        end: RunEnd,
+        /// The test-set report (absent when no epoch completed).
+        report: Option<Box<TestReport>>,
+        /// Final progress (time, throughput).
+        progress: ProgressReport,
+    },
+    /// The run could not start or failed on the way; nothing more comes for it.
+    Failed {
+        /// The run.
+        run_id: u64,
+        /// What went wrong, for the user.
+        message: String,
+    },
+    /// A drawn digit's class probabilities.
+    ImagePrediction {
+        /// The request answered.
+        request: u64,
+        /// Probability per class.
+        probabilities: Vec<f32>,
+        /// The image exactly as the model read it (28x28, or 14x14 for tinyMNIST).
+        input: ImageExample,
+    },
+    /// A review's sentiment.
+    ReviewPrediction {
+        /// The request answered.
+        request: u64,
+        /// Probability that the review is positive.
+        positive: f32,
+        /// Words outside the model's vocabulary (they read as "unknown").
+        unknown: Vec<String>,
+        /// Tokens read.
+        tokens: usize,
+    },
+    /// A prediction could not be made (no suitable model yet, say).
+    PredictionUnavailable {
+        /// The request.
+        request: u64,
+        /// Why.
+        message: String,
+    },
+    /// The worker itself failed (a panic); the page should offer a reload.
+    Crashed {
+        /// The panic message.
+        message: String,
+    },
+}
+
+impl ToWorker {
+    /// JSON text of the message.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).expect("messages always serialise")
+    }
+
+    /// Parses a message.
+    pub fn decode(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("unreadable message to the worker: {e}"))
+    }
+}
+
+impl FromWorker {
+    /// JSON text of the message.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).expect("messages always serialise")
+    }
+
+    /// Parses a message.
+    pub fn decode(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("unreadable message from the worker: {e}"))
+    }
+}
+
+/// Class names of a dataset, for labels in the page.
+pub fn class_names(dataset: &str) -> Vec<String> {
+    let names: &[&str] = match dataset {
+        "Fashion-MNIST" => &[
+            "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+            "Boot",
+        ],
+        "IMDB" => &["negative", "positive"],
+        "MNIST" | "tinyMNIST" => &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+        _ => &["class 0", "class 1"],
+    };
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        let config = RunConfig::preset("tinytoy-hw1").expect("a preset");
+        let to = ToWorker::Start {
+            run_id: 3,
+            config: Box::new(config),
+        };
+        assert_eq!(ToWorker::decode(&to.encode()).unwrap(), to);
+        let from = FromWorker::Ended {
+            run_id: 3,
+            end: RunEnd::Diverged("NaN".into()),
+            report: Some(Box::default()),
+            progress: ProgressReport::default(),
+        };
+        assert_eq!(FromWorker::decode(&from.encode()).unwrap(), from);
+        assert!(ToWorker::decode("{\"Start\":1}").is_err());
+        assert_eq!(class_names("Fashion-MNIST").len(), 10);
+    }
+}

@@ -1,0 +1,269 @@
+//! The runs table's logic, free of the DOM: a one-line description of a run, sorting and
+//! filtering, the config diff between runs, and CSV export.
+
+use std::collections::BTreeMap;
+
+use kindling_core::model::ModelConfig;
+use kindling_core::record::RunRecord;
+use serde_json::Value;
+
+use crate::builder::model_kind;
+
+/// A short description of a run's model, e.g. `MLP 784-300-10`.
+pub fn model_text(run: &RunRecord) -> String {
+    match &run.config.model {
+        ModelConfig::Mlp(m) => {
+            let mut sizes = vec![m.inputs];
+            sizes.extend(m.hidden.iter().map(|l| l.units));
+            sizes.push(m.outputs);
+            let sizes: Vec<String> = sizes.iter().map(|s| s.to_string()).collect();
+            format!("MLP {}", sizes.join("-"))
+        }
+        ModelConfig::Cnn(c) => format!("CNN, {} layers", c.layers.len()),
+        ModelConfig::Sequence(s) => format!(
+            "{}({}) emb {}",
+            model_kind(&run.config.model).to_uppercase(),
+            s.units,
+            s.embedding_len
+        ),
+    }
+}
+
+/// Columns the table sorts by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    /// Creation time.
+    Created,
+    /// Name.
+    Name,
+    /// Final accuracy.
+    Accuracy,
+    /// Training time.
+    Seconds,
+}
+
+/// The runs matching `filter` (case-insensitive, on name, notes, dataset, model and status),
+/// sorted by `key` (descending when `descending`).
+pub fn sorted_filtered(
+    runs: &[RunRecord],
+    filter: &str,
+    key: SortKey,
+    descending: bool,
+) -> Vec<RunRecord> {
+    let needle = filter.trim().to_lowercase();
+    let mut out: Vec<RunRecord> = runs
+        .iter()
+        .filter(|r| {
+            needle.is_empty()
+                || [
+                    r.name.as_str(),
+                    r.notes.as_str(),
+                    r.config.dataset.name(),
+                    &model_text(r),
+                    r.status.name(),
+                ]
+                .iter()
+                .any(|t| t.to_lowercase().contains(&needle))
+        })
+        .cloned()
+        .collect();
+    out.sort_by(|a, b| {
+        let order = match key {
+            SortKey::Created => a.id.cmp(&b.id),
+            SortKey::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            SortKey::Accuracy => a
+                .final_accuracy()
+                .unwrap_or(-1.0)
+                .total_cmp(&b.final_accuracy().unwrap_or(-1.0)),
+            SortKey::Seconds => a.seconds.total_cmp(&b.seconds),
+        };
+        if descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    out
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&path, v, out);
+            }
+        }
+        Value::Array(items) => {
+            out.insert(format!("{prefix}.len"), items.len().to_string());
+            for (i, v) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        Value::String(s) => {
+            out.insert(prefix.to_string(), s.clone());
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
+/// The config fields whose values differ between the runs: (field path, one value per run,
+/// "–" where a run has no such field).
+pub fn config_diff(runs: &[RunRecord]) -> Vec<(String, Vec<String>)> {
+    let flat: Vec<BTreeMap<String, String>> = runs
+        .iter()
+        .map(|r| {
+            let mut m = BTreeMap::new();
+            flatten(
+                "",
+                &serde_json::to_value(&r.config).unwrap_or(Value::Null),
+                &mut m,
+            );
+            m
+        })
+        .collect();
+    let mut keys: Vec<&String> = flat.iter().flat_map(|m| m.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let values: Vec<String> = flat
+                .iter()
+                .map(|m| m.get(k).cloned().unwrap_or_else(|| "–".into()))
+                .collect();
+            let differs = values.windows(2).any(|w| w[0] != w[1]);
+            differs.then(|| (k.clone(), values))
+        })
+        .collect()
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// The runs as CSV: one row per run, with its main settings and results.
+pub fn runs_csv(runs: &[RunRecord]) -> String {
+    let mut out = String::from(
+        "id,name,dataset,model,optimizer,learning_rate,batch_size,epochs,seed,device,engine,status,\
+         epochs_done,final_train_loss,final_heldout_loss,final_heldout_accuracy,test_accuracy,seconds,samples_per_second,notes\n",
+    );
+    for r in runs {
+        let last = r.epochs.last();
+        let t = &r.config.training;
+        let fields = [
+            r.id.to_string(),
+            csv_field(&r.name),
+            csv_field(r.config.dataset.name()),
+            csv_field(&model_text(r)),
+            format!("{:?}", t.optimizer.kind),
+            t.optimizer.learning_rate.to_string(),
+            t.batch_size.to_string(),
+            t.epochs.to_string(),
+            t.seed.to_string(),
+            r.config.device.name().to_string(),
+            format!("{:?}", r.config.engine),
+            r.status.name().to_string(),
+            r.epochs.len().to_string(),
+            last.map(|e| format!("{:.6}", e.train_loss))
+                .unwrap_or_default(),
+            last.map(|e| format!("{:.6}", e.eval_loss))
+                .unwrap_or_default(),
+            last.map(|e| format!("{:.6}", e.eval_accuracy))
+                .unwrap_or_default(),
+            r.test_accuracy
+                .map(|a| format!("{a:.6}"))
+                .unwrap_or_default(),
+            format!("{:.2}", r.seconds),
+            format!("{:.0}", r.samples_per_second),
+            csv_field(&r.notes),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindling_core::record::RunStatus;
+    use kindling_core::train::EpochMetrics;
+    use kindling_core::RunConfig;
+
+    fn run(id: u64, preset: &str, name: &str, acc: f64) -> RunRecord {
+        RunRecord {
+            id,
+            name: name.into(),
+            notes: String::new(),
+            config: RunConfig::preset(preset).unwrap(),
+            status: RunStatus::Finished,
+            epochs: vec![EpochMetrics {
+                epoch: 1,
+                train_loss: 0.5,
+                train_accuracy: 0.8,
+                eval_loss: 0.6,
+                eval_accuracy: acc,
+            }],
+            curve: vec![],
+            batches_per_epoch: 10,
+            test_accuracy: None,
+            seconds: id as f64,
+            samples_per_second: 100.0,
+            created_ms: 0.0,
+            shared: false,
+        }
+    }
+
+    #[test]
+    fn the_diff_shows_only_what_changed() {
+        let a = run(1, "mlp-keras", "a", 0.9);
+        let mut b = run(2, "mlp-keras", "b", 0.8);
+        b.config.training.optimizer.learning_rate = 0.01;
+        b.config.training.seed = 9;
+        let diff = config_diff(&[a.clone(), b]);
+        let fields: Vec<&str> = diff.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["training.optimizer.learning_rate", "training.seed"]
+        );
+        assert_eq!(diff[0].1, vec!["0.001", "0.01"]);
+        let c = run(3, "mlp-3layer", "c", 0.7);
+        let diff = config_diff(&[a, c]);
+        assert!(diff.iter().any(|(k, _)| k == "model.hidden.len"));
+        assert!(diff
+            .iter()
+            .any(|(k, v)| k == "model.hidden[1].units" && v[0] == "–"));
+    }
+
+    #[test]
+    fn sorting_and_filtering() {
+        let runs = vec![
+            run(1, "mlp-keras", "Beta", 0.9),
+            run(2, "tinytoy-hw1", "alpha", 0.95),
+            run(3, "mlp-keras", "gamma, \"quoted\"", 0.5),
+        ];
+        let by_acc = sorted_filtered(&runs, "", SortKey::Accuracy, true);
+        assert_eq!(
+            by_acc.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![2, 1, 3]
+        );
+        let by_name = sorted_filtered(&runs, "", SortKey::Name, false);
+        assert_eq!(by_name[0].name, "alpha");
+        let mnist = sorted_filtered(&runs, "mnist", SortKey::Created, false);
+        assert_eq!(mnist.iter().map(|r| r.id).collect::<Vec<_>>(), vec![1, 3]);
+        let csv = runs_csv(&runs);
+        assert_eq!(csv.lines().count(), 4);
+        assert!(csv.contains("\"gamma, \"\"quoted\"\"\""));
+        assert!(csv.lines().nth(2).unwrap().contains("tinyTOY"));
+    }
+}

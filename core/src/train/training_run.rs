@@ -1,0 +1,146 @@
+//! One run of either engine behind one type: what a browser worker or the CLI drives step by
+//! step without caring whether burn's autodiff or the homework's hand-written backprop trains.
+
+use burn::tensor::Device;
+
+use super::metrics::TrainingHistory;
+use super::trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState};
+use crate::data::{Dataset, TrainingData};
+use crate::hw1::Hw1Trainer;
+use crate::run::{Engine, RunConfig};
+
+/// The engine training a run.
+enum RunTrainer {
+    Autodiff(Box<Trainer>),
+    HandWritten(Box<Hw1Trainer>),
+}
+
+/// A run in progress: built from a [`RunConfig`] and its data, trained one batch per
+/// [`TrainingRun::step`].
+pub struct TrainingRun {
+    engine: RunTrainer,
+}
+
+impl TrainingRun {
+    /// Validates `config` and builds the run's trainer on `device`.
+    pub fn new(
+        config: &RunConfig,
+        data: TrainingData,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        let engine = match config.engine {
+            Engine::Autodiff => RunTrainer::Autodiff(Box::new(Trainer::new(
+                &config.model,
+                &config.training,
+                data,
+                device,
+            )?)),
+            Engine::HandWritten => {
+                let hw1 = config.hw1_config().map_err(TrainError::Data)?;
+                RunTrainer::HandWritten(Box::new(
+                    Hw1Trainer::new(&hw1, data, device).map_err(TrainError::Data)?,
+                ))
+            }
+        };
+        Ok(Self { engine })
+    }
+
+    /// Trains one batch (evaluating the held-out set at an epoch's end).
+    pub async fn step(&mut self) -> Result<StepOutcome, TrainError> {
+        match &mut self.engine {
+            RunTrainer::Autodiff(t) => t.step().await,
+            RunTrainer::HandWritten(t) => t.step().await.map_err(TrainError::Device),
+        }
+    }
+
+    /// The state after the last step.
+    pub fn state(&self) -> &TrainerState {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => t.state(),
+            RunTrainer::HandWritten(t) => t.state(),
+        }
+    }
+
+    /// Everything measured so far.
+    pub fn history(&self) -> &TrainingHistory {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => t.history(),
+            RunTrainer::HandWritten(t) => t.history(),
+        }
+    }
+
+    /// How far the run has come.
+    pub fn progress(&self) -> Progress {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => t.progress(),
+            RunTrainer::HandWritten(t) => t.progress(),
+        }
+    }
+
+    /// The data it trains and evaluates on.
+    pub fn data(&self) -> &TrainingData {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => t.data(),
+            RunTrainer::HandWritten(t) => t.data(),
+        }
+    }
+
+    /// Ends the run.
+    pub fn stop(&mut self) {
+        match &mut self.engine {
+            RunTrainer::Autodiff(t) => t.stop(),
+            RunTrainer::HandWritten(t) => t.stop(),
+        }
+    }
+
+    /// Class probabilities of every example of `data`, row-major `[examples, classes]`.
+    pub async fn probabilities(&self, data: &Dataset) -> Result<Vec<f32>, TrainError> {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => t.probabilities(data).await,
+            RunTrainer::HandWritten(t) => t.probabilities(data).await.map_err(TrainError::Device),
+        }
+    }
+
+    /// The predicted class of every example of `data` (argmax of [`TrainingRun::probabilities`]).
+    pub async fn predictions(&self, data: &Dataset) -> Result<Vec<u32>, TrainError> {
+        let classes = data.num_classes.max(2);
+        let p = self.probabilities(data).await?;
+        Ok(p.chunks(classes).map(argmax).collect())
+    }
+}
+
+/// Index of the largest value (the first of equals; 0 for an empty slice).
+pub fn argmax(values: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// Counts of (true class, predicted class) pairs: `matrix[true][predicted]`.
+pub fn confusion_matrix(labels: &[u32], predicted: &[u32], classes: usize) -> Vec<Vec<usize>> {
+    let mut matrix = vec![vec![0; classes]; classes];
+    for (&t, &p) in labels.iter().zip(predicted) {
+        if (t as usize) < classes && (p as usize) < classes {
+            matrix[t as usize][p as usize] += 1;
+        }
+    }
+    matrix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confusion_counts_pairs() {
+        let m = confusion_matrix(&[0, 1, 1, 2, 9], &[0, 2, 1, 2, 0], 3);
+        assert_eq!(m, vec![vec![1, 0, 0], vec![0, 1, 1], vec![0, 0, 1]]);
+        assert_eq!(argmax(&[0.1, 0.7, 0.7, 0.2]), 1);
+        assert_eq!(argmax(&[]), 0);
+    }
+}

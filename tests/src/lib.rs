@@ -1,0 +1,501 @@
+//! The browser test harness: serves the trunk-built `dist/` on a free 127.0.0.1 port, starts
+//! Debian's chromedriver with headless Chromium (a fresh profile per test, WebGPU on unless a
+//! test asks otherwise), and drives the page through its `data-testid`s with fantoccini.
+//! Every test ends with [`Page::finish`]: a screenshot under `target/e2e/` and a check that the
+//! browser console logged no error.
+//!
+//! Needs `cargo xtask test` (or `trunk build --release` and `cargo xtask data`) first.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn mime(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Serves `dir` on 127.0.0.1 (one server per test process); returns its base URL.
+pub fn serve_dist() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let dist = std::env::var_os("KINDLING_DIST")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("dist"));
+        assert!(
+            dist.join("index.html").exists(),
+            "{} has no index.html: build the app first (`cargo xtask test` does)",
+            dist.display()
+        );
+        let port = free_port();
+        let server = tiny_http::Server::http(("127.0.0.1", port)).expect("an HTTP server");
+        std::thread::spawn(move || {
+            for request in server.incoming_requests() {
+                let path = request
+                    .url()
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap_or("/")
+                    .to_string();
+                let rel = path.trim_start_matches('/');
+                let rel = if rel.is_empty() { "index.html" } else { rel };
+                let file = dist.join(rel);
+                let safe = !rel.split('/').any(|part| part == "..");
+                let response = match std::fs::File::open(&file) {
+                    Ok(f) if safe && file.is_file() => {
+                        let header = tiny_http::Header::from_bytes(
+                            &b"Content-Type"[..],
+                            mime(&file).as_bytes(),
+                        )
+                        .expect("a header");
+                        request.respond(tiny_http::Response::from_file(f).with_header(header))
+                    }
+                    _ => request.respond(
+                        tiny_http::Response::from_string("not found").with_status_code(404),
+                    ),
+                };
+                let _ = response;
+            }
+        });
+        format!("http://127.0.0.1:{port}/")
+    })
+}
+
+/// Options of one browser.
+#[derive(Clone, Debug)]
+pub struct BrowserOptions {
+    /// Start Chromium with `--enable-unsafe-webgpu` (a SwiftShader adapter here).
+    pub webgpu: bool,
+    /// Window size.
+    pub size: (u32, u32),
+    /// Profile folder (fresh when None).
+    pub profile: Option<PathBuf>,
+}
+
+impl Default for BrowserOptions {
+    fn default() -> Self {
+        Self {
+            webgpu: true,
+            size: (1280, 800),
+            profile: None,
+        }
+    }
+}
+
+/// A page of the playground in its own browser.
+pub struct Page {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: Child,
+    driver_url: String,
+    session: String,
+    /// Console messages seen so far (level, text).
+    pub console: Vec<(String, String)>,
+    name: String,
+    _profile: Option<TempDir>,
+}
+
+/// A folder removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("kindling-e2e-{}-{name}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    TempDir(dir)
+}
+
+/// The folder of screenshots.
+pub fn shots_dir() -> PathBuf {
+    let dir = root().join("target").join("e2e");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+impl Page {
+    /// Opens the playground in a new headless Chromium; `name` names the test's screenshots.
+    pub async fn open(name: &str, options: BrowserOptions) -> Result<Page> {
+        let base = serve_dist();
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start chromedriver (apt-get install chromium-driver; cargo xtask test does)")?;
+        let driver_url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            if Instant::now() > deadline {
+                bail!("chromedriver did not listen on {port}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (profile_dir, owned) = match &options.profile {
+            Some(p) => (p.clone(), None),
+            None => {
+                let t = temp_dir(name);
+                (t.0.clone(), Some(t))
+            }
+        };
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            format!("--user-data-dir={}", profile_dir.display()),
+            format!("--window-size={},{}", options.size.0, options.size.1),
+        ];
+        if options.webgpu {
+            args.push("--enable-unsafe-webgpu".into());
+            args.push("--enable-features=Vulkan".into());
+        } else {
+            args.push("--disable-gpu".into());
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": "/usr/bin/chromium", "args": args }),
+        );
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver_url)
+            .await
+            .context("cannot open a WebDriver session")?;
+        let session = client
+            .session_id()
+            .await?
+            .ok_or_else(|| anyhow!("no session id"))?;
+        client
+            .set_window_size(options.size.0, options.size.1)
+            .await?;
+        client.goto(base).await?;
+        let mut page = Page {
+            client,
+            driver,
+            driver_url,
+            session,
+            console: Vec::new(),
+            name: name.to_string(),
+            _profile: owned,
+        };
+        page.wait_for_ready().await?;
+        Ok(page)
+    }
+
+    /// Waits until the worker has started (the device status leaves "starting").
+    pub async fn wait_for_ready(&mut self) -> Result<()> {
+        self.wait_until("the worker to start", Duration::from_secs(60), |p| {
+            Box::pin(async move {
+                Ok(p.text("device-status")
+                    .await
+                    .map(|t| !t.contains("starting"))
+                    .unwrap_or(false))
+            })
+        })
+        .await
+    }
+
+    /// Opens `url` (e.g. a share link) in this browser and waits for the page.
+    pub async fn goto(&mut self, url: &str) -> Result<()> {
+        self.client.goto(url).await?;
+        // A fragment-only change does not reload: force it.
+        self.client.refresh().await?;
+        self.wait_for_ready().await
+    }
+
+    /// The ids of the rows of the runs table.
+    pub async fn run_rows(&self) -> Result<Vec<fantoccini::elements::Element>> {
+        Ok(self
+            .client
+            .find_all(Locator::Css("[data-testid='run-row']"))
+            .await?)
+    }
+
+    /// Reloads the page and waits for it.
+    pub async fn reload(&mut self) -> Result<()> {
+        self.client.refresh().await?;
+        self.wait_for_ready().await
+    }
+
+    /// The element with `data-testid` = `id`.
+    pub async fn by_id(&self, id: &str) -> Result<fantoccini::elements::Element> {
+        self.client
+            .find(Locator::Css(&format!("[data-testid='{id}']")))
+            .await
+            .with_context(|| format!("no element [data-testid='{id}']"))
+    }
+
+    /// Whether an element with that test id exists.
+    pub async fn exists(&self, id: &str) -> bool {
+        self.client
+            .find_all(Locator::Css(&format!("[data-testid='{id}']")))
+            .await
+            .map(|v| !v.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// Clicks it.
+    pub async fn click(&self, id: &str) -> Result<()> {
+        self.by_id(id).await?.click().await?;
+        Ok(())
+    }
+
+    /// Its visible text.
+    pub async fn text(&self, id: &str) -> Result<String> {
+        Ok(self.by_id(id).await?.text().await?)
+    }
+
+    /// One of its attributes.
+    pub async fn attr(&self, id: &str, name: &str) -> Result<Option<String>> {
+        Ok(self.by_id(id).await?.attr(name).await?)
+    }
+
+    /// Chooses an option of a select by value.
+    pub async fn select(&self, id: &str, value: &str) -> Result<()> {
+        self.by_id(id).await?.select_by_value(value).await?;
+        Ok(())
+    }
+
+    /// Replaces a number input's value and commits it (change event).
+    pub async fn set_number(&self, id: &str, value: &str) -> Result<()> {
+        let script = "const el = document.querySelector(`[data-testid='${arguments[0]}']`); \
+                      el.value = arguments[1]; el.dispatchEvent(new Event('change', {bubbles: true})); \
+                      return el.value;";
+        self.client
+            .execute(script, vec![json!(id), json!(value)])
+            .await?;
+        Ok(())
+    }
+
+    /// Runs a script in the page.
+    pub async fn eval(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Polls `check` until it is true or `timeout` passes (then fails naming `what`, with a
+    /// screenshot).
+    pub async fn wait_until<F>(&mut self, what: &str, timeout: Duration, mut check: F) -> Result<()>
+    where
+        F: for<'a> FnMut(
+            &'a Page,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + 'a>>,
+    {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if check(self).await? {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let _ = self.screenshot("timeout").await;
+                let error = self.text("error").await.unwrap_or_default();
+                bail!(
+                    "timed out after {:?} waiting for {what}; page error: {error:?}; console: {:?}",
+                    timeout,
+                    self.console_messages().await.unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits until the current run ends (finished, stopped or diverged), or an error shows.
+    pub async fn wait_for_run_end(&mut self, timeout: Duration) -> Result<String> {
+        self.wait_until("the run to end", timeout, |p| {
+            Box::pin(async move {
+                let progress = p.text("progress").await.unwrap_or_default();
+                Ok(progress.starts_with("Finished")
+                    || progress.starts_with("Stopped")
+                    || progress.starts_with("Diverged")
+                    || p.exists("error").await)
+            })
+        })
+        .await?;
+        self.text("progress").await
+    }
+
+    /// The held-out accuracy of every epoch so far, from the epoch table.
+    pub async fn epoch_accuracies(&self) -> Result<Vec<f64>> {
+        let rows = self
+            .client
+            .find_all(Locator::Css("[data-testid='epoch-metrics'] tbody tr"))
+            .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some(a) = row.attr("data-eval-accuracy").await? {
+                out.push(a.parse()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Saves a screenshot as `target/e2e/<test>-<label>.png`.
+    pub async fn screenshot(&self, label: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = shots_dir().join(format!("{}-{label}.png", self.name));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Reads the browser's console log (page and workers) since the last read.
+    pub async fn console_messages(&mut self) -> Result<Vec<(String, String)>> {
+        let url = format!("{}/session/{}/se/log", self.driver_url, self.session);
+        let body: Value = ureq::post(&url)
+            .send_json(json!({ "type": "browser" }))?
+            .body_mut()
+            .read_json()?;
+        let entries = body["value"].as_array().cloned().unwrap_or_default();
+        for e in entries {
+            let level = e["level"].as_str().unwrap_or("").to_string();
+            let text = e["message"].as_str().unwrap_or("").to_string();
+            self.console.push((level, text));
+        }
+        Ok(self.console.clone())
+    }
+
+    /// Error-level console messages so far.
+    pub async fn console_errors(&mut self) -> Result<Vec<String>> {
+        Ok(self
+            .console_messages()
+            .await?
+            .into_iter()
+            .filter(|(level, _)| level == "SEVERE")
+            .map(|(_, text)| text)
+            .collect())
+    }
+
+    /// Ends the test: a screenshot of the last state, then fails on any console error.
+    pub async fn finish(mut self) -> Result<()> {
+        let shot = self.screenshot("last").await?;
+        let errors = self.console_errors().await?;
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        if !errors.is_empty() {
+            bail!(
+                "the browser console logged errors (screenshot {}): {errors:#?}",
+                shot.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Draws strokes on the drawing pad: each stroke a list of points in canvas fractions
+    /// (0..1 of its width and height).
+    pub async fn draw(&self, strokes: &[Vec<(f64, f64)>]) -> Result<()> {
+        let pad = self.by_id("draw-canvas").await?;
+        let (_, _, w, h) = pad.rectangle().await?;
+        let mut mouse = MouseActions::new("pen".into());
+        let at = |(x, y): (f64, f64)| PointerAction::MoveToElement {
+            element: pad.clone(),
+            duration: Some(Duration::from_millis(1)),
+            x: ((x - 0.5) * w).round(),
+            y: ((y - 0.5) * h).round(),
+        };
+        for stroke in strokes {
+            let Some(&first) = stroke.first() else {
+                continue;
+            };
+            mouse = mouse.then(at(first)).then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            });
+            for &p in &stroke[1..] {
+                mouse = mouse.then(at(p));
+            }
+            mouse = mouse.then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        }
+        self.client.perform_actions(mouse).await?;
+        Ok(())
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// MNIST test images from the data folder: (28x28 pixels, label) for the first `n`.
+pub fn mnist_test_digits(n: usize) -> Result<Vec<(Vec<u8>, u8)>> {
+    let data = root().join("data").join("mnist");
+    let images = std::fs::read(data.join("t10k-images-idx3-ubyte"))
+        .context("MNIST is missing: cargo xtask data")?;
+    let labels = std::fs::read(data.join("t10k-labels-idx1-ubyte"))?;
+    let count = u32::from_be_bytes(images[4..8].try_into()?) as usize;
+    Ok((0..n.min(count))
+        .map(|i| {
+            (
+                images[16 + i * 784..16 + (i + 1) * 784].to_vec(),
+                labels[8 + i],
+            )
+        })
+        .collect())
+}
+
+/// Strokes that trace an MNIST digit: every run of inked pixels of every row becomes one
+/// horizontal pen stroke, in canvas fractions, with the digit filling the middle of the pad.
+pub fn strokes_along(pixels: &[u8]) -> Vec<Vec<(f64, f64)>> {
+    let mut strokes = Vec::new();
+    let cell = |v: usize| (v as f64 + 0.5) / 28.0;
+    for y in 0..28 {
+        let mut x = 0;
+        while x < 28 {
+            if pixels[y * 28 + x] > 100 {
+                let start = x;
+                while x + 1 < 28 && pixels[y * 28 + x + 1] > 100 {
+                    x += 1;
+                }
+                strokes.push(vec![(cell(start), cell(y)), (cell(x), cell(y))]);
+            }
+            x += 1;
+        }
+    }
+    strokes
+}

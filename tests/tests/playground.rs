@@ -1,0 +1,439 @@
+//! The playground in headless Chromium, used the way a person uses it: through its controls.
+//! Run by `cargo xtask test` after it has built the app and the data (they are ignored by a
+//! plain `cargo test`, which has neither).
+
+use std::time::Duration;
+
+use kindling_e2e::{mnist_test_digits, strokes_along, BrowserOptions, Page};
+
+const NEEDS: &str = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`";
+
+fn accuracy_of(report: Option<String>) -> f64 {
+    report.and_then(|a| a.parse().ok()).unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_page_loads_without_console_errors_at_desktop_and_phone_sizes() -> anyhow::Result<()>
+{
+    let _ = NEEDS;
+    let page = Page::open("load-desktop", BrowserOptions::default()).await?;
+    for id in [
+        "dataset",
+        "preset",
+        "device",
+        "train",
+        "pause",
+        "stop",
+        "progress",
+        "summary",
+        "draw-canvas",
+        "clear-canvas",
+        "probabilities",
+        "review-input",
+    ] {
+        assert!(page.exists(id).await, "no [data-testid={id}] on the page");
+    }
+    let summary = page.text("summary").await?;
+    assert!(
+        summary.contains("Total params"),
+        "the summary shows a Keras-like table: {summary}"
+    );
+    page.finish().await?;
+    let phone = Page::open(
+        "load-phone",
+        BrowserOptions {
+            size: (390, 844),
+            ..Default::default()
+        },
+    )
+    .await?;
+    // Nothing is wider than the phone's screen.
+    let overflow = phone
+        .eval("return document.documentElement.scrollWidth - window.innerWidth;")
+        .await?;
+    assert!(
+        overflow.as_f64().unwrap_or(0.0) <= 1.0,
+        "the page scrolls sideways by {overflow} px on a phone"
+    );
+    phone.finish().await
+}
+
+/// Trains tinyTOY [2,30,2] as the homework did (hand-written backprop, per-example SGD) on the
+/// CPU device.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_tinytoy_trains_to_95_percent_on_cpu() -> anyhow::Result<()> {
+    let mut page = Page::open("tinytoy-cpu", BrowserOptions::default()).await?;
+    page.select("preset", "tinytoy-hw1").await?;
+    page.select("device", "cpu").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(240)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    let accuracies = page.epoch_accuracies().await?;
+    let last = *accuracies.last().expect("epochs ran");
+    println!(
+        "tinyTOY hw1 on CPU: {} epochs, test accuracy {:.2}% ({end})",
+        accuracies.len(),
+        last * 100.0
+    );
+    assert!(last >= 0.95, "tinyTOY reached only {last}");
+    assert!(
+        page.exists("boundary").await,
+        "a 2-D set shows its decision boundary"
+    );
+    page.finish().await
+}
+
+/// The same network on WebGPU (SwiftShader here), with burn autodiff and mini-batches so that the
+/// CPU-emulated GPU finishes in reasonable time.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_tinytoy_trains_to_95_percent_on_webgpu() -> anyhow::Result<()> {
+    let mut page = Page::open("tinytoy-webgpu", BrowserOptions::default()).await?;
+    let status = page.text("device-status").await?;
+    assert!(
+        status.contains("WebGPU"),
+        "Chromium with --enable-unsafe-webgpu has an adapter: {status}"
+    );
+    page.select("preset", "tinytoy-hw1").await?;
+    page.select("engine", "autodiff").await?;
+    page.select("optimizer", "Adam").await?;
+    page.set_number("learning-rate", "0.1").await?;
+    page.set_number("batch-size", "32").await?;
+    page.set_number("epochs", "30").await?;
+    page.select("device", "wgpu").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(600)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    let status = page.text("device-status").await?;
+    assert!(status.contains("WebGPU"), "the run used WebGPU: {status}");
+    let last = *page.epoch_accuracies().await?.last().expect("epochs ran");
+    println!(
+        "tinyTOY [2,30,2] Adam on WebGPU: test accuracy {:.2}% ({end})",
+        last * 100.0
+    );
+    assert!(last >= 0.95, "tinyTOY on WebGPU reached only {last}");
+    page.finish().await
+}
+
+/// An MNIST MLP on a 10k subset, then digits drawn with the pointer along real MNIST test digits.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_mnist_mlp_trains_then_reads_drawn_digits() -> anyhow::Result<()> {
+    let mut page = Page::open("mnist-draw", BrowserOptions::default()).await?;
+    page.select("preset", "mnist-10k").await?;
+    page.select("device", "cpu").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(300)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    let accuracy = accuracy_of(page.attr("test-report", "data-accuracy").await?);
+    println!(
+        "MNIST 10k MLP in the browser: test accuracy {:.2}% ({end})",
+        accuracy * 100.0
+    );
+    assert!(accuracy >= 0.95, "MNIST subset MLP reached only {accuracy}");
+    assert!(page.exists("confusion-matrix").await && page.exists("mistakes").await);
+
+    let digits = mnist_test_digits(20)?;
+    let mut right = 0;
+    for (i, (pixels, label)) in digits.iter().enumerate() {
+        page.click("clear-canvas").await?;
+        page.draw(&strokes_along(pixels)).await?;
+        page.wait_until("a prediction", Duration::from_secs(20), |p| {
+            Box::pin(async move {
+                Ok(p.text("predicted-digit")
+                    .await?
+                    .trim()
+                    .parse::<u32>()
+                    .is_ok())
+            })
+        })
+        .await?;
+        // The answer to the last stroke.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let predicted: u32 = page.text("predicted-digit").await?.trim().parse()?;
+        let p: f64 = page
+            .attr(&format!("digit-{predicted}"), "data-probability")
+            .await?
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0.0);
+        println!("drawn test digit {i}: label {label}, read as {predicted} (p = {p:.3})");
+        if predicted == *label as u32 {
+            right += 1;
+        }
+        if i == 0 {
+            page.screenshot("first-drawing").await?;
+        }
+    }
+    println!(
+        "drawn MNIST test digits read correctly: {right} of {}",
+        digits.len()
+    );
+    assert!(
+        right * 10 >= digits.len() * 7,
+        "only {right} of {} drawn digits read correctly",
+        digits.len()
+    );
+    page.finish().await
+}
+
+/// A diverging run (SGD, learning rate 10, a linear hidden layer) stops with a message, and the
+/// page still trains after it.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_diverging_run_stops_with_a_message_and_the_page_still_works(
+) -> anyhow::Result<()> {
+    let mut page = Page::open("diverge", BrowserOptions::default()).await?;
+    page.select("preset", "mnist-10k").await?;
+    page.select("device", "cpu").await?;
+    page.client
+        .find(fantoccini::Locator::Css(
+            "[data-testid='layer-0'] select[title='activation']",
+        ))
+        .await?
+        .select_by_value("Linear")
+        .await?;
+    page.select("optimizer", "Sgd").await?;
+    page.set_number("learning-rate", "10").await?;
+    page.click("train").await?;
+    page.wait_for_run_end(Duration::from_secs(120)).await?;
+    let error = page.text("error").await?;
+    assert!(
+        error.contains("diverged") && error.contains("learning rate"),
+        "{error}"
+    );
+    page.screenshot("diverged").await?;
+    // The page goes on: a sane run trains after it.
+    page.select("preset", "spiral-mlp").await?;
+    page.set_number("epochs", "3").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    page.finish().await
+}
+
+/// While a run trains in the worker, the page's main thread never blocks for 50 ms or more.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_the_main_thread_stays_responsive_while_training() -> anyhow::Result<()> {
+    let mut page = Page::open("responsive", BrowserOptions::default()).await?;
+    page.eval(
+        "window.__longTasks = []; new PerformanceObserver(list => { \
+           for (const e of list.getEntries()) window.__longTasks.push(e.duration); \
+         }).observe({ type: 'longtask', buffered: false }); return true;",
+    )
+    .await?;
+    page.select("preset", "spiral-mlp").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("epochs", "30").await?;
+    page.click("train").await?;
+    page.wait_for_run_end(Duration::from_secs(180)).await?;
+    let tasks = page.eval("return window.__longTasks;").await?;
+    let longest = tasks
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_f64()).fold(0.0, f64::max))
+        .unwrap_or(0.0);
+    println!("long main-thread tasks while training: {tasks} (longest {longest:.0} ms)");
+    assert!(
+        tasks.as_array().is_some_and(|a| a.is_empty()),
+        "main-thread tasks over 50 ms: {tasks}"
+    );
+    page.finish().await
+}
+
+/// Without WebGPU the page says so and trains on the CPU.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::Result<()> {
+    let mut page = Page::open(
+        "no-webgpu",
+        BrowserOptions {
+            webgpu: false,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let status = page.text("device-status").await?;
+    assert!(status.contains("no WebGPU"), "{status}");
+    page.select("preset", "spiral-mlp").await?;
+    page.set_number("epochs", "2").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    assert!(page.text("device-status").await?.contains("CPU"));
+    page.finish().await
+}
+
+/// An IMDB GRU on a subset trains, then the review box answers as you type.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_an_imdb_model_trains_and_answers_the_review_box() -> anyhow::Result<()> {
+    let mut page = Page::open("imdb", BrowserOptions::default()).await?;
+    page.select("preset", "imdb-small").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("train-size", "2000").await?;
+    page.set_number("test-size", "1000").await?;
+    page.set_number("epochs", "2").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(600)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    let accuracy = accuracy_of(page.attr("test-report", "data-accuracy").await?);
+    println!(
+        "IMDB GRU(32), 2k reviews, 2 epochs: test accuracy {:.2}% ({end})",
+        accuracy * 100.0
+    );
+    page.by_id("review-input")
+        .await?
+        .send_keys("A wonderful, moving film with brilliant acting. I loved it. Zorblaxian!")
+        .await?;
+    page.wait_until("the sentiment", Duration::from_secs(30), |p| {
+        Box::pin(async move { Ok(p.text("sentiment").await?.contains("positive")) })
+    })
+    .await?;
+    let sentiment = page.text("sentiment").await?;
+    println!("review box: {sentiment}");
+    assert!(
+        sentiment.contains("zorblaxian"),
+        "unknown words are listed: {sentiment}"
+    );
+    page.finish().await
+}
+
+/// Trains tinyTOY (hand-written backprop, CPU) with `seed` and waits for the end.
+async fn train_tinytoy(page: &mut Page, seed: &str) -> anyhow::Result<()> {
+    page.select("preset", "tinytoy-hw1").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("seed", seed).await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    Ok(())
+}
+
+/// Two runs survive a reload, overlay with a diff of what changed, and one shared as a link
+/// opens in a fresh profile with the same accuracy; Reproduce retrains it to the same curve.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_runs_persist_overlay_share_and_reproduce() -> anyhow::Result<()> {
+    let mut page = Page::open("runs", BrowserOptions::default()).await?;
+    train_tinytoy(&mut page, "1").await?;
+    train_tinytoy(&mut page, "2").await?;
+    page.reload().await?;
+    page.wait_until("the stored runs", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == 2) })
+    })
+    .await?;
+    for row in page.run_rows().await? {
+        assert_eq!(row.attr("data-status").await?.as_deref(), Some("finished"));
+        row.find(fantoccini::Locator::Css("input[type='checkbox']"))
+            .await?
+            .click()
+            .await?;
+    }
+    let diff = page.text("config-diff").await?;
+    assert!(
+        diff.contains("training.seed"),
+        "the diff names the seed: {diff}"
+    );
+    assert!(page.exists("overlay-chart").await);
+    page.screenshot("overlay").await?;
+
+    // Share the first run (the table lists the newest first).
+    let rows = page.run_rows().await?;
+    let first = rows.last().expect("two rows");
+    let accuracy = first
+        .find(fantoccini::Locator::Css("[data-testid='run-accuracy']"))
+        .await?
+        .text()
+        .await?;
+    first
+        .find(fantoccini::Locator::Css("[data-testid='share']"))
+        .await?
+        .click()
+        .await?;
+    let link = page
+        .by_id("share-link")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    println!("share link: {} characters", link.len());
+    assert!(link.contains("#run=k1.") && link.len() < 2000, "{link}");
+    page.finish().await?;
+
+    let mut fresh = Page::open("shared", BrowserOptions::default()).await?;
+    fresh.goto(&link).await?;
+    fresh
+        .wait_until("the shared run", Duration::from_secs(10), |p| {
+            Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
+        })
+        .await?;
+    let shown = fresh.text("run-accuracy").await?;
+    assert_eq!(
+        shown, accuracy,
+        "the shared run shows the recorded accuracy"
+    );
+    fresh.click("reproduce").await?;
+    fresh
+        .wait_until("the reproduction", Duration::from_secs(120), |p| {
+            Box::pin(async move { Ok(p.exists("reproduce-result").await) })
+        })
+        .await?;
+    let text = fresh.text("reproduce-result").await?;
+    println!("{text}");
+    let acc_diff: f64 = fresh
+        .attr("reproduce-result", "data-accuracy-difference")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    let loss_diff: f64 = fresh
+        .attr("reproduce-result", "data-loss-difference")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    assert!(
+        acc_diff < 1e-9,
+        "same device, same seed: the same accuracy ({text})"
+    );
+    assert!(
+        loss_diff < 1e-3,
+        "the curve matches within the link's rounding ({text})"
+    );
+    fresh.finish().await
+}
+
+/// A tampered link shows what is wrong and leaves the stored runs as they were.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_tampered_link_shows_an_error_and_changes_nothing() -> anyhow::Result<()> {
+    let profile = std::env::temp_dir().join(format!("kindling-e2e-tamper-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&profile);
+    let options = BrowserOptions {
+        profile: Some(profile.clone()),
+        ..Default::default()
+    };
+    let mut page = Page::open("tampered", options).await?;
+    train_tinytoy(&mut page, "3").await?;
+    let rows = page.run_rows().await?.len();
+    let base = kindling_e2e::serve_dist();
+    page.goto(&format!("{base}#run=k1.AAAAthis-is-not-a-run"))
+        .await?;
+    let error = page.text("error").await?;
+    println!("tampered link: {error}");
+    assert!(
+        error.contains("damaged") && error.contains("unchanged"),
+        "{error}"
+    );
+    page.wait_until("the stored runs", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == rows) })
+    })
+    .await?;
+    page.goto(&format!("{base}#run=k7.abc")).await?;
+    let error = page.text("error").await?;
+    assert!(error.contains("version"), "{error}");
+    let result = page.finish().await;
+    let _ = std::fs::remove_dir_all(&profile);
+    result
+}
