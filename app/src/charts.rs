@@ -260,24 +260,28 @@ pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, poin
     let [x0, x1, y0, y1] = extent;
     let sx = |x: f32| ((x - x0) / (x1 - x0).max(1e-6)) as f64 * w;
     let sy = |y: f32| (1.0 - ((y - y0) / (y1 - y0).max(1e-6)) as f64) * h;
-    for p in points {
-        ctx.begin_path();
-        let _ = ctx.arc(sx(p.x), sy(p.y), 3.2, 0.0, std::f64::consts::TAU);
-        ctx.set_fill_style_str(if p.label == 1 { "#0877bd" } else { "#f59322" });
-        ctx.fill();
-        ctx.set_line_width(if p.test { 1.6 } else { 0.8 });
-        ctx.set_stroke_style_str(if p.test {
-            if dark {
-                "#ffffff"
-            } else {
-                "#000000"
+    // One path per colour and outline (a few canvas calls, not several per point: string
+    // styles crossing from wasm to JS per point made this the page's slowest task).
+    let outline = |test: bool| match (test, dark) {
+        (true, true) => "#ffffff",
+        (true, false) => "#000000",
+        (false, true) => "#1e2128",
+        (false, false) => "#ffffff",
+    };
+    for (label, fill) in [(0u32, "#f59322"), (1, "#0877bd")] {
+        for test in [false, true] {
+            ctx.begin_path();
+            for p in points.iter().filter(|p| p.label == label && p.test == test) {
+                let (x, y) = (sx(p.x), sy(p.y));
+                ctx.move_to(x + 3.2, y);
+                let _ = ctx.arc(x, y, 3.2, 0.0, std::f64::consts::TAU);
             }
-        } else if dark {
-            "#1e2128"
-        } else {
-            "#ffffff"
-        });
-        ctx.stroke();
+            ctx.set_fill_style_str(fill);
+            ctx.fill();
+            ctx.set_line_width(if test { 1.6 } else { 0.8 });
+            ctx.set_stroke_style_str(outline(test));
+            ctx.stroke();
+        }
     }
 }
 

@@ -571,9 +571,15 @@ impl Session {
                     }
                 }
                 self.end.set(Some(end));
-                self.report.set(report.map(|r| *r));
                 self.phase.set(Phase::Ended);
                 self.redraw(true);
+                // The report (confusion matrix, mistakes) renders in a task of its own, so that
+                // no single main-thread task grows long.
+                let report_signal = self.report;
+                set_timeout(
+                    move || report_signal.set(report.map(|r| *r)),
+                    std::time::Duration::ZERO,
+                );
                 self.next_sweep_run();
             }
             FromWorker::Failed { run_id, message } if run_id == current => {

@@ -32,7 +32,7 @@ const SLICE_MS: f64 = 40.0;
 /// Least milliseconds between two progress messages.
 const PROGRESS_MS: f64 = 150.0;
 /// Least milliseconds between two decision-boundary maps.
-const BOUNDARY_MS: f64 = 400.0;
+const BOUNDARY_MS: f64 = 600.0;
 /// Cells per side of the decision-boundary map.
 const BOUNDARY_RESOLUTION: usize = 48;
 /// Name of the Cache API store of dataset files; bump it when the asset format changes.

@@ -121,6 +121,8 @@ pub struct Page {
     session: String,
     /// Console messages seen so far (level, text).
     pub console: Vec<(String, String)>,
+    /// Where the browser saves downloads.
+    pub downloads: PathBuf,
     name: String,
     _profile: Option<TempDir>,
 }
@@ -195,9 +197,18 @@ impl Page {
             args.push("--disable-gpu".into());
         }
         let mut caps = serde_json::Map::new();
+        let downloads = profile_dir.join("downloads");
+        std::fs::create_dir_all(&downloads)?;
         caps.insert(
             "goog:chromeOptions".into(),
-            json!({ "binary": "/usr/bin/chromium", "args": args }),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": args,
+                "prefs": {
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                },
+            }),
         );
         caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -219,6 +230,7 @@ impl Page {
             driver_url,
             session,
             console: Vec::new(),
+            downloads,
             name: name.to_string(),
             _profile: owned,
         };
@@ -253,6 +265,19 @@ impl Page {
             .client
             .find_all(Locator::Css("[data-testid='run-row']"))
             .await?)
+    }
+
+    /// Waits for a downloaded file named `name` and returns its text.
+    pub async fn downloaded(&self, name: &str) -> Result<String> {
+        let path = self.downloads.join(name);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                return Ok(text);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bail!("no download {} appeared", path.display())
     }
 
     /// Reloads the page and waits for it.
@@ -457,6 +482,9 @@ impl Page {
 
 impl Drop for Page {
     fn drop(&mut self) {
+        // Ends the WebDriver session (which quits its Chromium) even when a test failed before
+        // `finish`; killing chromedriver alone leaves the browser running.
+        let _ = ureq::delete(&format!("{}/session/{}", self.driver_url, self.session)).call();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -399,24 +399,25 @@ fn EpochTable() -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {move || {
-                    s.chart_tick.track();
-                    s.epochs
-                        .get_untracked()
-                        .into_iter()
-                        .map(|e| {
-                            view! {
-                                <tr data-epoch=e.epoch.to_string() data-eval-accuracy=format!("{:.6}", e.eval_accuracy)>
-                                    <td>{e.epoch}</td>
-                                    <td>{format!("{:.4}", e.train_loss)}</td>
-                                    <td>{format!("{:.2}%", e.train_accuracy * 100.0)}</td>
-                                    <td>{format!("{:.4}", e.eval_loss)}</td>
-                                    <td>{format!("{:.2}%", e.eval_accuracy * 100.0)}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()
-                }}
+                // Keyed rows: a new epoch adds one row instead of rebuilding the table.
+                <For
+                    each=move || {
+                        s.chart_tick.track();
+                        s.epochs.get_untracked()
+                    }
+                    key=|e| e.epoch
+                    children=|e| {
+                        view! {
+                            <tr data-epoch=e.epoch.to_string() data-eval-accuracy=format!("{:.6}", e.eval_accuracy)>
+                                <td>{e.epoch}</td>
+                                <td>{format!("{:.4}", e.train_loss)}</td>
+                                <td>{format!("{:.2}%", e.train_accuracy * 100.0)}</td>
+                                <td>{format!("{:.4}", e.eval_loss)}</td>
+                                <td>{format!("{:.2}%", e.eval_accuracy * 100.0)}</td>
+                            </tr>
+                        }
+                    }
+                />
             </tbody>
         </table>
     }
