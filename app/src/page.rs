@@ -157,6 +157,9 @@ pub struct Session {
     pub sweep: RwSignal<Option<SweepState>>,
     /// Bumped (at most a few times a second) when the curves and tables should redraw.
     pub chart_tick: RwSignal<u64>,
+    /// The saved model the drawing and the review box use (its run's name), when not the
+    /// current run's.
+    pub model_in_use: RwSignal<Option<String>>,
 }
 
 thread_local! {
@@ -171,6 +174,40 @@ const CHECKPOINT_MS: f64 = 5000.0;
 
 thread_local! {
     static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+    /// An imported model file waiting for the worker's check: its run and the file's bytes.
+    static PENDING_IMPORT: RefCell<Option<(RunRecord, Vec<u8>)>> = const { RefCell::new(None) };
+}
+
+/// The import waiting for the worker's answer about `run_id`, if that is the one.
+fn take_pending_import(run_id: u64) -> Option<(RunRecord, Vec<u8>)> {
+    PENDING_IMPORT.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.as_ref().is_some_and(|(r, _)| r.id == run_id) {
+            p.take()
+        } else {
+            None
+        }
+    })
+}
+
+/// A file name made of a run's name: letters, digits and dashes.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stem = stem.trim_matches('-').to_string();
+    if stem.is_empty() {
+        "kindling-run".into()
+    } else {
+        stem
+    }
 }
 
 impl Session {
@@ -208,6 +245,7 @@ impl Session {
             reproduce_result: RwSignal::new(None),
             sweep: RwSignal::new(None),
             chart_tick: RwSignal::new(0),
+            model_in_use: RwSignal::new(None),
         }
     }
 
@@ -347,11 +385,108 @@ impl Session {
             .set(Some((text, (now - recorded).abs(), loss)));
     }
 
+    /// Uses a kept run's stored weights for the drawing and the review box.
+    pub fn use_stored_model(&self, id: u64) {
+        let Some(run) = self
+            .runs
+            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
+        else {
+            return;
+        };
+        let session = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            match crate::store::load_weights(id).await {
+                Ok(Some(weights)) => session.send(&ToWorker::UseModel {
+                    run_id: id,
+                    name: run.name,
+                    config: Box::new(run.config),
+                    weights,
+                }),
+                Ok(None) => session.error.set(Some(format!(
+                    "The weights of \"{}\" are not kept in this browser.",
+                    run.name
+                ))),
+                Err(e) => session.error.set(Some(e)),
+            }
+        });
+    }
+
+    /// Downloads a kept run's model: one `.bpk` file (burn's record of the weights, with the
+    /// run record in its metadata) that "Import model" and native burn both load.
+    pub fn export_model(&self, id: u64) {
+        let Some(run) = self
+            .runs
+            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
+        else {
+            return;
+        };
+        let error = self.error;
+        wasm_bindgen_futures::spawn_local(async move {
+            let file = match crate::store::load_weights(id).await {
+                Ok(Some(weights)) => run.model_file(weights).map_err(|e| e.to_string()),
+                Ok(None) => Err("its weights are not kept in this browser".into()),
+                Err(e) => Err(e),
+            };
+            let saved = file.and_then(|file| {
+                crate::files::download(
+                    &format!(
+                        "{}.{}",
+                        file_stem(&run.name),
+                        kindling_core::model::WEIGHTS_EXTENSION
+                    ),
+                    "application/octet-stream",
+                    &file,
+                )
+            });
+            if let Err(e) = saved {
+                error.set(Some(format!(
+                    "The model of \"{}\" could not be saved: {e}",
+                    run.name
+                )));
+            }
+        });
+    }
+
+    /// Imports a model file (from "Download model" or `kindling train --weights`): the worker
+    /// checks it against its run's config; only then is the run added to the table.
+    pub fn import_model(&self, file_name: &str, bytes: Vec<u8>) {
+        let mut record = match RunRecord::from_model_file(&bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                self.error.set(Some(format!(
+                    "{file_name} cannot be imported: {e}. Nothing was changed."
+                )));
+                return;
+            }
+        };
+        record.id = self.new_run_id();
+        record.shared = false;
+        record.has_weights = true;
+        if record.status == RunStatus::Training {
+            record.status = RunStatus::Interrupted;
+        }
+        let message = ToWorker::UseModel {
+            run_id: record.id,
+            name: record.name.clone(),
+            config: Box::new(record.config.clone()),
+            weights: bytes.clone(),
+        };
+        PENDING_IMPORT.with(|p| *p.borrow_mut() = Some((record, bytes)));
+        self.error.set(None);
+        self.send(&message);
+    }
+
     /// Sends a message to the worker.
     pub fn send(&self, message: &ToWorker) {
         WORKER.with(|w| match w.borrow().as_ref() {
             Some(worker) => {
-                if let Err(e) = worker.post_message(&JsValue::from_str(&message.encode())) {
+                let (value, transfer) =
+                    crate::transport::outgoing(message.encode(), message.attachment());
+                let sent = match transfer {
+                    Some(transfer) => worker.post_message_with_transfer(&value, &transfer),
+                    None => worker.post_message(&value),
+                };
+                if let Err(e) = sent {
                     self.error
                         .set(Some(format!("cannot reach the training worker: {e:?}")));
                 }
@@ -403,6 +538,7 @@ impl Session {
         self.review.set(None);
         self.progress.set(ProgressReport::default());
         self.record_id.set(None);
+        self.model_in_use.set(None);
         self.redraw(true);
         self.send(&ToWorker::Start {
             run_id,
@@ -483,6 +619,7 @@ impl Session {
                         samples_per_second: 0.0,
                         created_ms: js_sys::Date::now(),
                         shared: false,
+                        has_weights: false,
                     };
                     self.runs.update(|r| r.push(record.clone()));
                     self.record_id.set(Some(id));
@@ -581,6 +718,47 @@ impl Session {
                     std::time::Duration::ZERO,
                 );
                 self.next_sweep_run();
+            }
+            FromWorker::Weights { run_id, weights } if run_id == current => {
+                if let Some(id) = self.record_id.get_untracked() {
+                    let error = self.error;
+                    crate::store::save_weights(id, weights, move |e| {
+                        error.set(Some(format!("This run's weights could not be kept: {e}")))
+                    });
+                    self.update_run(id, |r| r.has_weights = true);
+                }
+            }
+            FromWorker::ModelInUse { run_id, name } => {
+                let imported = take_pending_import(run_id);
+                if let Some((record, bytes)) = imported {
+                    let error = self.error;
+                    self.runs.update(|r| r.push(record.clone()));
+                    self.persist(record);
+                    crate::store::save_weights(run_id, bytes, move |e| {
+                        error.set(Some(format!("The imported weights could not be kept: {e}")))
+                    });
+                    self.notice.set(Some(format!(
+                        "Imported \"{name}\": it is listed under Runs, and the drawing and the review box now use it."
+                    )));
+                } else {
+                    self.notice.set(Some(format!(
+                        "The drawing and the review box now use \"{name}\"."
+                    )));
+                }
+                self.model_in_use.set(Some(name));
+                self.prediction_note.set(None);
+                self.digit.set(None);
+                self.review.set(None);
+            }
+            FromWorker::ModelRejected { run_id, message } => {
+                let imported = take_pending_import(run_id);
+                self.error.set(Some(match imported {
+                    Some((record, _)) => format!(
+                        "The model \"{}\" cannot be imported: {message}. Nothing was changed.",
+                        record.name
+                    ),
+                    None => format!("That model cannot be used: {message}"),
+                }));
             }
             FromWorker::Failed { run_id, message } if run_id == current => {
                 self.error.set(Some(message));
@@ -703,9 +881,12 @@ fn start_worker(session: Session) {
         }
     };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        if let Some(text) = event.data().as_string() {
+        if let Some((text, bytes)) = crate::transport::incoming(event.data()) {
             match FromWorker::decode(&text) {
-                Ok(message) => session.receive(message),
+                Ok(message) => session.receive(match bytes {
+                    Some(bytes) => message.attach(bytes),
+                    None => message,
+                }),
                 Err(e) => web_sys::console::warn_1(&e.into()),
             }
         }

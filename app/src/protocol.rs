@@ -35,6 +35,20 @@ pub enum ToWorker {
         /// The review as typed.
         text: String,
     },
+    /// Load a saved model (a kept run's weights, or uploaded ones) and use it for the drawing
+    /// and the review box, until the next run starts. Answered by `ModelInUse` or
+    /// `ModelRejected`.
+    UseModel {
+        /// The page's id of the run the weights belong to.
+        run_id: u64,
+        /// Its name, for messages.
+        name: String,
+        /// Its config (the weights must fit its model).
+        config: Box<RunConfig>,
+        /// The weights (burnpack bytes); they travel beside the JSON, not in it.
+        #[serde(skip)]
+        weights: Vec<u8>,
+    },
 }
 
 /// A point of the 2-D toy sets' decision-boundary map.
@@ -228,6 +242,28 @@ pub enum FromWorker {
         /// Final progress (time, throughput).
         progress: ProgressReport,
     },
+    /// The weights of a run that ended (finished or stopped), to keep with it.
+    Weights {
+        /// The run.
+        run_id: u64,
+        /// Burnpack bytes; they travel beside the JSON, not in it.
+        #[serde(skip)]
+        weights: Vec<u8>,
+    },
+    /// A saved model was loaded: the drawing and the review box now use it.
+    ModelInUse {
+        /// The run whose weights they are.
+        run_id: u64,
+        /// Its name.
+        name: String,
+    },
+    /// Weights that could not be used (damaged, or another model's).
+    ModelRejected {
+        /// The run they were offered for.
+        run_id: u64,
+        /// Why, for the user.
+        message: String,
+    },
     /// The run could not start or failed on the way; nothing more comes for it.
     Failed {
         /// The run.
@@ -275,6 +311,22 @@ impl ToWorker {
         serde_json::to_string(self).expect("messages always serialise")
     }
 
+    /// Bytes that travel beside the JSON (weights), if any.
+    pub fn attachment(&self) -> Option<&[u8]> {
+        match self {
+            ToWorker::UseModel { weights, .. } => Some(weights),
+            _ => None,
+        }
+    }
+
+    /// Puts back the bytes that travelled beside the JSON.
+    pub fn attach(mut self, bytes: Vec<u8>) -> Self {
+        if let ToWorker::UseModel { weights, .. } = &mut self {
+            *weights = bytes;
+        }
+        self
+    }
+
     /// Parses a message.
     pub fn decode(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("unreadable message to the worker: {e}"))
@@ -285,6 +337,22 @@ impl FromWorker {
     /// JSON text of the message.
     pub fn encode(&self) -> String {
         serde_json::to_string(self).expect("messages always serialise")
+    }
+
+    /// Bytes that travel beside the JSON (weights), if any.
+    pub fn attachment(&self) -> Option<&[u8]> {
+        match self {
+            FromWorker::Weights { weights, .. } => Some(weights),
+            _ => None,
+        }
+    }
+
+    /// Puts back the bytes that travelled beside the JSON.
+    pub fn attach(mut self, bytes: Vec<u8>) -> Self {
+        if let FromWorker::Weights { weights, .. } = &mut self {
+            *weights = bytes;
+        }
+        self
     }
 
     /// Parses a message.
@@ -327,6 +395,16 @@ mod tests {
         };
         assert_eq!(FromWorker::decode(&from.encode()).unwrap(), from);
         assert!(ToWorker::decode("{\"Start\":1}").is_err());
+        // Weights leave the JSON and come back through `attach`.
+        let with_bytes = FromWorker::Weights {
+            run_id: 4,
+            weights: vec![1, 2, 3],
+        };
+        let text = with_bytes.encode();
+        assert!(!text.contains("weights"), "{text}");
+        let decoded = FromWorker::decode(&text).unwrap();
+        assert_ne!(decoded, with_bytes);
+        assert_eq!(decoded.attach(vec![1, 2, 3]), with_bytes);
         assert_eq!(class_names("Fashion-MNIST").len(), 10);
     }
 }

@@ -221,6 +221,7 @@ mod tests {
             samples_per_second: 100.0,
             created_ms: 0.0,
             shared: false,
+            has_weights: false,
         }
     }
 

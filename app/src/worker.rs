@@ -15,6 +15,7 @@ use kindling_core::data::loader::{
 };
 use kindling_core::data::manifest::{Manifest, MANIFEST_FILE};
 use kindling_core::data::{DataError, Dataset, ExampleShape, Examples, TrainingData};
+use kindling_core::model::SavedModel;
 use kindling_core::train::{confusion_matrix, TrainerState, TrainingRun};
 use kindling_core::{DatasetConfig, DeviceChoice, RunConfig};
 use wasm_bindgen::prelude::*;
@@ -48,7 +49,12 @@ fn scope() -> DedicatedWorkerGlobalScope {
 
 /// Sends a message to the page.
 fn post(message: &FromWorker) {
-    if let Err(e) = scope().post_message(&JsValue::from_str(&message.encode())) {
+    let (value, transfer) = crate::transport::outgoing(message.encode(), message.attachment());
+    let sent = match transfer {
+        Some(transfer) => scope().post_message_with_transfer(&value, &transfer),
+        None => scope().post_message(&value),
+    };
+    if let Err(e) = sent {
         web_sys::console::error_2(&"kindling worker: cannot post a message".into(), &e);
     }
 }
@@ -74,11 +80,15 @@ pub fn start() {
     }));
     let (sender, inbox) = mpsc::unbounded::<ToWorker>();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(text) = event.data().as_string() else {
+        let Some((text, bytes)) = crate::transport::incoming(event.data()) else {
             return;
         };
         match ToWorker::decode(&text) {
             Ok(message) => {
+                let message = match bytes {
+                    Some(bytes) => message.attach(bytes),
+                    None => message,
+                };
                 let _ = sender.unbounded_send(message);
             }
             Err(e) => web_sys::console::warn_1(&e.into()),
@@ -165,8 +175,38 @@ impl CurrentRun {
     }
 }
 
+/// A saved model in use for predictions (until the next run starts).
+struct LoadedModel {
+    config: RunConfig,
+    model: SavedModel,
+}
+
+/// What answers the drawing and the review box: the current run's model, or a saved one.
+enum Predictor<'a> {
+    Run(&'a CurrentRun),
+    Saved(&'a LoadedModel),
+}
+
+impl Predictor<'_> {
+    fn dataset(&self) -> &DatasetConfig {
+        match self {
+            Predictor::Run(c) => &c.config.dataset,
+            Predictor::Saved(m) => &m.config.dataset,
+        }
+    }
+
+    async fn probabilities(&self, data: &Dataset) -> Result<Vec<f32>, String> {
+        match self {
+            Predictor::Run(c) => c.run.probabilities(data).await.map_err(|e| e.to_string()),
+            Predictor::Saved(m) => m.model.probabilities(data).await,
+        }
+    }
+}
+
 struct Actor {
     inbox: mpsc::UnboundedReceiver<ToWorker>,
+    /// A saved model the user chose for predictions.
+    saved: Option<LoadedModel>,
     webgpu: bool,
     cpu: Device,
     gpu: Option<Device>,
@@ -181,6 +221,7 @@ impl Actor {
     fn new(inbox: mpsc::UnboundedReceiver<ToWorker>, webgpu: bool) -> Self {
         Self {
             inbox,
+            saved: None,
             webgpu,
             cpu: Device::flex(),
             gpu: None,
@@ -222,6 +263,7 @@ impl Actor {
                     }
                 }
                 self.current = None;
+                self.saved = None;
                 if let Err(message) = self.start(run_id, *config).await {
                     post(&FromWorker::Failed { run_id, message });
                 }
@@ -271,6 +313,48 @@ impl Actor {
                     }),
                 );
             }
+            ToWorker::UseModel {
+                run_id,
+                name,
+                config,
+                weights,
+            } => post(&match self.use_model(run_id, *config, weights).await {
+                Ok(()) => FromWorker::ModelInUse { run_id, name },
+                Err(message) => FromWorker::ModelRejected { run_id, message },
+            }),
+        }
+    }
+
+    /// Loads saved weights (on the CPU) for the drawing and the review box.
+    async fn use_model(
+        &mut self,
+        run_id: u64,
+        config: RunConfig,
+        weights: Vec<u8>,
+    ) -> Result<(), String> {
+        config
+            .validate()
+            .map_err(|e| format!("the run's config is not valid: {e}"))?;
+        if matches!(config.dataset, DatasetConfig::Imdb(_)) && self.vocabulary.is_none() {
+            let manifest = fetch_manifest(config.dataset.name()).await?;
+            let entry = manifest
+                .file(VOCABULARY_FILE)
+                .ok_or("the IMDB vocabulary is not in the data folder: run `cargo xtask data`")?;
+            let bytes = fetch_checked(run_id, VOCABULARY_FILE, entry, 0, entry.bytes).await?;
+            self.vocabulary = Some(vocabulary_from_bytes(bytes).map_err(|e| e.to_string())?);
+        }
+        let model =
+            SavedModel::load(&config.model, weights, &self.cpu).map_err(|e| e.to_string())?;
+        self.saved = Some(LoadedModel { config, model });
+        Ok(())
+    }
+
+    /// The model that answers predictions: a saved one the user chose, else the current run's.
+    fn predictor(&self) -> Option<Predictor<'_>> {
+        match (&self.saved, &self.current) {
+            (Some(saved), _) => Some(Predictor::Saved(saved)),
+            (None, Some(run)) => Some(Predictor::Run(run)),
+            (None, None) => None,
         }
     }
 
@@ -464,7 +548,9 @@ impl Actor {
                 points,
             });
         }
-        let report = if c.run.history().epochs.is_empty() || matches!(end, RunEnd::Diverged(_)) {
+        let keep_weights =
+            !matches!(end, RunEnd::Diverged(_)) && !c.run.history().epochs.is_empty();
+        let report = if !keep_weights {
             None
         } else {
             match self.test_report().await {
@@ -481,6 +567,14 @@ impl Actor {
             report,
             progress,
         });
+        if keep_weights {
+            if let Some(c) = self.current.as_ref() {
+                match c.run.weights().await {
+                    Ok(weights) => post(&FromWorker::Weights { run_id, weights }),
+                    Err(e) => web_sys::console::warn_1(&format!("no weights kept: {e}").into()),
+                }
+            }
+        }
     }
 
     async fn test_report(&self) -> Result<TestReport, String> {
@@ -561,13 +655,12 @@ impl Actor {
 
     async fn predict_image(&self, request: u64, pixels: Vec<u8>) -> Result<FromWorker, String> {
         let c = self
-            .current
-            .as_ref()
+            .predictor()
             .ok_or("Train a model on MNIST (or tinyMNIST) first: then it reads your digit.")?;
         if pixels.len() != 28 * 28 {
             return Err(format!("a drawing has 784 pixels, not {}", pixels.len()));
         }
-        let (side, pixels) = match &c.config.dataset {
+        let (side, pixels) = match c.dataset() {
             DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => (28, pixels),
             DatasetConfig::TinyMnist(_) => (14, to_tiny(&pixels)),
             other => {
@@ -584,11 +677,7 @@ impl Actor {
             labels: vec![0],
             num_classes: 10,
         };
-        let probabilities = c
-            .run
-            .probabilities(&image)
-            .await
-            .map_err(|e| e.to_string())?;
+        let probabilities = c.probabilities(&image).await?;
         Ok(FromWorker::ImagePrediction {
             request,
             probabilities,
@@ -603,13 +692,12 @@ impl Actor {
 
     async fn predict_review(&self, request: u64, text: &str) -> Result<FromWorker, String> {
         let c = self
-            .current
-            .as_ref()
+            .predictor()
             .ok_or("Train a model on IMDB first: then it reads your review.")?;
-        let DatasetConfig::Imdb(subset) = &c.config.dataset else {
+        let DatasetConfig::Imdb(subset) = c.dataset() else {
             return Err(format!(
                 "The current model reads {}: train one on IMDB to score a review.",
-                c.config.dataset.name()
+                c.dataset().name()
             ));
         };
         let vocabulary = self
@@ -625,11 +713,7 @@ impl Actor {
             labels: vec![0],
             num_classes: 2,
         };
-        let p = c
-            .run
-            .probabilities(&review)
-            .await
-            .map_err(|e| e.to_string())?;
+        let p = c.probabilities(&review).await?;
         Ok(FromWorker::ReviewPrediction {
             request,
             positive: p.get(1).copied().unwrap_or(0.5),
@@ -880,7 +964,7 @@ async fn open_cache() -> Option<web_sys::Cache> {
 
 /// One data file: from the cache if it holds the manifest's bytes, else from the network (then
 /// cached). Progress goes to the page as `Loading` messages.
-async fn fetch_checked(
+pub(crate) async fn fetch_checked(
     run_id: u64,
     file: &str,
     entry: &kindling_core::data::manifest::AssetFile,

@@ -8,10 +8,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kindling_core::data::loader::load_dataset;
-use kindling_core::hw1::Hw1Trainer;
+use kindling_core::record::{downsample, RunRecord, RunStatus, MAX_CURVE_POINTS};
 use kindling_core::run::PRESETS;
-use kindling_core::train::{StepOutcome, Trainer, TrainerState, TrainingHistory};
-use kindling_core::{DeviceChoice, Engine, RunConfig};
+use kindling_core::train::{StepOutcome, Trainer, TrainerState, TrainingHistory, TrainingRun};
+use kindling_core::{DeviceChoice, RunConfig};
 
 #[derive(Parser)]
 #[command(name = "kindling", version, about = "Train Kindling's models natively")]
@@ -99,6 +99,10 @@ enum Command {
         /// Writes the per-epoch metrics as CSV.
         #[arg(long)]
         metrics_csv: Option<PathBuf>,
+        /// Writes the trained model (e.g. `mnist.bpk`: burn's burnpack record, with the run in
+        /// its metadata; the playground's "Import model" loads it) and the run as JSON beside it.
+        #[arg(long)]
+        weights: Option<PathBuf>,
     },
 }
 
@@ -171,6 +175,7 @@ fn run(cli: Cli) -> Result<()> {
             data_dir,
             metrics_json,
             metrics_csv,
+            weights,
         } => {
             let mut config = load_config(&run)?;
             if let Some(e) = epochs {
@@ -197,7 +202,12 @@ fn run(cli: Cli) -> Result<()> {
                 let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
                 bail!("the run config is invalid:\n{}", list.join("\n"));
             }
-            let history = train(&config, &data_dir, metrics_json, metrics_csv)?;
+            let outputs = RunOutputs {
+                metrics_json,
+                metrics_csv,
+                weights,
+            };
+            let history = train(&config, &data_dir, outputs)?;
             if let Some(link) = &run.link {
                 let recorded = kindling_core::link::decode_link(link)?;
                 compare_with_link(&recorded, &history);
@@ -226,11 +236,17 @@ fn compare_with_link(recorded: &kindling_core::record::RunRecord, history: &Trai
     );
 }
 
+/// Files a training run writes.
+struct RunOutputs {
+    metrics_json: Option<PathBuf>,
+    metrics_csv: Option<PathBuf>,
+    weights: Option<PathBuf>,
+}
+
 fn train(
     config: &RunConfig,
     data_dir: &std::path::Path,
-    json: Option<PathBuf>,
-    csv: Option<PathBuf>,
+    outputs: RunOutputs,
 ) -> Result<TrainingHistory> {
     let device = config.device.open()?;
     let data = load_dataset(&config.dataset, data_dir)?;
@@ -282,29 +298,24 @@ fn train(
             last_epoch = Instant::now();
         }
     };
-    let (history, state) = match config.engine {
-        Engine::Autodiff => {
-            let mut trainer = Trainer::new(&config.model, &config.training, data, &device)?;
-            while *trainer.state() == TrainerState::Running {
-                let outcome = kindling_core::block_on(trainer.step())?;
-                report(&outcome);
-            }
-            (trainer.history().clone(), trainer.state().clone())
-        }
-        Engine::HandWritten => {
-            let hw1 = config.hw1_config().map_err(anyhow::Error::msg)?;
-            let mut trainer = Hw1Trainer::new(&hw1, data, &device).map_err(anyhow::Error::msg)?;
-            while *trainer.state() == TrainerState::Running {
-                let outcome =
-                    kindling_core::block_on(trainer.step()).map_err(anyhow::Error::msg)?;
-                report(&outcome);
-            }
-            (trainer.history().clone(), trainer.state().clone())
-        }
-    };
+    let mut run = TrainingRun::new(config, data, &device)?;
+    while *run.state() == TrainerState::Running {
+        let outcome = kindling_core::block_on(run.step())?;
+        report(&outcome);
+    }
+    let (history, state) = (run.history().clone(), run.state().clone());
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    write_outputs(config, &history, seconds, json, csv)?;
+    write_outputs(
+        config,
+        &history,
+        seconds,
+        outputs.metrics_json,
+        outputs.metrics_csv,
+    )?;
+    if let (Some(path), TrainerState::Finished) = (&outputs.weights, &state) {
+        write_weights(path, config, &run, seconds)?;
+    }
     match state {
         TrainerState::Stopped(reason) => bail!("the run stopped: {reason}"),
         _ => {
@@ -363,6 +374,57 @@ fn bench(
         median,
         rates[0],
         rates[rates.len() - 1]
+    );
+    Ok(())
+}
+
+/// Writes the model file (weights with the run record in their metadata) to `path` and the
+/// run record beside it (`.json`).
+fn write_weights(
+    path: &std::path::Path,
+    config: &RunConfig,
+    run: &TrainingRun,
+    seconds: f64,
+) -> Result<()> {
+    let created_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as f64)
+        .unwrap_or(0.0);
+    let progress = run.progress();
+    let history = run.history();
+    let record = RunRecord {
+        id: created_ms as u64,
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "CLI run".into()),
+        notes: format!("trained by the kindling CLI on {}", config.device.name()),
+        config: config.clone(),
+        status: RunStatus::Finished,
+        epochs: history.epochs.clone(),
+        curve: downsample(&history.batches, MAX_CURVE_POINTS),
+        batches_per_epoch: progress.batches_per_epoch,
+        test_accuracy: history.last().map(|e| e.eval_accuracy),
+        seconds,
+        samples_per_second: progress.samples_seen as f64 / seconds.max(1e-9),
+        created_ms,
+        shared: false,
+        has_weights: true,
+    };
+    let file = record.model_file(kindling_core::block_on(run.weights())?)?;
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot make {}", folder.display()))?;
+    }
+    std::fs::write(path, &file).with_context(|| format!("cannot write {}", path.display()))?;
+    let json_path = path.with_extension("json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&record)?)
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    println!(
+        "wrote the weights to {} ({} bytes) and the run to {}",
+        path.display(),
+        file.len(),
+        json_path.display()
     );
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Which device a run trains on.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// The device of a run. `Cpu` is burn's `flex` backend: measured faster than `ndarray` on the
@@ -88,4 +88,15 @@ impl DeviceChoice {
             cpu => crate::block_on(cpu.open_async()),
         }
     }
+}
+
+/// Reads a tensor's values back as f32, asynchronously (the only read-back a browser's GPU
+/// allows).
+pub async fn read_f32s<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
+    tensor
+        .into_data_async()
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .try_into_vec_as::<f32>()
+        .map_err(|e| format!("{e:?}"))
 }

@@ -311,6 +311,7 @@ pub fn decode_link(text: &str) -> Result<RunRecord, LinkError> {
         samples_per_second: header.samples_per_second,
         created_ms: header.created_ms,
         shared: true,
+        has_weights: false,
     })
 }
 
@@ -370,6 +371,7 @@ mod tests {
             samples_per_second: 14000.0,
             created_ms: 1.7e12,
             shared: false,
+            has_weights: false,
         }
     }
 

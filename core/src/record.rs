@@ -3,8 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::weights::{metadata, with_metadata, WeightsError};
 use crate::run::RunConfig;
 use crate::train::{BatchPoint, EpochMetrics};
+
+/// Key of the run record (JSON) in a model file's metadata.
+pub const RUN_METADATA_KEY: &str = "kindling.run";
 
 /// Most points of a stored batch curve.
 pub const MAX_CURVE_POINTS: usize = 400;
@@ -68,9 +72,33 @@ pub struct RunRecord {
     /// Opened from a share link: read-only, not trained here.
     #[serde(default)]
     pub shared: bool,
+    /// Its model's weights are kept too (in the browser: the weights store; from the CLI: the
+    /// `.bpk` file beside the run's JSON).
+    #[serde(default)]
+    pub has_weights: bool,
 }
 
 impl RunRecord {
+    /// One file holding a trained model and this record: the model's weights (a burnpack
+    /// record burn loads as it is) with this record's JSON in its metadata.
+    pub fn model_file(&self, weights: Vec<u8>) -> Result<Vec<u8>, WeightsError> {
+        let json =
+            serde_json::to_string(self).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+        with_metadata(weights, RUN_METADATA_KEY, &json)
+    }
+
+    /// The record kept in a model file made by [`RunRecord::model_file`] (the file itself is
+    /// the weights: load it with [`crate::model::SavedModel::load`]).
+    pub fn from_model_file(bytes: &[u8]) -> Result<RunRecord, WeightsError> {
+        let json = metadata(bytes, RUN_METADATA_KEY)?.ok_or_else(|| {
+            WeightsError::Unreadable(
+                "it holds weights but no Kindling run (was it saved by Kindling?)".into(),
+            )
+        })?;
+        serde_json::from_str(&json)
+            .map_err(|e| WeightsError::Unreadable(format!("its run record is damaged: {e}")))
+    }
+
     /// The last epoch's held-out accuracy.
     pub fn final_accuracy(&self) -> Option<f64> {
         self.test_accuracy
@@ -90,6 +118,36 @@ pub fn downsample(points: &[BatchPoint], max: usize) -> Vec<BatchPoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_file_carries_its_run() {
+        let config = RunConfig::preset("mnist-10k").expect("a preset");
+        let device = burn::tensor::Device::flex();
+        let model = config.model.init(&device).unwrap();
+        let weights =
+            crate::block_on(crate::model::weights::weights_of(&model, &config.model)).unwrap();
+        let record = RunRecord {
+            id: 5,
+            name: "digits".into(),
+            notes: String::new(),
+            config: config.clone(),
+            status: RunStatus::Finished,
+            epochs: Vec::new(),
+            curve: Vec::new(),
+            batches_per_epoch: 3,
+            test_accuracy: Some(0.5),
+            seconds: 1.0,
+            samples_per_second: 2.0,
+            created_ms: 3.0,
+            shared: false,
+            has_weights: true,
+        };
+        let file = record.model_file(weights.clone()).unwrap();
+        assert_eq!(RunRecord::from_model_file(&file).unwrap(), record);
+        assert!(crate::model::SavedModel::load(&config.model, file, &device).is_ok());
+        let bare = RunRecord::from_model_file(&weights).unwrap_err();
+        assert!(bare.to_string().contains("no Kindling run"), "{bare}");
+    }
 
     #[test]
     fn downsampling_keeps_the_ends_and_the_count() {

@@ -269,15 +269,43 @@ impl Page {
 
     /// Waits for a downloaded file named `name` and returns its text.
     pub async fn downloaded(&self, name: &str) -> Result<String> {
+        Ok(String::from_utf8(self.downloaded_bytes(name).await?)?)
+    }
+
+    /// Waits for a downloaded file named `name` (complete: Chromium writes a `.crdownload`
+    /// first) and returns its bytes.
+    pub async fn downloaded_bytes(&self, name: &str) -> Result<Vec<u8>> {
         let path = self.downloads.join(name);
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                return Ok(text);
+            if let Ok(bytes) = std::fs::read(&path) {
+                if !bytes.is_empty() {
+                    return Ok(bytes);
+                }
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        bail!("no download {} appeared", path.display())
+        let there: Vec<String> = std::fs::read_dir(&self.downloads)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let error = self.text("error").await.unwrap_or_default();
+        bail!(
+            "no download {} appeared (the folder holds {there:?}; page error: {error:?})",
+            path.display()
+        )
+    }
+
+    /// Chooses the file at `path` in the file input with test id `id`.
+    pub async fn upload(&self, id: &str, path: &std::path::Path) -> Result<()> {
+        self.by_id(id)
+            .await?
+            .send_keys(&path.display().to_string())
+            .await
+            .with_context(|| format!("cannot choose {} in {id}", path.display()))
     }
 
     /// Reloads the page and waits for it.

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use kindling_core::RunConfig;
 use kindling_e2e::{mnist_test_digits, strokes_along, BrowserOptions, Page};
 
 const NEEDS: &str = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`";
@@ -157,27 +158,7 @@ async fn browser_mnist_mlp_trains_then_reads_drawn_digits() -> anyhow::Result<()
     let digits = mnist_test_digits(20)?;
     let mut right = 0;
     for (i, (pixels, label)) in digits.iter().enumerate() {
-        page.click("clear-canvas").await?;
-        page.draw(&strokes_along(pixels)).await?;
-        page.wait_until("a prediction", Duration::from_secs(20), |p| {
-            Box::pin(async move {
-                Ok(p.text("predicted-digit")
-                    .await?
-                    .trim()
-                    .parse::<u32>()
-                    .is_ok())
-            })
-        })
-        .await?;
-        // The answer to the last stroke.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let predicted: u32 = page.text("predicted-digit").await?.trim().parse()?;
-        let p: f64 = page
-            .attr(&format!("digit-{predicted}"), "data-probability")
-            .await?
-            .unwrap_or_default()
-            .parse()
-            .unwrap_or(0.0);
+        let (predicted, p) = read_drawn_digit(&mut page, pixels).await?;
         println!("drawn test digit {i}: label {label}, read as {predicted} (p = {p:.3})");
         if predicted == *label as u32 {
             right += 1;
@@ -195,7 +176,165 @@ async fn browser_mnist_mlp_trains_then_reads_drawn_digits() -> anyhow::Result<()
         "only {right} of {} drawn digits read correctly",
         digits.len()
     );
+
+    // After a reload the run's kept model reads drawings again (Runs -> Use).
+    page.reload().await?;
+    page.wait_until("the kept run", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.exists("use-model").await) })
+    })
+    .await?;
+    page.click("use-model").await?;
+    page.wait_until("the saved model in use", Duration::from_secs(20), |p| {
+        Box::pin(async move { Ok(p.text("model-in-use").await?.contains("saved model")) })
+    })
+    .await?;
+    let mut right_saved = 0;
+    for (pixels, label) in digits.iter().take(10) {
+        if read_drawn_digit(&mut page, pixels).await?.0 == *label as u32 {
+            right_saved += 1;
+        }
+    }
+    println!("with the kept model after a reload: {right_saved} of 10 drawn digits read correctly");
+    assert!(
+        right_saved >= 7,
+        "the kept model read only {right_saved} of 10"
+    );
     page.finish().await
+}
+
+/// A trained run's model downloads as one file that imports back (a new run in the table,
+/// kept over a reload); a model file made natively (as `kindling train --weights` makes it)
+/// imports too; a damaged file and another model's file are refused with a message and
+/// nothing changes.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_model_files_export_and_import_and_bad_ones_are_refused() -> anyhow::Result<()> {
+    let mut page = Page::open("weights", BrowserOptions::default()).await?;
+    train_tinytoy(&mut page, "3").await?;
+    page.wait_until("the kept weights", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.exists("export-weights").await) })
+    })
+    .await?;
+    page.click("export-weights").await?;
+    let file = page.downloaded_bytes("tinytoy-run-1.bpk").await?;
+    println!("downloaded model file: {} bytes", file.len());
+    let record = kindling_core::record::RunRecord::from_model_file(&file)?;
+    assert_eq!(
+        record.config.model,
+        RunConfig::preset("tinytoy-hw1").unwrap().model
+    );
+
+    let folder = page.downloads.clone();
+    let rows_before = page.run_rows().await?.len();
+    // A damaged copy: refused, nothing added.
+    let damaged = folder.join("damaged.bpk");
+    std::fs::write(&damaged, &file[..file.len() / 2])?;
+    page.upload("import-weights", &damaged).await?;
+    page.wait_until("the damaged file's error", Duration::from_secs(10), |p| {
+        Box::pin(async move {
+            Ok(p.text("error")
+                .await
+                .unwrap_or_default()
+                .contains("cannot be imported"))
+        })
+    })
+    .await?;
+    println!("damaged file: {}", page.text("error").await?);
+    // Another model's weights under this run's record: the worker refuses them.
+    let mut other = RunConfig::preset("tinytoy-hw1").unwrap();
+    other.model = RunConfig::preset("spiral-mlp").unwrap().model;
+    let device = kindling_core::DeviceChoice::Cpu.open()?;
+    let wrong_weights = kindling_core::block_on(kindling_core::model::weights::weights_of(
+        &other.model.init(&device)?,
+        &other.model,
+    ))?;
+    let wrong = folder.join("wrong.bpk");
+    std::fs::write(&wrong, record.model_file(wrong_weights)?)?;
+    page.upload("import-weights", &wrong).await?;
+    page.wait_until("the mismatch error", Duration::from_secs(10), |p| {
+        Box::pin(async move {
+            Ok(p.text("error")
+                .await
+                .unwrap_or_default()
+                .contains("do not fit"))
+        })
+    })
+    .await?;
+    println!("another model's weights: {}", page.text("error").await?);
+    assert_eq!(
+        page.run_rows().await?.len(),
+        rows_before,
+        "nothing was added"
+    );
+
+    // The downloaded file imports back.
+    let good = folder.join("tinytoy-run-1.bpk");
+    page.upload("import-weights", &good).await?;
+    page.wait_until("the imported run", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == rows_before + 1) })
+    })
+    .await?;
+    assert!(page.text("notice").await?.contains("Imported"));
+    assert!(page.text("model-in-use").await?.contains("saved model"));
+
+    // A model file made natively, as the CLI makes it, imports as well.
+    let mut native = record.clone();
+    native.name = "native run".into();
+    let mut run = kindling_core::train::TrainingRun::new(
+        &native.config,
+        match &native.config.dataset {
+            kindling_core::DatasetConfig::Toy(toy) => toy.generate(),
+            _ => unreachable!("a toy preset"),
+        },
+        &device,
+    )?;
+    for _ in 0..50 {
+        kindling_core::block_on(run.step())?;
+    }
+    let native_file = folder.join("native.bpk");
+    std::fs::write(
+        &native_file,
+        native.model_file(kindling_core::block_on(run.weights())?)?,
+    )?;
+    page.upload("import-weights", &native_file).await?;
+    page.wait_until("the natively made run", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == rows_before + 2) })
+    })
+    .await?;
+
+    page.reload().await?;
+    page.wait_until("the kept runs", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == rows_before + 2) })
+    })
+    .await?;
+    page.screenshot("imported").await?;
+    page.finish().await
+}
+
+/// Draws strokes along an MNIST image on a cleared pad; returns the digit the page reads and
+/// its probability (the answer to the last stroke).
+async fn read_drawn_digit(page: &mut Page, pixels: &[u8]) -> anyhow::Result<(u32, f64)> {
+    page.click("clear-canvas").await?;
+    page.draw(&strokes_along(pixels)).await?;
+    page.wait_until("a prediction", Duration::from_secs(20), |p| {
+        Box::pin(async move {
+            Ok(p.text("predicted-digit")
+                .await?
+                .trim()
+                .parse::<u32>()
+                .is_ok())
+        })
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let predicted: u32 = page.text("predicted-digit").await?.trim().parse()?;
+    let p: f64 = page
+        .attr(&format!("digit-{predicted}"), "data-probability")
+        .await?
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(0.0);
+    Ok((predicted, p))
 }
 
 /// A diverging run (SGD, learning rate 10, a linear hidden layer) stops with a message, and the
@@ -499,7 +638,7 @@ async fn browser_a_learning_rate_sweep_runs_and_exports_csv() -> anyhow::Result<
     })
     .await?;
     page.screenshot("sweep").await?;
-    page.click("export-sweep").await?;
+    page.click("export-csv").await?;
     let csv = page.downloaded("kindling-sweep.csv").await?;
     println!("sweep CSV:\n{csv}");
     let lines: Vec<&str> = csv.lines().collect();

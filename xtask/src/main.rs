@@ -66,11 +66,12 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
 
 /// Runs `cargo` with `args` (a test run), echoing its output, and adds up the "test result"
 /// lines of every test binary: (passed, failed).
-fn run_tests(args: &[&str]) -> Result<(usize, usize)> {
+fn run_tests(args: &[&str], envs: &[(&str, &str)]) -> Result<(usize, usize)> {
     use std::io::{BufRead, BufReader};
     println!("\n==> cargo {}", args.join(" "));
     let mut child = Command::new("cargo")
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(root())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -142,6 +143,15 @@ fn locked_version(package: &str) -> Result<String> {
 
 /// The trunk version the project builds with (0.22 needs a newer rustc than 1.95).
 const TRUNK_VERSION: &str = "0.21.14";
+/// The packages built for wasm32 (linted, then built in release), as cargo `-p` arguments.
+const WASM_PACKAGES: [&str; 6] = [
+    "-p",
+    "kindling-core",
+    "-p",
+    "kindling-app",
+    "-p",
+    "kindling-page",
+];
 
 /// Installs what building and serving the playground needs and a fresh machine lacks: the wasm
 /// target, trunk, and wasm-bindgen-cli at exactly the Cargo.lock version. Each only if missing.
@@ -209,6 +219,11 @@ fn trunk(args: &[&str]) -> Result<()> {
     let mut paths = vec![binaryen_bin()];
     paths.extend(std::env::split_paths(&path));
     println!("\n==> trunk {}", args.join(" "));
+    // Trunk.toml's watch list ignores these folders, and trunk refuses to start when one is
+    // missing (a build folder moved elsewhere with CARGO_TARGET_DIR, say).
+    for folder in ["data", "target", "dist"] {
+        std::fs::create_dir_all(root().join(folder))?;
+    }
     let status = Command::new("trunk")
         .args(args)
         .env("PATH", std::env::join_paths(paths)?)
@@ -279,63 +294,73 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
                 "warnings",
             ],
         )?;
-        run(
-            "cargo",
-            &[
-                "clippy",
-                "-p",
-                "kindling-app",
-                "-p",
-                "kindling-page",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        )?;
+        let mut clippy = vec!["clippy"];
+        clippy.extend(WASM_PACKAGES);
+        clippy.extend(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+        run("cargo", &clippy)?;
     }
     // The wasm build of core (and of the app and worker that use it), then the app with trunk.
-    run(
-        "cargo",
-        &[
-            "build",
-            "--release",
-            "-p",
-            "kindling-core",
-            "-p",
-            "kindling-app",
-            "-p",
-            "kindling-page",
-            "--target",
-            "wasm32-unknown-unknown",
-        ],
-    )?;
+    let mut build = vec!["build", "--release"];
+    build.extend(WASM_PACKAGES);
+    build.extend(["--target", "wasm32-unknown-unknown"]);
+    run("cargo", &build)?;
+    let (mut passed, mut failed) = (0, 0);
     if browser {
+        // In-browser unit tests (app/src/browser_tests.rs): the release wasm build above plus a
+        // small test harness, run in headless Chromium (capabilities in app/webdriver.json).
+        let (p, f) = run_tests(
+            &[
+                "test",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "kindling-app",
+                "--lib",
+            ],
+            &[
+                (
+                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                    "wasm-bindgen-test-runner",
+                ),
+                ("CHROMEDRIVER", "chromedriver"),
+                ("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+            ],
+        )?;
+        passed += p;
+        failed += f;
         build_app()?;
     }
     // Every package is always selected (--workspace), so that features unify the same way in
     // every command and nothing is rebuilt between them; browser tests are named `browser_*`.
-    let (mut passed, mut failed) = run_tests(&[
-        "test",
-        "--workspace",
-        "--",
-        "--include-ignored",
-        "--skip",
-        "browser_",
-    ])?;
-    if browser {
-        let (p, f) = run_tests(&[
+    let (p, f) = run_tests(
+        &[
             "test",
             "--workspace",
-            "--test",
-            "playground",
             "--",
             "--include-ignored",
-            "--test-threads=1",
-            "--nocapture",
+            "--skip",
             "browser_",
-        ])?;
+        ],
+        &[],
+    )?;
+    passed += p;
+    failed += f;
+    if browser {
+        let (p, f) = run_tests(
+            &[
+                "test",
+                "--workspace",
+                "--test",
+                "playground",
+                "--",
+                "--include-ignored",
+                "--test-threads=1",
+                "--nocapture",
+                "browser_",
+            ],
+            &[],
+        )?;
         passed += p;
         failed += f;
     }

@@ -8,32 +8,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::charts::{draw_overlay, Series, RUN_COLOURS};
+use crate::files::download;
 use crate::page::use_session;
 use crate::runs::{config_diff, model_text, runs_csv, sorted_filtered, SortKey};
-
-/// Offers `text` as a file download.
-pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
-    let array = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&array);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        .map_err(|e| format!("{e:?}"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let a: web_sys::HtmlElement = document
-        .create_element("a")
-        .map_err(|e| format!("{e:?}"))?
-        .dyn_into()
-        .map_err(|_| "not an element")?;
-    let _ = a.set_attribute("href", &url);
-    let _ = a.set_attribute("download", name);
-    a.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
-}
 
 /// Puts `text` on the clipboard (navigator.clipboard.writeText), when the browser allows it.
 fn copy_text(text: &str) {
@@ -233,6 +210,25 @@ pub fn RunsPanel() -> impl IntoView {
                     on:input=move |ev| filter.set(event_target_value(&ev))
                 />
                 <button data-testid="export-runs" on:click=export>"Export CSV"</button>
+                <label class="button file-button" title="A model file (.bpk) from Download model, or from kindling train --weights">
+                    "Import model"
+                    <input
+                        type="file"
+                        accept=".bpk"
+                        class="sr-only"
+                        data-testid="import-weights"
+                        on:change=move |ev| {
+                            let input: web_sys::HtmlInputElement = event_target(&ev);
+                            wasm_bindgen_futures::spawn_local(async move {
+                                match crate::files::read_chosen_file(&input).await {
+                                    Some(Ok((name, bytes))) => s.import_model(&name, bytes),
+                                    Some(Err(e)) => s.error.set(Some(e)),
+                                    None => {}
+                                }
+                            });
+                        }
+                    />
+                </label>
                 <Show when=move || s.deleted.get().is_some()>
                     <span class="undo">
                         {move || format!("Deleted \"{}\".", s.deleted.get().map(|r| r.name).unwrap_or_default())}
@@ -326,6 +322,10 @@ pub fn RunsPanel() -> impl IntoView {
                                                 <button data-testid="reproduce" on:click=move |_| s.reproduce(id) disabled=move || s.busy()>"Reproduce"</button>
                                             })}
                                             <button data-testid="share" on:click=move |_| share(id)>"Share"</button>
+                                            {r.has_weights.then(|| view! {
+                                                <button data-testid="use-model" title="Use this run's model for the drawing and the review box" on:click=move |_| s.use_stored_model(id)>"Use"</button>
+                                                <button data-testid="export-weights" title="Download the model (.bpk: weights and run)" on:click=move |_| s.export_model(id)>"Model ↓"</button>
+                                            })}
                                             <button data-testid="delete-run" aria-label="Delete run" on:click=move |_| delete(id)>"Delete"</button>
                                         </td>
                                     </tr>

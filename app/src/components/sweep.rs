@@ -7,8 +7,8 @@ use kindling_core::sweep::{parse_values, sweep_presets, SweepAxis, SweepField, S
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::runs::download;
 use crate::charts::{draw_overlay, Series};
+use crate::files::download;
 use crate::page::{use_session, SweepRun, SweepState};
 
 /// One axis being edited: field name and the values' text.
@@ -167,7 +167,7 @@ pub fn SweepPanel() -> impl IntoView {
     });
     let field_options = || SweepField::ALL.iter().map(|f| f.name()).collect::<Vec<_>>();
     view! {
-        <section class="panel sweep" aria-label="Sweeps">
+        <section class="panel sweep" aria-label="Sweeps" data-testid="sweep">
             <h2>"Sweep"</h2>
             <div class="row">
                 <label class="field wide">
@@ -244,7 +244,7 @@ pub fn SweepPanel() -> impl IntoView {
                 <button data-testid="stop-sweep" disabled=move || !running() on:click=move |_| s.cancel_sweep()>
                     "Stop after this run"
                 </button>
-                <button data-testid="export-sweep" disabled=move || s.sweep.get().is_none()
+                <button data-testid="export-csv" disabled=move || s.sweep.get().is_none()
                     on:click=move |_| {
                         let text = s.sweep.with_untracked(|st| st.as_ref().map(|st| s.runs.with_untracked(|r| csv(st, r))));
                         if let Some(text) = text {

@@ -13,11 +13,11 @@ use crate::protocol::ToWorker;
 /// Side of the drawing canvas in canvas pixels.
 const PAD: u32 = 280;
 /// Pen width in canvas pixels (MNIST strokes are about 2-3 px of 28).
-const PEN: f64 = 22.0;
+pub(crate) const PEN: f64 = 22.0;
 /// Least milliseconds between two predictions while drawing.
 const PREDICT_MS: f64 = 120.0;
 
-fn context(canvas: &web_sys::HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+pub(crate) fn context(canvas: &web_sys::HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     // The pad is read back after every stroke: tell the browser to keep it in memory.
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &"willReadFrequently".into(), &true.into());
@@ -28,7 +28,7 @@ fn context(canvas: &web_sys::HtmlCanvasElement) -> Option<CanvasRenderingContext
         .ok()
 }
 
-fn clear(canvas: &web_sys::HtmlCanvasElement) {
+pub(crate) fn clear(canvas: &web_sys::HtmlCanvasElement) {
     if let Some(ctx) = context(canvas) {
         ctx.set_fill_style_str("#000000");
         ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
@@ -36,7 +36,7 @@ fn clear(canvas: &web_sys::HtmlCanvasElement) {
 }
 
 /// The drawing as ink levels (the red channel of white strokes on black).
-fn drawing(canvas: &web_sys::HtmlCanvasElement) -> Option<Drawing> {
+pub(crate) fn drawing(canvas: &web_sys::HtmlCanvasElement) -> Option<Drawing> {
     let ctx = context(canvas)?;
     let (w, h) = (canvas.width(), canvas.height());
     let data = ctx
@@ -256,6 +256,12 @@ pub fn TryItPanel() -> impl IntoView {
     view! {
         <section class="panel try" aria-label="Try the model">
             <h2>"Try it"</h2>
+            <p class="hint" data-testid="model-in-use">
+                {move || match s.model_in_use.get() {
+                    Some(name) => format!("Reading with the saved model \"{name}\" (Runs → Use)."),
+                    None => "Reading with the current run's model; a kept run's Use button picks another.".into(),
+                }}
+            </p>
             <Show when=move || s.prediction_note.get().is_some()>
                 <div class="message notice" data-testid="prediction-note">{move || s.prediction_note.get().unwrap_or_default()}</div>
             </Show>

@@ -302,12 +302,7 @@ impl Hw1Trainer {
             };
             let outputs = self.network.output(x);
             let [_, width] = outputs.dims();
-            let values = outputs
-                .into_data_async()
-                .await
-                .map_err(|e| format!("{e:?}"))?
-                .try_into_vec_as::<f32>()
-                .map_err(|e| format!("{e:?}"))?;
+            let values = crate::device::read_f32s(outputs).await?;
             for row in values.chunks(width.max(1)) {
                 let sum: f32 = row.iter().sum();
                 out.extend(row.iter().map(|v| {

@@ -8,6 +8,7 @@ pub mod mlp;
 pub mod recurrent;
 pub mod sequence;
 pub mod summary;
+pub mod weights;
 
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
@@ -19,6 +20,7 @@ pub use mlp::{DenseLayerConfig, Mlp, MlpConfig};
 pub use recurrent::{Recurrent, RecurrentKind};
 pub use sequence::{SequenceClassifier, SequenceConfig};
 pub use summary::{ModelSummary, SummaryRow};
+pub use weights::{SavedModel, WeightsError, WEIGHTS_EXTENSION};
 
 /// Any model Kindling trains.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

@@ -464,27 +464,16 @@ impl Trainer {
     /// Class probabilities of every example of `data` under the current model, row-major
     /// `[examples, classes]`: softmax rows, or `[1 - p, p]` for a single sigmoid output.
     pub async fn probabilities(&self, data: &Dataset) -> Result<Vec<f32>, TrainError> {
-        let model = self.model();
-        let device = self.device.clone().inner();
-        let indices: Vec<usize> = (0..data.len()).collect();
-        let mut out = Vec::with_capacity(data.len() * data.num_classes.max(2));
-        for chunk in indices.chunks(self.config.eval_batch_size.max(1)) {
-            let batch = data.batch(chunk, self.input, &device);
-            let outputs = model.predict(batch.input, self.activation);
-            let [_, width] = outputs.dims();
-            let values = outputs
-                .into_data_async()
-                .await
-                .map_err(|e| TrainError::Device(format!("{e:?}")))?
-                .try_into_vec_as::<f32>()
-                .map_err(|e| TrainError::Device(format!("{e:?}")))?;
-            if width == 1 {
-                out.extend(values.iter().flat_map(|&p| [1.0 - p, p]));
-            } else {
-                out.extend(values);
-            }
-        }
-        Ok(out)
+        crate::model::weights::model_probabilities(
+            &self.model(),
+            self.input,
+            self.activation,
+            data,
+            self.config.eval_batch_size,
+            &self.device.clone().inner(),
+        )
+        .await
+        .map_err(TrainError::Device)
     }
 
     async fn read_window(&mut self) -> Result<BatchPoint, TrainError> {

@@ -7,6 +7,8 @@ use super::metrics::TrainingHistory;
 use super::trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState};
 use crate::data::{Dataset, TrainingData};
 use crate::hw1::Hw1Trainer;
+use crate::model::weights::{tensor_values, weights_from_values, weights_of, WeightsError};
+use crate::model::ModelConfig;
 use crate::run::{Engine, RunConfig};
 
 /// The engine training a run.
@@ -19,6 +21,7 @@ enum RunTrainer {
 /// [`TrainingRun::step`].
 pub struct TrainingRun {
     engine: RunTrainer,
+    model: ModelConfig,
 }
 
 impl TrainingRun {
@@ -43,7 +46,10 @@ impl TrainingRun {
                 ))
             }
         };
-        Ok(Self { engine })
+        Ok(Self {
+            engine,
+            model: config.model.clone(),
+        })
     }
 
     /// Trains one batch (evaluating the held-out set at an epoch's end).
@@ -102,6 +108,25 @@ impl TrainingRun {
         }
     }
 
+    /// The trained model's weights (burnpack bytes of the run's [`ModelConfig`]; the
+    /// hand-written network becomes the sigmoid MLP it is). Read asynchronously.
+    pub async fn weights(&self) -> Result<Vec<u8>, WeightsError> {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => weights_of(&t.model(), &self.model).await,
+            RunTrainer::HandWritten(t) => {
+                let network = t.network();
+                let weights = tensor_values(network.weights.clone()).await?;
+                let biases = tensor_values(network.biases.clone()).await?;
+                let values = weights
+                    .into_iter()
+                    .zip(biases)
+                    .flat_map(|(w, b)| [w, b])
+                    .collect();
+                weights_from_values(&self.model, values)
+            }
+        }
+    }
+
     /// The predicted class of every example of `data` (argmax of [`TrainingRun::probabilities`]).
     pub async fn predictions(&self, data: &Dataset) -> Result<Vec<u32>, TrainError> {
         let classes = data.num_classes.max(2);
@@ -135,6 +160,29 @@ pub fn confusion_matrix(labels: &[u32], predicted: &[u32], classes: usize) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written network's weights load into the sigmoid MLP it is, which then predicts
+    /// exactly what the network does.
+    #[test]
+    fn hand_written_weights_load_as_the_mlp() {
+        let mut config = RunConfig::preset("tinytoy-hw1").expect("a preset");
+        config.training.epochs = 1;
+        let crate::DatasetConfig::Toy(toy) = &config.dataset else {
+            panic!("tinytoy-hw1 is a toy set")
+        };
+        let data = toy.generate();
+        let device = Device::flex();
+        let mut run = TrainingRun::new(&config, data.clone(), &device).unwrap();
+        for _ in 0..20 {
+            crate::block_on(run.step()).unwrap();
+        }
+        let bytes = crate::block_on(run.weights()).unwrap();
+        let saved = crate::model::SavedModel::load(&config.model, bytes, &device).unwrap();
+        let from_run = crate::block_on(run.predictions(&data.eval)).unwrap();
+        let p = crate::block_on(saved.probabilities(&data.eval)).unwrap();
+        let from_saved: Vec<u32> = p.chunks(2).map(argmax).collect();
+        assert_eq!(from_run, from_saved);
+    }
 
     #[test]
     fn confusion_counts_pairs() {

@@ -1,0 +1,195 @@
+//! Unit tests that need a real browser (`wasm-bindgen-test` in headless Chromium, run by
+//! `cargo xtask test`): the drawing pad's MNIST preprocessing on a real canvas, the share-link
+//! codec and the model file in wasm, and the dataset cache (Cache API) checked against the
+//! manifest.
+
+use kindling_core::data::manifest::{sha256_hex, AssetFile};
+use kindling_core::link::{decode_link, encode_link, LinkError};
+use kindling_core::record::{RunRecord, RunStatus};
+use kindling_core::train::{BatchPoint, EpochMetrics};
+use kindling_core::RunConfig;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+use crate::components::try_it::{clear, context, drawing, PEN};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn canvas(side: u32) -> web_sys::HtmlCanvasElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement =
+        document.create_element("canvas").unwrap().unchecked_into();
+    canvas.set_width(side);
+    canvas.set_height(side);
+    canvas
+}
+
+fn stroke(canvas: &web_sys::HtmlCanvasElement, points: &[(f64, f64)]) {
+    let ctx = context(canvas).unwrap();
+    ctx.set_stroke_style_str("#ffffff");
+    ctx.set_line_width(PEN);
+    ctx.set_line_cap("round");
+    ctx.begin_path();
+    ctx.move_to(points[0].0, points[0].1);
+    for &(x, y) in &points[1..] {
+        ctx.line_to(x, y);
+    }
+    ctx.stroke();
+}
+
+/// Bounding box (rows, cols, inclusive) and centre of mass of the ink of a 28x28 image.
+fn ink_geometry(pixels: &[u8]) -> ((usize, usize), (usize, usize), (f64, f64)) {
+    let (mut r0, mut r1, mut c0, mut c1) = (28, 0, 28, 0);
+    let (mut mass, mut my, mut mx) = (0.0, 0.0, 0.0);
+    for (i, &p) in pixels.iter().enumerate() {
+        if p > 0 {
+            let (r, c) = (i / 28, i % 28);
+            (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
+            mass += p as f64;
+            my += r as f64 * p as f64;
+            mx += c as f64 * p as f64;
+        }
+    }
+    ((r0, r1), (c0, c1), (my / mass, mx / mass))
+}
+
+/// A stroke drawn off-centre in the corner of the pad becomes what MNIST's preprocessing
+/// makes: its box scaled to 20 pixels, centred by mass in 28x28.
+#[wasm_bindgen_test]
+fn a_drawn_stroke_becomes_an_mnist_digit() {
+    let pad = canvas(280);
+    clear(&pad);
+    assert_eq!(
+        drawing(&pad).unwrap().to_mnist(),
+        None,
+        "a blank pad has no digit"
+    );
+    // A "1": a vertical stroke in the upper-left part of the pad.
+    stroke(&pad, &[(60.0, 30.0), (62.0, 150.0)]);
+    let pixels = drawing(&pad).unwrap().to_mnist().expect("ink");
+    assert_eq!(pixels.len(), 784);
+    let ((r0, r1), (c0, c1), (cy, cx)) = ink_geometry(&pixels);
+    let (height, width) = (r1 - r0 + 1, c1 - c0 + 1);
+    assert!((19..=22).contains(&height), "scaled to 20 rows: {height}");
+    assert!(
+        width < height / 2,
+        "still a thin vertical stroke: {width}x{height}"
+    );
+    assert!(
+        (cy - 13.5).abs() < 1.5 && (cx - 13.5).abs() < 1.5,
+        "centred by mass: ({cy}, {cx})"
+    );
+    assert!(
+        pixels.iter().any(|&p| p > 200),
+        "grey levels reach full ink"
+    );
+    assert!(
+        pixels.iter().any(|&p| p > 0 && p < 200),
+        "anti-aliased edges stay grey"
+    );
+}
+
+fn finished_run() -> RunRecord {
+    RunRecord {
+        id: 1,
+        name: "browser link".into(),
+        notes: String::new(),
+        config: RunConfig::preset("mnist-10k").unwrap(),
+        status: RunStatus::Finished,
+        epochs: (1..=3)
+            .map(|e| EpochMetrics {
+                epoch: e,
+                train_loss: 0.5 / e as f64,
+                train_accuracy: 0.9,
+                eval_loss: 0.6 / e as f64,
+                eval_accuracy: 0.9 + e as f64 / 100.0,
+            })
+            .collect(),
+        curve: (1..=300)
+            .map(|s| BatchPoint {
+                step: s,
+                epoch: 1 + s / 100,
+                loss: 2.0 / s as f64,
+                accuracy: 0.5,
+            })
+            .collect(),
+        batches_per_epoch: 100,
+        test_accuracy: Some(0.93),
+        seconds: 8.0,
+        samples_per_second: 12000.0,
+        created_ms: 1.8e12,
+        shared: false,
+        has_weights: false,
+    }
+}
+
+/// The link codec (deflate + base64 in wasm) round-trips, and a damaged link is an error.
+#[wasm_bindgen_test]
+fn share_links_round_trip_in_the_browser() {
+    let run = finished_run();
+    let link = encode_link("http://127.0.0.1:8080/", &run);
+    assert!(link.len() < 2000, "{} characters", link.len());
+    let back = decode_link(&link).unwrap();
+    assert_eq!(back.config, run.config);
+    assert_eq!(back.epochs.len(), 3);
+    assert!(back.shared);
+    let cut = &link[..link.len() - 40];
+    assert!(matches!(decode_link(cut), Err(LinkError::Damaged(_))));
+    let other_version = link.replace("#run=k1.", "#run=k9.");
+    assert!(matches!(
+        decode_link(&other_version),
+        Err(LinkError::UnknownVersion(_))
+    ));
+}
+
+async fn cache() -> web_sys::Cache {
+    let caches = web_sys::window().unwrap().caches().unwrap();
+    JsFuture::from(caches.open("kindling-data-v1"))
+        .await
+        .unwrap()
+        .unchecked_into()
+}
+
+async fn cached(url: &str) -> Option<Vec<u8>> {
+    let hit = JsFuture::from(cache().await.match_with_str(url))
+        .await
+        .ok()?;
+    let response: web_sys::Response = hit.dyn_into().ok()?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn put(url: &str, bytes: &[u8]) {
+    let mut copy = bytes.to_vec();
+    let response = web_sys::Response::new_with_opt_u8_array(Some(&mut copy)).unwrap();
+    JsFuture::from(cache().await.put_with_str(url, &response))
+        .await
+        .unwrap();
+}
+
+/// A data file in the cache is used when it matches the manifest; a stale one is dropped and
+/// downloaded again (here nothing serves it, so the error says which command makes it).
+#[wasm_bindgen_test]
+async fn the_dataset_cache_is_checked_against_the_manifest() {
+    let file = "browser-test/labels.bin";
+    let url = format!("data/{file}");
+    let bytes = b"ten labels".to_vec();
+    let entry = AssetFile {
+        path: file.into(),
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(&bytes),
+    };
+    put(&url, &bytes).await;
+    let read = crate::worker::fetch_checked(1, file, &entry, 0, entry.bytes)
+        .await
+        .unwrap();
+    assert_eq!(read, bytes, "read from the cache");
+
+    put(&url, b"stale bytes").await;
+    let error = crate::worker::fetch_checked(1, file, &entry, 0, entry.bytes)
+        .await
+        .unwrap_err();
+    assert!(error.contains("cargo xtask data"), "{error}");
+    assert_eq!(cached(&url).await, None, "the stale copy is gone");
+}
