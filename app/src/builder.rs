@@ -2,6 +2,7 @@
 //! switching dataset or model kind keeps the config trainable (input and output sizes follow
 //! the data; a model that cannot read the data is replaced by that family's usual one).
 
+use kindling_core::data::upload::{UploadedData, UploadedInput};
 use kindling_core::data::{ToyConfig, ToyKind};
 use kindling_core::model::{
     Activation, CnnConfig, CnnLayerConfig, DenseLayerConfig, MlpConfig, ModelConfig, Padding,
@@ -48,8 +49,12 @@ pub fn dataset_id(config: &DatasetConfig) -> &'static str {
         DatasetConfig::Mnist(_) => "mnist",
         DatasetConfig::FashionMnist(_) => "fashion-mnist",
         DatasetConfig::Imdb(_) => "imdb",
+        DatasetConfig::Uploaded(_) => UPLOAD_ID,
     }
 }
+
+/// The dataset id of uploaded data.
+pub const UPLOAD_ID: &str = "upload";
 
 /// The id (in [`MODEL_KINDS`]) of a model config.
 pub fn model_kind(model: &ModelConfig) -> &'static str {
@@ -68,17 +73,41 @@ pub fn kind_fits(kind: &str, dataset: &DatasetConfig) -> bool {
     match dataset {
         DatasetConfig::Toy(_) => kind == "mlp",
         DatasetConfig::Imdb(_) => kind == "lstm" || kind == "gru",
+        DatasetConfig::Uploaded(u) => match u.input {
+            UploadedInput::Features(_) => kind == "mlp",
+            UploadedInput::Image(_) => kind == "mlp" || kind == "cnn",
+        },
         _ => kind == "mlp" || kind == "cnn",
     }
 }
 
-/// Image side of an image dataset.
-fn image_side(dataset: &DatasetConfig) -> Option<usize> {
+/// Height and width of an image dataset.
+fn image_size(dataset: &DatasetConfig) -> Option<[usize; 2]> {
     match dataset {
-        DatasetConfig::TinyMnist(_) => Some(14),
-        DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => Some(28),
+        DatasetConfig::TinyMnist(_) => Some([14, 14]),
+        DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => Some([28, 28]),
+        DatasetConfig::Uploaded(u) => match u.input {
+            UploadedInput::Image(hw) => Some(hw),
+            UploadedInput::Features(_) => None,
+        },
         _ => None,
     }
+}
+
+/// Whether runs on a dataset show a decision-boundary map: 2-D, two-class data (the toy sets,
+/// or uploaded data of that kind).
+pub fn has_boundary_map(dataset: &DatasetConfig) -> bool {
+    match dataset {
+        DatasetConfig::Toy(_) => true,
+        DatasetConfig::Uploaded(u) => u.input == UploadedInput::Features(2) && u.classes() == 2,
+        _ => false,
+    }
+}
+
+/// Trains on uploaded data from now on, fitting the model to it.
+pub fn use_upload(config: &mut RunConfig, upload: UploadedData) {
+    config.dataset = DatasetConfig::Uploaded(upload);
+    fit_or_replace_model(config);
 }
 
 /// Switches the dataset to `id`, keeping subset sizes where they carry over and fitting the
@@ -120,6 +149,11 @@ pub fn switch_dataset(config: &mut RunConfig, id: &str) {
         },
         _ => return,
     };
+    fit_or_replace_model(config);
+}
+
+/// Fits the model to the dataset, or replaces it by a usual one when its kind cannot read it.
+fn fit_or_replace_model(config: &mut RunConfig) {
     let kind = model_kind(&config.model);
     if kind_fits(kind, &config.dataset) {
         fit_model(config);
@@ -243,23 +277,32 @@ pub fn fit_model(config: &mut RunConfig) {
                 m.outputs = classes;
             }
         }
+        (ModelConfig::Mlp(m), DatasetConfig::Uploaded(u)) => {
+            m.inputs = match u.input {
+                UploadedInput::Features(n) => n,
+                UploadedInput::Image([h, w]) => h * w,
+            };
+            if m.outputs != 1 || classes != 2 {
+                m.outputs = classes;
+            }
+        }
         (ModelConfig::Mlp(m), d) => {
-            if let Some(side) = image_side(d) {
-                m.inputs = side * side;
+            if let Some([h, w]) = image_size(d) {
+                m.inputs = h * w;
             }
             m.outputs = classes;
         }
         (ModelConfig::Cnn(c), d) => {
-            if let Some(side) = image_side(d) {
-                c.input = [1, side, side];
+            if let Some([h, w]) = image_size(d) {
+                c.input = [1, h, w];
             }
             c.outputs = classes;
             if config.model.summary().is_err() {
                 // The stack does not fit the smaller images: start from one that does.
-                let side = image_side(&config.dataset).unwrap_or(28);
+                let [h, w] = image_size(&config.dataset).unwrap_or([28, 28]);
                 config.model = small_cnn();
                 if let ModelConfig::Cnn(c) = &mut config.model {
-                    c.input = [1, side, side];
+                    c.input = [1, h, w];
                     c.outputs = classes;
                 }
             }
@@ -363,6 +406,43 @@ mod tests {
         assert!(config.problems().is_empty());
         switch_dataset(&mut config, "imdb");
         assert_eq!(config.engine, Engine::Autodiff);
+    }
+
+    #[test]
+    fn uploaded_data_gets_a_model_that_reads_it() {
+        let upload = |input, classes: usize| {
+            UploadedData::new(
+                "mine.csv".into(),
+                "00".into(),
+                input,
+                (0..classes).map(|c| c.to_string()).collect(),
+                500,
+            )
+        };
+        let mut config = RunConfig::preset("spiral-mlp").unwrap();
+        use_upload(&mut config, upload(UploadedInput::Features(4), 3));
+        let ModelConfig::Mlp(m) = &config.model else {
+            panic!("an MLP reads feature rows")
+        };
+        assert_eq!((m.inputs, m.outputs), (4, 3));
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        assert!(!has_boundary_map(&config.dataset));
+        use_upload(&mut config, upload(UploadedInput::Features(2), 2));
+        assert!(has_boundary_map(&config.dataset));
+        assert_eq!(dataset_id(&config.dataset), UPLOAD_ID);
+
+        let mut config = RunConfig::preset("mnist-10k").unwrap();
+        switch_model_kind(&mut config, "cnn");
+        use_upload(&mut config, upload(UploadedInput::Image([16, 16]), 10));
+        let ModelConfig::Cnn(c) = &config.model else {
+            panic!("a CNN reads images")
+        };
+        assert_eq!(c.input, [1, 16, 16]);
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        // A CNN cannot read feature rows: an MLP replaces it.
+        use_upload(&mut config, upload(UploadedInput::Features(8), 2));
+        assert_eq!(model_kind(&config.model), "mlp");
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn draw_curves(
             Metric::Accuracy => acc,
         }
     };
-    let train: Vec<(f64, f64)> = thin(points, 600)
+    let train: Vec<(f64, f64)> = thin(points, 400)
         .iter()
         .filter(|p| p.loss.is_finite())
         .map(|p| (p.step as f64, value(p.loss, p.accuracy)))
@@ -233,6 +233,19 @@ pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, poin
     let dark = prefers_dark();
     ctx.set_fill_style_str(if dark { "#1e2128" } else { "#e8eaeb" });
     ctx.fill_rect(0.0, 0.0, w, h);
+    if map.is_none() && points.is_empty() {
+        ctx.set_fill_style_str(if dark { "#9aa3ad" } else { "#5f6b76" });
+        ctx.set_font("14px sans-serif");
+        ctx.set_text_align("center");
+        let _ = ctx.fill_text("Press Train: the model's decision", w / 2.0, h / 2.0 - 10.0);
+        let _ = ctx.fill_text(
+            "boundary appears here as it learns",
+            w / 2.0,
+            h / 2.0 + 12.0,
+        );
+        ctx.set_text_align("start");
+        return;
+    }
     let extent = match map {
         Some(m) => m.extent,
         None => {

@@ -27,25 +27,27 @@ pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// The first file chosen in a file input: its name and bytes (None when none is chosen). The
-/// input is cleared, so choosing the same file again is seen as a new choice.
-pub async fn read_chosen_file(
+/// The files chosen in a file input, each with its name and bytes (None when none is
+/// chosen). The input is cleared, so choosing the same files again is seen as a new choice.
+pub async fn read_chosen_files(
     input: &web_sys::HtmlInputElement,
-) -> Option<Result<(String, Vec<u8>), String>> {
-    let files = js_sys::Reflect::get(input, &"files".into()).ok()?;
-    let file = js_sys::Array::from(&files).get(0);
-    if file.is_undefined() || file.is_null() {
+) -> Option<Result<Vec<(String, Vec<u8>)>, String>> {
+    let files = js_sys::Array::from(&js_sys::Reflect::get(input, &"files".into()).ok()?);
+    if files.length() == 0 {
         return None;
     }
     input.set_value("");
-    let name = js_sys::Reflect::get(&file, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string())
-        .unwrap_or_else(|| "the file".into());
-    let blob: web_sys::Blob = file.unchecked_into();
-    let read = JsFuture::from(blob.array_buffer())
-        .await
-        .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
-        .map_err(|e| format!("{name} could not be read: {e:?}"));
-    Some(read.map(|bytes| (name, bytes)))
+    let mut read = Vec::new();
+    for file in files.iter() {
+        let name = js_sys::Reflect::get(&file, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .unwrap_or_else(|| "the file".into());
+        let blob: web_sys::Blob = file.unchecked_into();
+        match JsFuture::from(blob.array_buffer()).await {
+            Ok(buffer) => read.push((name, js_sys::Uint8Array::new(&buffer).to_vec())),
+            Err(e) => return Some(Err(format!("{name} could not be read: {e:?}"))),
+        }
+    }
+    Some(Ok(read))
 }

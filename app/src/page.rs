@@ -160,6 +160,8 @@ pub struct Session {
     /// The saved model the drawing and the review box use (its run's name), when not the
     /// current run's.
     pub model_in_use: RwSignal<Option<String>>,
+    /// The request id of an upload being read by the worker.
+    pub pending_upload: RwSignal<Option<u64>>,
 }
 
 thread_local! {
@@ -246,6 +248,7 @@ impl Session {
             sweep: RwSignal::new(None),
             chart_tick: RwSignal::new(0),
             model_in_use: RwSignal::new(None),
+            pending_upload: RwSignal::new(None),
         }
     }
 
@@ -474,6 +477,25 @@ impl Session {
         PENDING_IMPORT.with(|p| *p.borrow_mut() = Some((record, bytes)));
         self.error.set(None);
         self.send(&message);
+    }
+
+    /// Sends the user's files to the worker to read as a dataset; on success the builder
+    /// switches to it, on failure nothing changes.
+    pub fn upload_data(&self, files: Vec<(String, Vec<u8>)>) {
+        let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        let sizes: Vec<usize> = files.iter().map(|(_, b)| b.len()).collect();
+        let bytes: Vec<u8> = files.into_iter().flat_map(|(_, b)| b).collect();
+        let request = self.next_request();
+        self.pending_upload.set(Some(request));
+        self.error.set(None);
+        self.notice
+            .set(Some(format!("Reading {}…", names.join(" and "))));
+        self.send(&ToWorker::UploadData {
+            request,
+            names,
+            sizes,
+            bytes,
+        });
     }
 
     /// Sends a message to the worker.
@@ -727,6 +749,31 @@ impl Session {
                     });
                     self.update_run(id, |r| r.has_weights = true);
                 }
+            }
+            FromWorker::DataUploaded {
+                request,
+                data,
+                preview,
+            } if self.pending_upload.get_untracked() == Some(request) => {
+                self.pending_upload.set(None);
+                self.notice.set(Some(format!(
+                    "Loaded {}: {} examples, {} classes. The model now reads them; press Train.",
+                    data.file,
+                    data.examples,
+                    data.classes()
+                )));
+                self.preset.set(String::new());
+                self.config.update(|c| crate::builder::use_upload(c, data));
+                self.preview.set(Some(*preview));
+            }
+            FromWorker::UploadRejected { request, message }
+                if self.pending_upload.get_untracked() == Some(request) =>
+            {
+                self.pending_upload.set(None);
+                self.notice.set(None);
+                self.error.set(Some(format!(
+                    "Your data could not be loaded: {message}. Nothing was changed."
+                )));
             }
             FromWorker::ModelInUse { run_id, name } => {
                 let imported = take_pending_import(run_id);

@@ -1,8 +1,9 @@
 //! The messages between the page and the training worker: one enum each way, sent as JSON.
 //! The page never touches tensors; the worker never touches the DOM.
 
+use kindling_core::data::upload::UploadedData;
 use kindling_core::train::{BatchPoint, EpochMetrics};
-use kindling_core::{DeviceChoice, RunConfig};
+use kindling_core::{DatasetConfig, DeviceChoice, RunConfig};
 use serde::{Deserialize, Serialize};
 
 /// What the page asks of the worker.
@@ -48,6 +49,19 @@ pub enum ToWorker {
         /// The weights (burnpack bytes); they travel beside the JSON, not in it.
         #[serde(skip)]
         weights: Vec<u8>,
+    },
+    /// Read the user's own data (one CSV file, or idx images and labels) and keep it for runs
+    /// on it. Answered by `DataUploaded` or `UploadRejected`.
+    UploadData {
+        /// Echoed in the answer.
+        request: u64,
+        /// The files' names, in order.
+        names: Vec<String>,
+        /// Their sizes in bytes (the attachment is the files one after another).
+        sizes: Vec<usize>,
+        /// The files' bytes; they travel beside the JSON, not in it.
+        #[serde(skip)]
+        bytes: Vec<u8>,
     },
 }
 
@@ -118,6 +132,9 @@ pub struct DataPreview {
     pub reviews: Vec<ReviewExample>,
     /// Every point of a toy set.
     pub points: Vec<ToyPoint>,
+    /// The worker's WebAssembly memory once the data is loaded, in bytes.
+    #[serde(default)]
+    pub memory_bytes: u64,
 }
 
 /// Where training is.
@@ -264,6 +281,22 @@ pub enum FromWorker {
         /// Why, for the user.
         message: String,
     },
+    /// The user's data was read and is kept for runs on it.
+    DataUploaded {
+        /// The request answered.
+        request: u64,
+        /// The data as a run names it.
+        data: UploadedData,
+        /// What it looks like.
+        preview: Box<DataPreview>,
+    },
+    /// The user's data could not be read; the message says where (file, line, column).
+    UploadRejected {
+        /// The request answered.
+        request: u64,
+        /// Why.
+        message: String,
+    },
     /// The run could not start or failed on the way; nothing more comes for it.
     Failed {
         /// The run.
@@ -315,14 +348,17 @@ impl ToWorker {
     pub fn attachment(&self) -> Option<&[u8]> {
         match self {
             ToWorker::UseModel { weights, .. } => Some(weights),
+            ToWorker::UploadData { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
 
     /// Puts back the bytes that travelled beside the JSON.
     pub fn attach(mut self, bytes: Vec<u8>) -> Self {
-        if let ToWorker::UseModel { weights, .. } = &mut self {
-            *weights = bytes;
+        match &mut self {
+            ToWorker::UseModel { weights, .. } => *weights = bytes,
+            ToWorker::UploadData { bytes: b, .. } => *b = bytes,
+            _ => {}
         }
         self
     }
@@ -362,8 +398,11 @@ impl FromWorker {
 }
 
 /// Class names of a dataset, for labels in the page.
-pub fn class_names(dataset: &str) -> Vec<String> {
-    let names: &[&str] = match dataset {
+pub fn class_names(dataset: &DatasetConfig) -> Vec<String> {
+    if let DatasetConfig::Uploaded(u) = dataset {
+        return u.class_names.clone();
+    }
+    let names: &[&str] = match dataset.name() {
         "Fashion-MNIST" => &[
             "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
             "Boot",
@@ -405,6 +444,7 @@ mod tests {
         let decoded = FromWorker::decode(&text).unwrap();
         assert_ne!(decoded, with_bytes);
         assert_eq!(decoded.attach(vec![1, 2, 3]), with_bytes);
-        assert_eq!(class_names("Fashion-MNIST").len(), 10);
+        let fashion = DatasetConfig::FashionMnist(kindling_core::run::ImageSubset::new());
+        assert_eq!(class_names(&fashion)[9], "Boot");
     }
 }

@@ -14,6 +14,7 @@ use kindling_core::data::loader::{
     load_dataset_with, required_files, vocabulary_from_bytes, VOCABULARY_FILE,
 };
 use kindling_core::data::manifest::{Manifest, MANIFEST_FILE};
+use kindling_core::data::upload::{decode_upload, UploadedData};
 use kindling_core::data::{DataError, Dataset, ExampleShape, Examples, TrainingData};
 use kindling_core::model::SavedModel;
 use kindling_core::train::{confusion_matrix, TrainerState, TrainingRun};
@@ -57,6 +58,15 @@ fn post(message: &FromWorker) {
     if let Err(e) = sent {
         web_sys::console::error_2(&"kindling worker: cannot post a message".into(), &e);
     }
+}
+
+/// The size of this worker's WebAssembly memory (it only grows).
+fn wasm_memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as u64
 }
 
 fn now_ms() -> f64 {
@@ -203,8 +213,13 @@ impl Predictor<'_> {
     }
 }
 
+/// Uploads kept at most (the newest ones).
+const KEPT_UPLOADS: usize = 3;
+
 struct Actor {
     inbox: mpsc::UnboundedReceiver<ToWorker>,
+    /// The user's uploaded datasets, newest last, by the sha256 of their bytes.
+    uploads: Vec<(String, Dataset)>,
     /// A saved model the user chose for predictions.
     saved: Option<LoadedModel>,
     webgpu: bool,
@@ -221,6 +236,7 @@ impl Actor {
     fn new(inbox: mpsc::UnboundedReceiver<ToWorker>, webgpu: bool) -> Self {
         Self {
             inbox,
+            uploads: Vec::new(),
             saved: None,
             webgpu,
             cpu: Device::flex(),
@@ -313,6 +329,19 @@ impl Actor {
                     }),
                 );
             }
+            ToWorker::UploadData {
+                request,
+                names,
+                sizes,
+                bytes,
+            } => post(&match self.upload(names, sizes, bytes) {
+                Ok((data, preview)) => FromWorker::DataUploaded {
+                    request,
+                    data,
+                    preview: Box::new(preview),
+                },
+                Err(message) => FromWorker::UploadRejected { request, message },
+            }),
             ToWorker::UseModel {
                 run_id,
                 name,
@@ -323,6 +352,38 @@ impl Actor {
                 Err(message) => FromWorker::ModelRejected { run_id, message },
             }),
         }
+    }
+
+    /// Reads the user's files and keeps the data for runs on it.
+    fn upload(
+        &mut self,
+        names: Vec<String>,
+        sizes: Vec<usize>,
+        bytes: Vec<u8>,
+    ) -> Result<(UploadedData, DataPreview), String> {
+        if names.len() != sizes.len() || sizes.iter().sum::<usize>() != bytes.len() {
+            return Err("the files arrived incomplete: choose them again".into());
+        }
+        let mut files = Vec::with_capacity(names.len());
+        let mut rest = bytes.as_slice();
+        for (name, size) in names.into_iter().zip(sizes) {
+            let (file, tail) = rest.split_at(size);
+            files.push((name, file.to_vec()));
+            rest = tail;
+        }
+        drop(bytes);
+        let (data, dataset) = decode_upload(&files).map_err(|e| e.to_string())?;
+        drop(files);
+        let preview = self.preview(
+            &DatasetConfig::Uploaded(data.clone()),
+            &data.split(&dataset),
+        );
+        self.uploads.retain(|(sha, _)| *sha != data.sha256);
+        self.uploads.push((data.sha256.clone(), dataset));
+        if self.uploads.len() > KEPT_UPLOADS {
+            self.uploads.remove(0);
+        }
+        Ok((data, preview))
     }
 
     /// Loads saved weights (on the CPU) for the drawing and the review box.
@@ -412,7 +473,8 @@ impl Actor {
         let data = self.load_data(run_id, &config.dataset).await?;
         let (device, used, note) = self.device(config.device).await;
         let note = self.pending_note.take().or(note);
-        let preview = self.preview(&config.dataset, &data);
+        let mut preview = self.preview(&config.dataset, &data);
+        preview.memory_bytes = wasm_memory_bytes();
         let extent = toy_extent(&config.dataset, &data);
         let run = TrainingRun::new(&config, data, &device).map_err(|e| e.to_string())?;
         post(&FromWorker::Started {
@@ -608,7 +670,7 @@ impl Actor {
             accuracy: correct as f64 / test.len().max(1) as f64,
             examples: test.len(),
             confusion: confusion_matrix(&test.labels, &predicted, classes),
-            class_names: class_names(c.config.dataset.name()),
+            class_names: class_names(&c.config.dataset),
             wrong_images,
             wrong_reviews,
         })
@@ -729,6 +791,20 @@ impl Actor {
         run_id: u64,
         dataset: &DatasetConfig,
     ) -> Result<TrainingData, String> {
+        if let DatasetConfig::Uploaded(u) = dataset {
+            return self
+                .uploads
+                .iter()
+                .find(|(sha, _)| *sha == u.sha256)
+                .map(|(_, all)| u.split(all))
+                .ok_or_else(|| {
+                    format!(
+                        "\"{}\" is not loaded in this tab (uploads last until the page closes): \
+                         upload it again under Build → Dataset",
+                        u.file
+                    )
+                });
+        }
         let mut files = required_files(dataset);
         if matches!(dataset, DatasetConfig::Imdb(_)) && self.vocabulary.is_none() {
             files.push(VOCABULARY_FILE.to_string());
@@ -778,7 +854,7 @@ impl Actor {
                 data.eval.len(),
             ],
             class_counts: train.class_counts(),
-            class_names: class_names(config.name()),
+            class_names: class_names(config),
             ..Default::default()
         };
         match &train.examples {
@@ -864,7 +940,7 @@ fn review_example(
 
 /// The data extent of a 2-D toy set, with a margin.
 fn toy_extent(config: &DatasetConfig, data: &TrainingData) -> Option<[f32; 4]> {
-    if !matches!(config, DatasetConfig::Toy(_)) {
+    if !crate::builder::has_boundary_map(config) {
         return None;
     }
     let mut extent = [f32::MAX, f32::MIN, f32::MAX, f32::MIN];
@@ -914,7 +990,7 @@ async fn fetch_manifest(dataset: &str) -> Result<Manifest, String> {
     if !response.ok() {
         return Err(missing());
     }
-    let bytes = read_body(&response, |_| {}).await?;
+    let bytes = read_body(&response, 0, |_| {}).await?;
     // A server that answers every path with the page (trunk serve does) gives HTML here.
     Manifest::parse(&bytes).map_err(|_| missing())
 }
@@ -926,8 +1002,11 @@ async fn fetch(url: &str) -> Result<web_sys::Response, String> {
 }
 
 /// Reads a response body chunk by chunk, calling `progress` with the bytes read so far.
+/// Reads a response's body into one buffer of `expected` bytes (grown only if the body is
+/// longer: no doubling copies of a 47 MB file).
 async fn read_body(
     response: &web_sys::Response,
+    expected: usize,
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<u8>, String> {
     let Some(body) = response.body() else {
@@ -937,7 +1016,7 @@ async fn read_body(
         .get_reader()
         .dyn_into()
         .map_err(|o: js_sys::Object| js_error(o.into()))?;
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(expected);
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
         let done = js_sys::Reflect::get(&chunk, &"done".into())
@@ -976,7 +1055,7 @@ pub(crate) async fn fetch_checked(
     if let Some(cache) = &cache {
         if let Ok(hit) = JsFuture::from(cache.match_with_str(&url)).await {
             if let Ok(response) = hit.dyn_into::<web_sys::Response>() {
-                let bytes = read_body(&response, |_| {}).await?;
+                let bytes = read_body(&response, entry.bytes as usize, |_| {}).await?;
                 if entry.check(&bytes).is_ok() {
                     post(&FromWorker::Loading {
                         run_id,
@@ -1003,8 +1082,10 @@ pub(crate) async fn fetch_checked(
             response.status()
         ));
     }
+    // The cache gets a copy of the response (kept by the browser, not in wasm memory).
+    let for_cache = response.clone().ok();
     let mut last_post = 0.0;
-    let bytes = read_body(&response, |loaded| {
+    let bytes = read_body(&response, entry.bytes as usize, |loaded| {
         let now = now_ms();
         if now - last_post > 100.0 {
             last_post = now;
@@ -1028,12 +1109,9 @@ pub(crate) async fn fetch_checked(
         total,
         cached: false,
     });
-    if let Some(cache) = &cache {
-        let mut copy = bytes.clone();
-        if let Ok(stored) = web_sys::Response::new_with_opt_u8_array(Some(&mut copy)) {
-            if let Err(e) = JsFuture::from(cache.put_with_str(&url, &stored)).await {
-                web_sys::console::warn_2(&"kindling: cannot cache a data file".into(), &e);
-            }
+    if let (Some(cache), Some(stored)) = (&cache, for_cache) {
+        if let Err(e) = JsFuture::from(cache.put_with_str(&url, &stored)).await {
+            web_sys::console::warn_2(&"kindling: cannot cache a data file".into(), &e);
         }
     }
     Ok(bytes)

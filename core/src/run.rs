@@ -5,6 +5,7 @@
 use burn::config::Config;
 use serde::{Deserialize, Serialize};
 
+use crate::data::upload::{UploadedData, UploadedInput};
 use crate::data::{ToyConfig, ToyKind};
 use crate::device::DeviceChoice;
 use crate::hw1::Hw1Config;
@@ -42,6 +43,8 @@ pub enum DatasetConfig {
     FashionMnist(ImageSubset),
     /// IMDB reviews as token ids.
     Imdb(ImdbSubset),
+    /// The user's own data (a CSV or idx upload in the playground).
+    Uploaded(UploadedData),
 }
 
 /// How much of an image dataset a run uses (class-stratified, seeded subsets).
@@ -93,6 +96,7 @@ impl DatasetConfig {
             DatasetConfig::TinyMnist(_) => "tinyMNIST",
             DatasetConfig::FashionMnist(_) => "Fashion-MNIST",
             DatasetConfig::Imdb(_) => "IMDB",
+            DatasetConfig::Uploaded(_) => "your data",
         }
     }
 
@@ -108,6 +112,7 @@ impl DatasetConfig {
             | DatasetConfig::TinyMnist(s)
             | DatasetConfig::FashionMnist(s) => s.train_size,
             DatasetConfig::Imdb(s) => s.train_size,
+            DatasetConfig::Uploaded(u) => u.train_size(),
         }
     }
 
@@ -115,6 +120,7 @@ impl DatasetConfig {
     pub fn classes(&self) -> usize {
         match self {
             DatasetConfig::Toy(_) | DatasetConfig::Imdb(_) => 2,
+            DatasetConfig::Uploaded(u) => u.classes(),
             _ => 10,
         }
     }
@@ -251,6 +257,23 @@ impl RunConfig {
                     25_000 - s.train_size.min(25_000),
                 );
             }
+            DatasetConfig::Uploaded(u) => {
+                c.range("dataset.examples", u.examples, 2, usize::MAX);
+                c.range(
+                    "dataset.classes",
+                    u.classes(),
+                    2,
+                    crate::data::csv::MAX_CLASSES,
+                );
+                if !(u.test_fraction.is_finite() && u.test_fraction > 0.0 && u.test_fraction < 1.0)
+                {
+                    c.fail(
+                        "dataset.test_fraction",
+                        u.test_fraction,
+                        "must be in (0, 1)",
+                    );
+                }
+            }
         }
     }
 
@@ -307,6 +330,10 @@ impl RunConfig {
             }
             DatasetConfig::TinyMnist(_) => "14x14 images (196 features)",
             DatasetConfig::Imdb(_) => "token sequences",
+            DatasetConfig::Uploaded(u) => match u.input {
+                UploadedInput::Features(_) => "feature rows",
+                UploadedInput::Image(_) => "images",
+            },
         };
         let fits = match (&self.dataset, &self.model) {
             (DatasetConfig::Toy(_), ModelConfig::Mlp(m)) => m.inputs == 2,
@@ -318,6 +345,13 @@ impl RunConfig {
             }
             (DatasetConfig::TinyMnist(_), ModelConfig::Mlp(m)) => m.inputs == 196,
             (DatasetConfig::TinyMnist(_), ModelConfig::Cnn(m)) => m.input == [1, 14, 14],
+            (DatasetConfig::Uploaded(u), ModelConfig::Mlp(m)) => match u.input {
+                UploadedInput::Features(n) => m.inputs == n,
+                UploadedInput::Image([h, w]) => m.inputs == h * w,
+            },
+            (DatasetConfig::Uploaded(u), ModelConfig::Cnn(m)) => {
+                matches!(u.input, UploadedInput::Image([h, w]) if m.input == [1, h, w])
+            }
             (DatasetConfig::Imdb(d), ModelConfig::Sequence(m)) => {
                 if m.dict_size != d.dict_size {
                     c.fail(
@@ -718,6 +752,7 @@ impl DatasetConfig {
             | DatasetConfig::TinyMnist(s)
             | DatasetConfig::FashionMnist(s) => s.train_size = n,
             DatasetConfig::Imdb(s) => s.train_size = n,
+            DatasetConfig::Uploaded(_) => {}
         }
     }
 }

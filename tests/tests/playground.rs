@@ -137,6 +137,32 @@ async fn browser_tinytoy_trains_to_95_percent_on_webgpu() -> anyhow::Result<()> 
     page.finish().await
 }
 
+/// The MNIST MLP (784-256-10) on WebGPU (SwiftShader here: the GPU path, emulated on the CPU),
+/// on a 2k subset for 2 epochs: it trains, and its throughput is printed.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_mnist_mlp_trains_on_webgpu() -> anyhow::Result<()> {
+    let mut page = Page::open("mnist-webgpu", BrowserOptions::default()).await?;
+    page.select("preset", "mnist-10k").await?;
+    page.set_number("train-size", "2000").await?;
+    page.set_number("test-size", "500").await?;
+    page.set_number("batch-size", "128").await?;
+    page.set_number("epochs", "2").await?;
+    page.select("device", "wgpu").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(600)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    let status = page.text("device-status").await?;
+    assert!(status.contains("WebGPU"), "the run used WebGPU: {status}");
+    let accuracy = test_accuracy(&mut page).await?;
+    println!(
+        "MNIST MLP 784-256-10 batch 128 on WebGPU (SwiftShader), 2k subset, 2 epochs: test accuracy {:.2}% ({end})",
+        accuracy * 100.0
+    );
+    assert!(accuracy >= 0.8, "MNIST on WebGPU reached only {accuracy}");
+    page.finish().await
+}
+
 /// An MNIST MLP on a 10k subset, then digits drawn with the pointer along real MNIST test digits.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
@@ -646,5 +672,177 @@ async fn browser_a_learning_rate_sweep_runs_and_exports_csv() -> anyhow::Result<
     assert!(lines[0].starts_with("learning_rate,status,"));
     assert!(lines[1].starts_with("0.5,finished,"));
     assert_eq!(page.run_rows().await?.len(), 3, "every sweep run is kept");
+    page.finish().await
+}
+
+/// The user's own data: a CSV with a bad cell is refused with its line and column and nothing
+/// changes; a good 2-D CSV loads, trains and shows its decision boundary; MNIST-style idx files
+/// (images and labels) load as images and train.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_uploaded_csv_and_idx_data_train_and_bad_files_say_where() -> anyhow::Result<()> {
+    let mut page = Page::open("upload", BrowserOptions::default()).await?;
+    let folder = page.downloads.clone();
+    page.select("preset", "tinytoy-hw1").await?;
+    page.select("device", "cpu").await?;
+
+    let bad = folder.join("bad.csv");
+    std::fs::write(&bad, "x,y,side\n0.5,1.0,left\n0.25,abc,right\n")?;
+    page.upload("upload-data", &bad).await?;
+    page.wait_until("the CSV error", Duration::from_secs(10), |p| {
+        Box::pin(async move {
+            Ok(p.text("error")
+                .await
+                .unwrap_or_default()
+                .contains("Nothing was changed"))
+        })
+    })
+    .await?;
+    let error = page.text("error").await?;
+    println!("bad CSV: {error}");
+    assert!(
+        error.contains("bad.csv") && error.contains("line 3, column 2 (y)"),
+        "{error}"
+    );
+    assert_eq!(
+        page.by_id("dataset").await?.prop("value").await?.as_deref(),
+        Some("tinytoy")
+    );
+
+    // Two separated blobs, labelled by name.
+    let mut text = String::from("x,y,side\n");
+    for i in 0..400 {
+        let t = i as f64 * 0.618;
+        let (cx, label) = if i % 2 == 0 {
+            (-1.5, "left")
+        } else {
+            (1.5, "right")
+        };
+        text += &format!(
+            "{:.4},{:.4},{label}\n",
+            cx + 0.6 * t.sin(),
+            0.8 * (t * 1.7).cos()
+        );
+    }
+    let good = folder.join("blobs.csv");
+    std::fs::write(&good, text)?;
+    page.upload("upload-data", &good).await?;
+    page.wait_until("the uploaded data", Duration::from_secs(10), |p| {
+        Box::pin(async move {
+            Ok(p.text("upload-summary")
+                .await
+                .unwrap_or_default()
+                .contains("400 examples"))
+        })
+    })
+    .await?;
+    println!("{}", page.text("upload-summary").await?);
+    assert_eq!(
+        page.by_id("dataset").await?.prop("value").await?.as_deref(),
+        Some("upload")
+    );
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    let accuracy = test_accuracy(&mut page).await?;
+    println!("uploaded 2-D CSV: test accuracy {:.2}%", accuracy * 100.0);
+    assert!(accuracy >= 0.9, "separated blobs reached only {accuracy}");
+    assert!(
+        page.exists("boundary").await,
+        "a 2-D, two-class upload shows its boundary"
+    );
+    page.screenshot("csv").await?;
+
+    // MNIST-style idx: 300 test digits as an images file and a labels file.
+    let digits = mnist_test_digits(300)?;
+    let pixels: Vec<u8> = digits.iter().flat_map(|(p, _)| p.clone()).collect();
+    let labels: Vec<u8> = digits.iter().map(|(_, l)| *l).collect();
+    let images_path = folder.join("digits-images.idx3-ubyte");
+    let labels_path = folder.join("digits-labels.idx1-ubyte");
+    std::fs::write(
+        &images_path,
+        kindling_core::data::idx::encode_idx(&[300, 28, 28], &pixels),
+    )?;
+    std::fs::write(
+        &labels_path,
+        kindling_core::data::idx::encode_idx(&[300], &labels),
+    )?;
+    page.by_id("upload-data")
+        .await?
+        .send_keys(&format!(
+            "{}\n{}",
+            labels_path.display(),
+            images_path.display()
+        ))
+        .await?;
+    page.wait_until("the uploaded images", Duration::from_secs(10), |p| {
+        Box::pin(async move {
+            Ok(p.text("upload-summary")
+                .await
+                .unwrap_or_default()
+                .contains("28x28 images"))
+        })
+    })
+    .await?;
+    println!("{}", page.text("upload-summary").await?);
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(180)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    let accuracy = test_accuracy(&mut page).await?;
+    println!(
+        "uploaded idx digits (240 train / 60 test): test accuracy {:.2}%",
+        accuracy * 100.0
+    );
+    assert!(accuracy > 0.3, "the digits trained to only {accuracy}");
+    page.screenshot("idx").await?;
+    page.finish().await
+}
+
+/// The worker's memory as the data preview reports it, in bytes.
+async fn worker_memory(page: &Page) -> anyhow::Result<f64> {
+    Ok(page
+        .attr("data-preview", "data-memory-bytes")
+        .await?
+        .unwrap_or_default()
+        .parse::<f64>()
+        .unwrap_or(0.0))
+}
+
+/// Full MNIST (60,000 + 10,000 images, kept as bytes) costs the worker less than 100 MB of
+/// WebAssembly memory beyond what a toy run needs.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_full_mnist_costs_under_100_mb_of_worker_memory() -> anyhow::Result<()> {
+    let mut page = Page::open("memory", BrowserOptions::default()).await?;
+    train_tinytoy(&mut page, "1").await?;
+    let toy = worker_memory(&page).await?;
+    page.select("preset", "mnist-10k").await?;
+    page.set_number("train-size", "60000").await?;
+    page.set_number("test-size", "10000").await?;
+    page.click("train").await?;
+    page.wait_until("full MNIST loaded", Duration::from_secs(120), |p| {
+        Box::pin(async move {
+            Ok(p.text("data-preview")
+                .await
+                .unwrap_or_default()
+                .contains("60,000 train"))
+        })
+    })
+    .await?;
+    let full = worker_memory(&page).await?;
+    page.click("stop").await?;
+    let mb = |b: f64| b / 1_048_576.0;
+    println!(
+        "worker memory: {:.0} MB after a toy run, {:.0} MB with full MNIST loaded: the data costs {:.0} MB",
+        mb(toy),
+        mb(full),
+        mb(full - toy)
+    );
+    assert!(toy > 0.0 && full > toy, "memory figures: {toy} then {full}");
+    assert!(
+        mb(full - toy) < 100.0,
+        "full MNIST costs {:.0} MB",
+        mb(full - toy)
+    );
     page.finish().await
 }

@@ -1,6 +1,7 @@
 //! The builder: presets, dataset and its options, the model editor, training settings, and the
 //! live Keras-like summary with parameter count, memory estimate and inline problems.
 
+use kindling_core::data::upload::{UploadedData, UploadedInput};
 use kindling_core::model::summary::human_bytes;
 use kindling_core::model::{
     Activation, CnnLayerConfig, DenseLayerConfig, ModelConfig, Padding, WeightInit,
@@ -10,10 +11,10 @@ use kindling_core::train::{L2Mode, LossKind, OptimizerKind};
 use kindling_core::{DatasetConfig, Engine, RunConfig};
 use leptos::prelude::*;
 
-use super::fields::{cell_number, cell_select, number_field, select_field};
+use super::fields::{cell_number, cell_select, file_button, number_field, select_field};
 use crate::builder::{
     activations, dataset_id, enum_name, kind_fits, model_kind, parse_enum, switch_dataset,
-    switch_model_kind, DATASETS, MODEL_KINDS,
+    switch_model_kind, DATASETS, MODEL_KINDS, UPLOAD_ID,
 };
 use crate::page::use_session;
 
@@ -96,18 +97,27 @@ fn DataSection() -> impl IntoView {
                             }
                         })
                         .collect_view()}
+                    {move || s.config.with(|c| match &c.dataset {
+                        DatasetConfig::Uploaded(u) => Some(view! {
+                            <option value=UPLOAD_ID selected=true>{format!("Your data: {}", u.file)}</option>
+                        }),
+                        _ => None,
+                    })}
                 </select>
             </label>
+            <UploadData />
             {move || {
                 let family = s.config.with(|c| match &c.dataset {
                     DatasetConfig::Toy(_) => 0,
                     DatasetConfig::Imdb(_) => 2,
+                    DatasetConfig::Uploaded(_) => 3,
                     _ => 1,
                 });
                 match family {
                     0 => toy_fields().into_any(),
                     1 => image_fields().into_any(),
-                    _ => imdb_fields().into_any(),
+                    2 => imdb_fields().into_any(),
+                    _ => upload_fields().into_any(),
                 }
             }}
         </div>
@@ -156,6 +166,78 @@ fn toy_fields() -> impl IntoView {
                 "1",
                 |c| toy(c).map_or(0.0, |t| t.seed as f64),
                 |c, v| if let Some(t) = toy_mut(c) { t.seed = v as u64 },
+            )}
+        </div>
+    }
+}
+
+/// The file button that loads the user's own data.
+#[component]
+fn UploadData() -> impl IntoView {
+    let s = use_session();
+    view! {
+        <div class="upload-row">
+            {file_button(
+                "Upload data…",
+                "A CSV file (numeric feature columns, the label in the last column, a header row), or an MNIST-style idx images file with its labels file (raw or .gz)",
+                ".csv,.txt,.idx,.gz,.ubyte,.idx1,.idx3",
+                true,
+                "upload-data",
+                move |files| s.upload_data(files),
+            )}
+            <span class="hint">"CSV (features…, label) or idx images + labels"</span>
+        </div>
+    }
+}
+
+fn upload_fields() -> impl IntoView {
+    fn upload(c: &RunConfig) -> Option<&UploadedData> {
+        match &c.dataset {
+            DatasetConfig::Uploaded(u) => Some(u),
+            _ => None,
+        }
+    }
+    fn upload_mut(c: &mut RunConfig) -> Option<&mut UploadedData> {
+        match &mut c.dataset {
+            DatasetConfig::Uploaded(u) => Some(u),
+            _ => None,
+        }
+    }
+    let s = use_session();
+    let description = move || {
+        s.config.with(|c| {
+            upload(c).map(|u| {
+                let what = match u.input {
+                    UploadedInput::Features(n) => format!("{n} features"),
+                    UploadedInput::Image([h, w]) => format!("{h}x{w} images"),
+                };
+                format!(
+                    "{} examples of {what}, {} classes ({}); {} train, {} test",
+                    u.examples,
+                    u.classes(),
+                    u.class_names.join(", "),
+                    u.train_size(),
+                    u.test_size()
+                )
+            })
+        })
+    };
+    view! {
+        <p class="hint" data-testid="upload-summary">{description}</p>
+        <div class="row">
+            {number_field(
+                "Test fraction",
+                "upload-test-fraction",
+                "0.05",
+                |c| upload(c).map_or(0.0, |u| u.test_fraction),
+                |c, v| if let Some(u) = upload_mut(c) { u.test_fraction = v },
+            )}
+            {number_field(
+                "Split seed",
+                "upload-seed",
+                "1",
+                |c| upload(c).map_or(0.0, |u| u.seed as f64),
+                |c, v| if let Some(u) = upload_mut(c) { u.seed = v as u64 },
             )}
         </div>
     }

@@ -147,3 +147,39 @@ pub fn cell_select(
         </select>
     }
 }
+
+/// A button that opens the file chooser (a label around a visually hidden file input, so the
+/// keyboard reaches it); `on_files` gets the chosen files' names and bytes, and a failed read
+/// shows as the page's error.
+pub fn file_button(
+    label: &'static str,
+    title: &'static str,
+    accept: &'static str,
+    multiple: bool,
+    testid: &'static str,
+    on_files: impl Fn(Vec<(String, Vec<u8>)>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let s = use_session();
+    view! {
+        <label class="button file-button" title=title>
+            {label}
+            <input
+                type="file"
+                multiple=multiple
+                accept=accept
+                class="sr-only"
+                data-testid=testid
+                on:change=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        match crate::files::read_chosen_files(&input).await {
+                            Some(Ok(files)) => on_files(files),
+                            Some(Err(e)) => s.error.set(Some(e)),
+                            None => {}
+                        }
+                    });
+                }
+            />
+        </label>
+    }
+}

@@ -7,6 +7,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::fields::file_button;
 use crate::charts::{draw_overlay, Series, RUN_COLOURS};
 use crate::files::download;
 use crate::page::use_session;
@@ -210,25 +211,17 @@ pub fn RunsPanel() -> impl IntoView {
                     on:input=move |ev| filter.set(event_target_value(&ev))
                 />
                 <button data-testid="export-runs" on:click=export>"Export CSV"</button>
-                <label class="button file-button" title="A model file (.bpk) from Download model, or from kindling train --weights">
-                    "Import model"
-                    <input
-                        type="file"
-                        accept=".bpk"
-                        class="sr-only"
-                        data-testid="import-weights"
-                        on:change=move |ev| {
-                            let input: web_sys::HtmlInputElement = event_target(&ev);
-                            wasm_bindgen_futures::spawn_local(async move {
-                                match crate::files::read_chosen_file(&input).await {
-                                    Some(Ok((name, bytes))) => s.import_model(&name, bytes),
-                                    Some(Err(e)) => s.error.set(Some(e)),
-                                    None => {}
-                                }
-                            });
-                        }
-                    />
-                </label>
+                {file_button(
+                    "Import model",
+                    "A model file (.bpk) from Download model, or from kindling train --weights",
+                    ".bpk",
+                    false,
+                    "import-weights",
+                    move |mut files| {
+                        let (name, bytes) = files.swap_remove(0);
+                        s.import_model(&name, bytes)
+                    },
+                )}
                 <Show when=move || s.deleted.get().is_some()>
                     <span class="undo">
                         {move || format!("Deleted \"{}\".", s.deleted.get().map(|r| r.name).unwrap_or_default())}

@@ -192,17 +192,23 @@ fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
     let canvas: NodeRef<Canvas> = NodeRef::new();
     let hover = RwSignal::new(String::new());
     Effect::new(move |_| {
-        // Redraws on the session's throttled tick, not on every message.
+        // Redraws on the session's throttled tick, not on every message, and in a task of its
+        // own (each chart apart), so that no main-thread task holds a message and two charts.
         s.chart_tick.track();
         let log = log.get();
-        let per_epoch = s.progress.with_untracked(|p| p.batches_per_epoch.max(1));
-        if let Some(c) = canvas.get() {
-            s.points.with_untracked(|points| {
-                s.epochs.with_untracked(|epochs| {
-                    draw_curves(&c, points, epochs, per_epoch, metric, log)
-                })
-            });
-        }
+        set_timeout(
+            move || {
+                let per_epoch = s.progress.with_untracked(|p| p.batches_per_epoch.max(1));
+                if let Some(c) = canvas.get_untracked() {
+                    s.points.with_untracked(|points| {
+                        s.epochs.with_untracked(|epochs| {
+                            draw_curves(&c, points, epochs, per_epoch, metric, log)
+                        })
+                    });
+                }
+            },
+            std::time::Duration::ZERO,
+        );
     });
     let on_move = move |ev: web_sys::MouseEvent| {
         let Some(c) = canvas.get_untracked() else {
@@ -321,7 +327,8 @@ fn Preview() -> impl IntoView {
                 let max = p.class_counts.iter().copied().max().unwrap_or(1).max(1);
                 let names = p.class_names.clone();
                 view! {
-                    <details class="preview" data-testid="data-preview" open=p.points.is_empty()>
+                    <details class="preview" data-testid="data-preview" open=p.points.is_empty()
+                        data-memory-bytes=p.memory_bytes.to_string()>
                         <summary>
                             {format!(
                                 "{}: {} train · {} validation · {} test",
@@ -330,6 +337,10 @@ fn Preview() -> impl IntoView {
                                 thousands(p.sizes[1] as f64),
                                 thousands(p.sizes[2] as f64)
                             )}
+                            {(p.memory_bytes > 0).then(|| format!(
+                                " · worker memory {:.0} MB",
+                                p.memory_bytes as f64 / 1_048_576.0
+                            ))}
                         </summary>
                         <div class="histogram" aria-label="Training examples per class">
                             {p.class_counts
@@ -515,11 +526,11 @@ pub fn TrainingPanel() -> impl IntoView {
         s.run_config
             .with(|c| {
                 c.as_ref()
-                    .map(|c| matches!(c.dataset, kindling_core::DatasetConfig::Toy(_)))
+                    .map(|c| crate::builder::has_boundary_map(&c.dataset))
             })
             .unwrap_or_else(|| {
                 s.config
-                    .with(|c| matches!(c.dataset, kindling_core::DatasetConfig::Toy(_)))
+                    .with(|c| crate::builder::has_boundary_map(&c.dataset))
             })
     };
     view! {

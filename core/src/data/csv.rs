@@ -15,10 +15,14 @@ pub fn decode_csv(
     file: &str,
     label: Option<&str>,
 ) -> Result<(Dataset, Vec<String>), DataError> {
-    let err = |line: usize, message: String| DataError::Malformed {
+    let err = |line: usize, message: String| DataError::Text {
         file: file.into(),
-        position: line,
-        message,
+        line,
+        message: if message.starts_with("line ") {
+            message
+        } else {
+            format!("line {line}: {message}")
+        },
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)

@@ -166,6 +166,17 @@ impl Dataset {
         )
     }
 
+    /// A class-stratified, seeded subset of `count` examples, as [`Dataset::stratified_split`]
+    /// draws it; when `count` covers the whole set, the set itself (moved, not copied: the
+    /// subset of everything is everything, in the same order).
+    pub fn into_subset(self, count: usize, seed: u64) -> Dataset {
+        if count >= self.len() {
+            self
+        } else {
+            self.stratified_split(count, seed).0
+        }
+    }
+
     /// Whether a model reading `kind` can read these examples.
     pub fn fits(&self, kind: InputKind) -> bool {
         match (self.shape, kind) {
@@ -255,13 +266,13 @@ impl TrainingData {
 /// From a full training set, a seeded class-stratified training subset of `train` examples and,
 /// when `validation > 0`, a disjoint validation set of that many examples.
 pub fn train_validation_split(
-    full: &Dataset,
+    full: Dataset,
     train: usize,
     validation: usize,
     seed: u64,
 ) -> (Dataset, Option<Dataset>) {
     if validation == 0 {
-        return (full.stratified_split(train, seed).0, None);
+        return (full.into_subset(train, seed), None);
     }
     let (validation, rest) = full.stratified_split(validation, seed.wrapping_add(2));
     (rest.stratified_split(train, seed).0, Some(validation))

@@ -15,6 +15,26 @@ pub struct IdxArray {
 
 /// Decodes an idx file of u8 values. `file` names the file in errors.
 pub fn decode_idx(bytes: &[u8], file: &str) -> Result<IdxArray, DataError> {
+    let (dims, header) = idx_header(bytes, file)?;
+    Ok(IdxArray {
+        dims,
+        values: bytes[header..].to_vec(),
+    })
+}
+
+/// Decodes an idx file of u8 values in place: the values stay in `bytes`' buffer (a full
+/// MNIST training set is not copied).
+pub fn decode_idx_owned(mut bytes: Vec<u8>, file: &str) -> Result<IdxArray, DataError> {
+    let (dims, header) = idx_header(&bytes, file)?;
+    bytes.drain(..header);
+    Ok(IdxArray {
+        dims,
+        values: bytes,
+    })
+}
+
+/// Checks an idx header against the file's length: the dimensions and the header's length.
+fn idx_header(bytes: &[u8], file: &str) -> Result<(Vec<usize>, usize), DataError> {
     let malformed = |position: usize, message: String| DataError::Malformed {
         file: file.to_string(),
         position,
@@ -68,17 +88,14 @@ pub fn decode_idx(bytes: &[u8], file: &str) -> Result<IdxArray, DataError> {
             format!("dimensions {dims:?} need {count} values but the file has {body}"),
         ));
     }
-    Ok(IdxArray {
-        dims,
-        values: bytes[header..].to_vec(),
-    })
+    Ok((dims, header))
 }
 
 /// Decodes an idx file that may be gzip-compressed (as Fashion-MNIST ships): gzip is
 /// recognised by its magic bytes 1f 8b.
 pub fn decode_idx_any(bytes: &[u8], file: &str) -> Result<IdxArray, DataError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        decode_idx(&gunzip(bytes, file)?, file)
+        decode_idx_owned(gunzip(bytes, file)?, file)
     } else {
         decode_idx(bytes, file)
     }

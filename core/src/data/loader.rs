@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::dataset::{train_validation_split, Dataset, ExampleShape, Examples, TrainingData};
 use super::digit::downsample_2x2;
-use super::idx::decode_idx;
+use super::idx::decode_idx_owned;
 use super::imdb::{TokenizedReviews, Vocabulary};
 use super::DataError;
 use crate::run::{DatasetConfig, ImageSubset};
@@ -30,13 +30,13 @@ fn read(dir: &Path, dataset: &str, file: &str) -> Result<Vec<u8>, DataError> {
 
 /// Reads an images file and its labels file (idx) into a dataset of [1, h, w] u8 images.
 pub fn images_from_idx(
-    images: &[u8],
-    labels: &[u8],
+    images: Vec<u8>,
+    labels: Vec<u8>,
     name: &str,
     files: (&str, &str),
 ) -> Result<Dataset, DataError> {
-    let images = decode_idx(images, files.0)?;
-    let labels = decode_idx(labels, files.1)?;
+    let images = decode_idx_owned(images, files.0)?;
+    let labels = decode_idx_owned(labels, files.1)?;
     if images.dims.len() != 3 {
         return Err(DataError::Malformed {
             file: files.0.into(),
@@ -104,17 +104,17 @@ fn image_family(
         let labels_file = format!("{folder}/{split}-labels-idx1-ubyte");
         let images = read(name, &images_file)?;
         let labels = read(name, &labels_file)?;
-        images_from_idx(&images, &labels, name, (&images_file, &labels_file))
+        images_from_idx(images, labels, name, (&images_file, &labels_file))
     };
     let train = load("train")?;
     let test = load("t10k")?;
     let (train, validation) = train_validation_split(
-        &train,
+        train,
         subset.train_size,
         subset.validation_size,
         subset.seed,
     );
-    let (test, _) = test.stratified_split(subset.test_size, subset.seed.wrapping_add(1));
+    let test = test.into_subset(subset.test_size, subset.seed.wrapping_add(1));
     let named = |d: Dataset, part: &str| Dataset {
         name: format!("{name} ({part})"),
         ..d
@@ -177,6 +177,7 @@ pub fn required_files(config: &DatasetConfig) -> Vec<String> {
         DatasetConfig::Mnist(_) | DatasetConfig::TinyMnist(_) => images("mnist"),
         DatasetConfig::FashionMnist(_) => images("fashion-mnist"),
         DatasetConfig::Imdb(_) => vec!["imdb/train.tokens".into(), "imdb/test.tokens".into()],
+        DatasetConfig::Uploaded(_) => vec![],
     }
 }
 
@@ -192,6 +193,11 @@ pub fn load_dataset_with(
 ) -> Result<TrainingData, DataError> {
     match config {
         DatasetConfig::Toy(toy) => Ok(toy.generate()),
+        DatasetConfig::Uploaded(u) => Err(DataError::Missing {
+            dataset: format!("the uploaded {}", u.file),
+            path: u.file.clone(),
+            command: "upload the file in the playground (Build -> Dataset -> Upload data)".into(),
+        }),
         DatasetConfig::Mnist(s) => image_family(read, "mnist", "MNIST", s),
         DatasetConfig::FashionMnist(s) => image_family(read, "fashion-mnist", "Fashion-MNIST", s),
         DatasetConfig::TinyMnist(s) => {
@@ -209,7 +215,7 @@ pub fn load_dataset_with(
             };
             let (train_reviews, test_reviews) = (reviews("train.tokens")?, reviews("test.tokens")?);
             let (train, validation) = train_validation_split(
-                &review_index(&train_reviews),
+                review_index(&train_reviews),
                 s.train_size,
                 s.validation_size,
                 s.seed,
@@ -247,8 +253,8 @@ mod tests {
         image[29] = 96;
         image[27 * 28 + 27] = 255;
         let data = images_from_idx(
-            &encode_idx(&[1, 28, 28], &image),
-            &encode_idx(&[1], &[3]),
+            encode_idx(&[1, 28, 28], &image),
+            encode_idx(&[1], &[3]),
             "MNIST",
             ("a", "b"),
         )
@@ -302,16 +308,16 @@ mod tests {
     #[test]
     fn labels_must_match_images() {
         let err = images_from_idx(
-            &encode_idx(&[2, 2, 2], &[0; 8]),
-            &encode_idx(&[3], &[1, 2, 3]),
+            encode_idx(&[2, 2, 2], &[0; 8]),
+            encode_idx(&[3], &[1, 2, 3]),
             "M",
             ("i", "l"),
         )
         .unwrap_err();
         assert!(err.to_string().contains("3] labels for 2 images"), "{err}");
         let err = images_from_idx(
-            &encode_idx(&[1, 2, 2], &[0; 4]),
-            &encode_idx(&[1], &[12]),
+            encode_idx(&[1, 2, 2], &[0; 4]),
+            encode_idx(&[1], &[12]),
             "M",
             ("i", "l"),
         )

@@ -9,6 +9,7 @@ pub mod imdb;
 pub mod loader;
 pub mod manifest;
 pub mod toy;
+pub mod upload;
 
 pub use dataset::{Batch, Dataset, ExampleShape, Examples, TrainingData};
 pub use toy::{ToyConfig, ToyKind};
@@ -34,6 +35,17 @@ pub enum DataError {
         /// Byte offset (or line, for text formats) of the problem.
         position: usize,
         /// What is wrong.
+        message: String,
+    },
+    /// A text file (CSV) is not what it should be; the message starts with the line (and
+    /// column) of the problem.
+    #[error("{file}, {message}")]
+    Text {
+        /// File name.
+        file: String,
+        /// Line of the problem, from 1.
+        line: usize,
+        /// What is wrong and where.
         message: String,
     },
     /// Reading failed.

@@ -1,0 +1,244 @@
+//! The user's own data: a CSV file (numeric feature columns and a label column) or a pair of
+//! MNIST-style idx files (images and labels, raw or gzip). A run names its upload by file name
+//! and sha256, so it trains only on the very same bytes.
+
+use burn::config::Config;
+use serde::{Deserialize, Serialize};
+
+use super::csv::decode_csv;
+use super::dataset::{Dataset, ExampleShape, TrainingData};
+use super::idx::{decode_idx_any, encode_idx};
+use super::loader::images_from_idx;
+use super::manifest::sha256_hex;
+use super::DataError;
+
+/// Most bytes of an upload (a full MNIST training set is 47 MB as idx).
+pub const MAX_UPLOAD_BYTES: usize = 200 * 1024 * 1024;
+
+/// What one example of an upload is.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadedInput {
+    /// A row of this many numeric features (CSV).
+    Features(usize),
+    /// A grey image, height x width (idx).
+    Image([usize; 2]),
+}
+
+/// Uploaded data as a run config names it.
+#[derive(Config, Debug, PartialEq)]
+pub struct UploadedData {
+    /// The file name(s) as chosen ("iris.csv", or "images + labels" for idx).
+    pub file: String,
+    /// sha256 of the uploaded bytes (the files in the order read).
+    pub sha256: String,
+    /// What each example is.
+    pub input: UploadedInput,
+    /// Class names, in class-id order.
+    pub class_names: Vec<String>,
+    /// Examples in the upload.
+    pub examples: usize,
+    /// Share of the examples held out for testing (class-stratified, seeded).
+    #[config(default = 0.2)]
+    pub test_fraction: f64,
+    /// Seed of the train/test draw.
+    #[config(default = 1)]
+    pub seed: u64,
+}
+
+impl UploadedData {
+    /// Number of classes.
+    pub fn classes(&self) -> usize {
+        self.class_names.len()
+    }
+
+    /// Test examples of the split (at least 1, leaving at least 1 for training).
+    pub fn test_size(&self) -> usize {
+        ((self.examples as f64 * self.test_fraction).round() as usize)
+            .clamp(1, self.examples.max(2) - 1)
+    }
+
+    /// Training examples of the split.
+    pub fn train_size(&self) -> usize {
+        self.examples.saturating_sub(self.test_size())
+    }
+
+    /// The run's data: the upload split into training and test examples.
+    pub fn split(&self, all: &Dataset) -> TrainingData {
+        let (test, train) = all.stratified_split(self.test_size(), self.seed);
+        TrainingData {
+            train,
+            eval: test,
+            validation: None,
+        }
+    }
+}
+
+/// Reads an upload: one CSV file, or an idx pair (images and labels, in either order). Every
+/// problem comes back as an error naming the file and where in it (line and column for CSV);
+/// nothing is partly loaded.
+pub fn decode_upload(files: &[(String, Vec<u8>)]) -> Result<(UploadedData, Dataset), DataError> {
+    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+    let first = files.first().map(|(n, _)| n.clone()).unwrap_or_default();
+    if total > MAX_UPLOAD_BYTES {
+        return Err(DataError::Malformed {
+            file: first,
+            position: 0,
+            message: format!(
+                "{} MB is more than the {} MB an upload may have",
+                total / (1024 * 1024),
+                MAX_UPLOAD_BYTES / (1024 * 1024)
+            ),
+        });
+    }
+    let mut hashed = Vec::with_capacity(total);
+    for (_, bytes) in files {
+        hashed.extend_from_slice(bytes);
+    }
+    let sha256 = sha256_hex(&hashed);
+    drop(hashed);
+    match files {
+        [(name, bytes)] => {
+            let text = std::str::from_utf8(bytes).map_err(|e| DataError::Malformed {
+                file: name.clone(),
+                position: e.valid_up_to(),
+                message: "not UTF-8 text: upload a CSV file, or an idx images file together \
+                          with its labels file"
+                    .into(),
+            })?;
+            let (mut data, class_names) = decode_csv(text, name, None)?;
+            data.name = name.clone();
+            let ExampleShape::Features(n) = data.shape else {
+                unreachable!("CSV rows are features")
+            };
+            let upload = UploadedData::new(
+                name.clone(),
+                sha256,
+                UploadedInput::Features(n),
+                class_names,
+                data.len(),
+            );
+            Ok((upload, data))
+        }
+        [(a, a_bytes), (b, b_bytes)] => {
+            // The images file is the one with 3 dimensions.
+            let a_dims = decode_idx_any(a_bytes, a)?.dims.len();
+            let ((images, i_bytes), (labels, l_bytes)) = if a_dims == 3 {
+                ((a, a_bytes), (b, b_bytes))
+            } else {
+                ((b, b_bytes), (a, a_bytes))
+            };
+            let raw = |bytes: &[u8], file: &str| -> Result<Vec<u8>, DataError> {
+                let array = decode_idx_any(bytes, file)?;
+                Ok(encode_idx(&array.dims, &array.values))
+            };
+            let name = format!("{images} + {labels}");
+            let mut data = images_from_idx(
+                raw(i_bytes, images)?,
+                raw(l_bytes, labels)?,
+                &name,
+                (images, labels),
+            )?;
+            data.name = name.clone();
+            let ExampleShape::Image([_, h, w]) = data.shape else {
+                unreachable!("idx images are images")
+            };
+            if h != w {
+                return Err(DataError::Malformed {
+                    file: images.clone(),
+                    position: 8,
+                    message: format!("images must be square, as MNIST's are; these are {h}x{w}"),
+                });
+            }
+            let upload = UploadedData::new(
+                name,
+                sha256,
+                UploadedInput::Image([h, w]),
+                (0..10).map(|c| c.to_string()).collect(),
+                data.len(),
+            );
+            Ok((upload, data))
+        }
+        _ => Err(DataError::Malformed {
+            file: first,
+            position: 0,
+            message: format!(
+                "{} files chosen: choose one CSV file, or two idx files (images and labels)",
+                files.len()
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(rows: usize) -> Vec<u8> {
+        let mut text = String::from("x,y,label\n");
+        for i in 0..rows {
+            text += &format!(
+                "{},{},{}\n",
+                i as f32 / 10.0,
+                (i % 7) as f32,
+                ["a", "b"][i % 2]
+            );
+        }
+        text.into_bytes()
+    }
+
+    #[test]
+    fn a_csv_upload_splits_stratified_and_names_its_classes() {
+        let (upload, data) = decode_upload(&[("points.csv".into(), csv(100))]).unwrap();
+        assert_eq!(upload.input, UploadedInput::Features(2));
+        assert_eq!(upload.class_names, vec!["a", "b"]);
+        assert_eq!(
+            (upload.examples, upload.test_size(), upload.train_size()),
+            (100, 20, 80)
+        );
+        let split = upload.split(&data);
+        assert_eq!(split.train.class_counts(), vec![40, 40]);
+        assert_eq!(split.eval.class_counts(), vec![10, 10]);
+        assert_eq!(upload.sha256, sha256_hex(&csv(100)));
+    }
+
+    #[test]
+    fn an_idx_pair_loads_in_either_order_gzip_or_not() {
+        let images = encode_idx(&[3, 2, 2], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        let labels = encode_idx(&[3], &[1, 0, 9]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &images).unwrap();
+        let images_gz = gz.finish().unwrap();
+        let (upload, data) = decode_upload(&[
+            ("labels.idx1".into(), labels.clone()),
+            ("images.idx3.gz".into(), images_gz),
+        ])
+        .unwrap();
+        assert_eq!(upload.input, UploadedInput::Image([2, 2]));
+        assert_eq!(data.labels, vec![1, 0, 9]);
+        assert_eq!(upload.classes(), 10);
+    }
+
+    #[test]
+    fn bad_uploads_say_where() {
+        let bad = b"x,y,label\n1,2,a\n3,oops,b\n".to_vec();
+        let e = decode_upload(&[("bad.csv".into(), bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3, column 2 (y)") && e.contains("bad.csv"),
+            "{e}"
+        );
+        let e = decode_upload(&[("bin.csv".into(), vec![0xff, 0xfe, 0])]).unwrap_err();
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+        let e = decode_upload(&[]).unwrap_err();
+        assert!(e.to_string().contains("0 files"), "{e}");
+        let images = encode_idx(&[3, 2, 2], &[0; 12]);
+        let e = decode_upload(&[
+            ("i".into(), images),
+            ("l".into(), encode_idx(&[2], &[1, 2])),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("labels for 3 images"), "{e}");
+    }
+}
