@@ -10,7 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kindling_core::data::loader::load_dataset;
 use kindling_core::record::{downsample, RunRecord, RunStatus, MAX_CURVE_POINTS};
 use kindling_core::run::PRESETS;
-use kindling_core::train::{StepOutcome, Trainer, TrainerState, TrainingHistory, TrainingRun};
+use kindling_core::train::throughput::{measure_throughput, BenchPlan};
+use kindling_core::train::{StepOutcome, TrainerState, TrainingHistory, TrainingRun};
 use kindling_core::{DeviceChoice, RunConfig};
 
 #[derive(Parser)]
@@ -343,37 +344,24 @@ fn bench(
 ) -> Result<()> {
     let device = config.device.open()?;
     let data = load_dataset(&config.dataset, data_dir)?;
-    let mut training = config.training.clone();
-    training.readback_every = batches.max(1);
-    training.epochs = 1000;
-    let mut trainer = Trainer::new(&config.model, &training, data, &device)?;
-    let batch = training.batch_size;
-    for _ in 0..warmup {
-        kindling_core::block_on(trainer.step())?;
-    }
-    let mut rates = Vec::new();
-    for _ in 0..windows {
-        let start = Instant::now();
-        for _ in 0..batches {
-            kindling_core::block_on(trainer.step())?;
-        }
-        // Force the device to finish the window's work before stopping the clock.
-        let _ = trainer
-            .model()
-            .dense_weights()
-            .pop()
-            .map(|w| w.sum().into_scalar::<f32>());
-        rates.push((batches * batch) as f64 / start.elapsed().as_secs_f64());
-    }
-    rates.sort_by(f64::total_cmp);
-    let median = rates[rates.len() / 2];
+    let plan = BenchPlan {
+        warmup,
+        windows,
+        batches,
+    };
+    let t = measure_throughput(config, data, &device, plan)?;
+    let (min, max) = t
+        .windows
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        });
     println!(
-        "{} on {}: {:.0} samples/s (median of {windows} windows of {batches} batches of {batch}; min {:.0}, max {:.0})",
+        "{} on {}: {:.0} samples/s (median of {windows} windows of {batches} batches of {}; min {min:.0}, max {max:.0})",
         config.dataset.name(),
         config.device.name(),
-        median,
-        rates[0],
-        rates[rates.len() - 1]
+        t.median,
+        t.batch_size,
     );
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask`: Kindling's project commands: serve, test, data.
+//! `cargo xtask`: Kindling's project commands: serve, test, data, bench.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -6,6 +6,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod data;
 
 #[derive(Parser)]
@@ -33,6 +34,13 @@ enum Task {
         /// Port.
         #[arg(long, default_value_t = 8080)]
         port: u16,
+    },
+    /// Measures training throughput against Keras/JAX and PyTorch (CPU) and writes it to
+    /// BENCHMARKS.md (see there for what and how).
+    Bench {
+        /// CI's one-minute check: Kindling's MLP only, tiny windows, nothing written.
+        #[arg(long)]
+        smoke: bool,
     },
     /// Fetches and converts the datasets (MNIST, Fashion-MNIST, IMDB) into `data/`.
     Data {
@@ -364,6 +372,9 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
         passed += p;
         failed += f;
     }
+    // CI runs only a smoke of the benchmark command, never the full bench.
+    println!("\n==> cargo xtask bench --smoke");
+    bench::bench(true)?;
     println!("\nall checks passed");
     println!("tests: {passed} passed, {failed} failed");
     Ok(())
@@ -377,5 +388,9 @@ fn main() -> Result<()> {
         } => test(no_lint, !no_browser),
         Task::Data { from } => data::make(&root().join("data"), from.as_deref()),
         Task::Serve { port } => serve(port),
+        Task::Bench { smoke } => {
+            data::make(&root().join("data"), None)?;
+            bench::bench(smoke)
+        }
     }
 }

@@ -3,6 +3,8 @@
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;
+#[cfg(not(target_family = "wasm"))]
+pub mod throughput;
 pub mod trainer;
 pub mod training_run;
 

@@ -1,0 +1,277 @@
+//! `cargo xtask bench`: training throughput of the same models and batch sizes in Kindling
+//! (native CPU) and in the reference frameworks (Keras 3 on JAX, PyTorch; CPU), written to
+//! `BENCHMARKS.md`. `--smoke` is CI's one-minute check of the command: Kindling only, tiny
+//! windows, nothing written.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use kindling_core::data::loader::load_dataset;
+use kindling_core::model::ModelConfig;
+use kindling_core::run::ImdbSubset;
+use kindling_core::train::throughput::{measure_throughput, BenchPlan};
+use kindling_core::{DatasetConfig, DeviceChoice, RunConfig};
+
+use crate::root;
+
+/// Where the generated section of BENCHMARKS.md starts and ends.
+const START: &str = "<!-- xtask bench: start -->";
+const END: &str = "<!-- xtask bench: end -->";
+
+/// One benchmarked model.
+struct Workload {
+    id: &'static str,
+    label: &'static str,
+    config: RunConfig,
+}
+
+fn workloads() -> Result<Vec<Workload>> {
+    let preset = |name: &str| RunConfig::preset(name).with_context(|| format!("preset {name}"));
+    let mlp = preset("mlp-keras")?;
+    let mut cnn = preset("cnn-seed-2conv")?;
+    cnn.training.batch_size = 128;
+    let mut lstm = preset("lstm-imdb")?;
+    lstm.dataset = DatasetConfig::Imdb(ImdbSubset::new(5000, 256));
+    if let ModelConfig::Sequence(s) = &mut lstm.model {
+        s.dict_size = 5000;
+        s.example_len = 256;
+        s.embedding_len = 64;
+        s.units = 128;
+        s.dropout = 0.0;
+    }
+    lstm.training.batch_size = 32;
+    for config in [&mlp, &cnn, &lstm] {
+        config.validate()?;
+    }
+    Ok(vec![
+        Workload {
+            id: "mlp",
+            label: "MLP 784-300-10, batch 200, Adam",
+            config: mlp,
+        },
+        Workload {
+            id: "cnn",
+            label: "seed CNN (two 5x5 convs, dense 1000), batch 128, Adam",
+            config: cnn,
+        },
+        Workload {
+            id: "lstm",
+            label: "Embedding(5000,64) + LSTM(128), length 256, batch 32, Adam",
+            config: lstm,
+        },
+    ])
+}
+
+/// A figure per (workload id, contender).
+type Figures = Vec<(String, String, f64)>;
+
+/// Runs the benchmark; `smoke` is CI's quick check.
+pub fn bench(smoke: bool) -> Result<()> {
+    let plan = if smoke {
+        BenchPlan {
+            warmup: 1,
+            windows: 2,
+            batches: 2,
+        }
+    } else {
+        BenchPlan {
+            warmup: 5,
+            windows: 5,
+            batches: 10,
+        }
+    };
+    let load_before = load_average();
+    let data_dir = root().join("data");
+    let mut figures: Figures = Vec::new();
+    let device = DeviceChoice::Cpu.open()?;
+    for w in workloads()? {
+        if smoke && w.id != "mlp" {
+            continue;
+        }
+        let data = load_dataset(&w.config.dataset, &data_dir)?;
+        let t = measure_throughput(&w.config, data, &device, plan)?;
+        println!(
+            "Kindling native CPU, {}: {:.0} samples/s",
+            w.label, t.median
+        );
+        figures.push((w.id.into(), "Kindling native CPU".into(), t.median));
+    }
+    if smoke {
+        println!("bench smoke: ok");
+        return Ok(());
+    }
+    let python = reference_venv()?;
+    for (framework, name) in [("keras", "Keras 3 / JAX CPU"), ("torch", "PyTorch CPU")] {
+        for line in run_reference(&python, framework)? {
+            let value: serde_json::Value = serde_json::from_str(&line)
+                .with_context(|| format!("unreadable line from reference.py: {line}"))?;
+            let model = value["model"].as_str().unwrap_or_default().to_string();
+            let rate = value["samples_per_second"].as_f64().unwrap_or(0.0);
+            println!("{name}, {model}: {rate:.0} samples/s");
+            figures.push((model, name.into(), rate));
+        }
+    }
+    let load_after = load_average();
+    let section = report(&figures, &load_before, &load_after)?;
+    println!("{section}");
+    write_section(&root().join("BENCHMARKS.md"), &section)
+}
+
+/// The throwaway virtual environment of the reference frameworks (made once, under target/).
+fn reference_venv() -> Result<PathBuf> {
+    let venv = root().join("target").join("bench-venv");
+    let python = venv.join("bin").join("python");
+    let ready = python.exists()
+        && Command::new(&python)
+            .args(["-c", "import keras, jax, torch, numpy"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+    if !ready {
+        println!(
+            "\n==> making {} (keras, jax[cpu], torch, numpy: a few GB, once)",
+            venv.display()
+        );
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .context("cannot run python3 -m venv")?;
+        if !status.success() {
+            bail!("python3 -m venv failed ({status})");
+        }
+        let status = Command::new(&python)
+            .args([
+                "-m", "pip", "install", "--quiet", "keras", "jax[cpu]", "torch", "numpy",
+            ])
+            .status()
+            .context("cannot run pip")?;
+        if !status.success() {
+            bail!("pip install keras jax[cpu] torch numpy failed ({status})");
+        }
+    }
+    Ok(python)
+}
+
+/// Runs reference.py for one framework; its JSON lines.
+fn run_reference(python: &Path, framework: &str) -> Result<Vec<String>> {
+    println!("\n==> reference.py {framework}");
+    let keras_home = root().join("target").join("bench-keras");
+    std::fs::create_dir_all(&keras_home)?;
+    let output = Command::new(python)
+        .arg(root().join("xtask").join("bench").join("reference.py"))
+        .arg(framework)
+        .env("KERAS_BACKEND", "jax")
+        .env("KERAS_HOME", &keras_home)
+        .env("JAX_PLATFORMS", "cpu")
+        .env("TF_CPP_MIN_LOG_LEVEL", "2")
+        .output()
+        .context("cannot run reference.py")?;
+    if !output.status.success() {
+        bail!(
+            "reference.py {framework} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(str::to_string)
+        .collect())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or("unknown memory".into(), |kb| {
+            format!("{:.0} GiB", kb / 1_048_576.0)
+        });
+    format!("{cpu}, {cores} cores, {memory}")
+}
+
+/// The generated section: the table of samples/s with ratios to Kindling.
+fn report(figures: &Figures, load_before: &str, load_after: &str) -> Result<String> {
+    let contenders = ["Kindling native CPU", "Keras 3 / JAX CPU", "PyTorch CPU"];
+    let mut out = String::new();
+    writeln!(out, "{START}")?;
+    writeln!(
+        out,
+        "Measured by `cargo xtask bench` on {} (load average {load_before} before, {load_after} after).",
+        machine()
+    )?;
+    writeln!(
+        out,
+        "Samples/s after 5 warm-up batches, median of 5 windows of 10 batches; random inputs of the \
+         right shapes for the references, the real datasets for Kindling. Ratio: Kindling / other.\n"
+    )?;
+    writeln!(out, "| model | {} |", contenders.join(" | "))?;
+    writeln!(out, "|---|{}", "---|".repeat(contenders.len()))?;
+    for w in workloads()? {
+        let kindling = figures
+            .iter()
+            .find(|(m, c, _)| m == w.id && c == contenders[0])
+            .map(|f| f.2);
+        let cells: Vec<String> = contenders
+            .iter()
+            .map(
+                |c| match figures.iter().find(|(m, name, _)| m == w.id && name == c) {
+                    Some((_, name, rate)) if name == contenders[0] => format!("{rate:.0}"),
+                    Some((_, _, rate)) => match kindling {
+                        Some(k) if *rate > 0.0 => format!("{rate:.0} ({:.2}x)", k / rate),
+                        _ => format!("{rate:.0}"),
+                    },
+                    None => "–".into(),
+                },
+            )
+            .collect();
+        writeln!(out, "| {} | {} |", w.label, cells.join(" | "))?;
+    }
+    writeln!(out, "{END}")?;
+    Ok(out)
+}
+
+/// Replaces the generated section of `path` (or appends it).
+fn write_section(path: &Path, section: &str) -> Result<()> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let new = match (text.find(START), text.find(END)) {
+        (Some(a), Some(b)) if b > a => {
+            format!(
+                "{}{}{}",
+                &text[..a],
+                section.trim_end(),
+                &text[b + END.len()..]
+            )
+        }
+        _ => format!(
+            "{}\n## Throughput against Keras and PyTorch\n\n{section}",
+            text.trim_end()
+        ),
+    };
+    std::fs::write(path, new).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
