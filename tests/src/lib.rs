@@ -125,6 +125,9 @@ pub struct Page {
     pub downloads: PathBuf,
     name: String,
     _profile: Option<TempDir>,
+    /// From navigating to the page until the worker was up, on opening (a fresh profile:
+    /// nothing cached, the cold load).
+    pub first_load: Duration,
 }
 
 /// A folder removed on drop.
@@ -223,6 +226,7 @@ impl Page {
         client
             .set_window_size(options.size.0, options.size.1)
             .await?;
+        let navigated = Instant::now();
         client.goto(base).await?;
         let mut page = Page {
             client,
@@ -233,8 +237,10 @@ impl Page {
             downloads,
             name: name.to_string(),
             _profile: owned,
+            first_load: Duration::ZERO,
         };
         page.wait_for_ready().await?;
+        page.first_load = navigated.elapsed();
         Ok(page)
     }
 

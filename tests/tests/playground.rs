@@ -46,7 +46,11 @@ async fn browser_page_loads_without_console_errors_at_desktop_and_phone_sizes() 
     ] {
         assert!(page.exists(id).await, "no [data-testid={id}] on the page");
     }
-    // Cold load to interactive: a reload until the worker reports its device.
+    println!(
+        "cold load to interactive (fresh profile, nothing cached): {:.2} s",
+        page.first_load.as_secs_f64()
+    );
+    // Load to interactive again: a reload until the worker reports its device.
     let started = std::time::Instant::now();
     let mut page = page;
     page.reload().await?;
@@ -420,17 +424,18 @@ async fn browser_the_main_thread_stays_responsive_while_training() -> anyhow::Re
         .map(|a| a.iter().filter_map(|v| v.as_f64()).fold(0.0, f64::max))
         .unwrap_or(0.0);
     println!("long main-thread tasks while training: {tasks} (longest {longest:.0} ms)");
-    // The target is no task over 50 ms; on this 2-core machine the worker, the GPU process and
-    // the test harness share the cores, so a task can be preempted past 50 ms now and then. The
-    // figures are recorded (printed, and in BENCHMARKS.md); what is asserted is what separates
-    // a page that yields from one that blocks (the ctor re-run bug gave dozens of 100-400 ms
-    // tasks): at most 8 tasks over 50 ms, none over 150 ms.
+    // The target is no task over 50 ms, and since each curve chart draws in a task of its own
+    // the runs measured here show none. On this 2-core machine the worker, the GPU process and
+    // the test harness share the cores, so a task can now and then be preempted past 50 ms:
+    // the figures are printed (and kept in BENCHMARKS.md), and what is asserted leaves room
+    // for that: at most 2 tasks over 50 ms, none over 100 ms (the ctor re-run bug gave dozens
+    // of 100-400 ms tasks; drawing both charts in one task gave up to 4 of 52-94 ms).
     let long: Vec<f64> = tasks
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
         .unwrap_or_default();
     assert!(
-        long.len() <= 8 && longest < 150.0,
+        long.len() <= 2 && longest < 100.0,
         "main-thread tasks over 50 ms: {tasks}"
     );
     page.finish().await

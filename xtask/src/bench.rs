@@ -126,6 +126,7 @@ fn reference_venv() -> Result<PathBuf> {
     let ready = python.exists()
         && Command::new(&python)
             .args(["-c", "import keras, jax, torch, numpy"])
+            .env("KERAS_BACKEND", "jax")
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
