@@ -325,6 +325,13 @@ impl Session {
         }
     }
 
+    /// As [`Session::update_run`], in a main-thread task of its own (saving a run serialises it
+    /// and redraws the runs table: kept out of the task that handles a worker message).
+    pub fn update_run_soon(&self, id: u64, change: impl FnOnce(&mut RunRecord) + 'static) {
+        let s = *self;
+        set_timeout(move || s.update_run(id, change), std::time::Duration::ZERO);
+    }
+
     /// A new unique run id (milliseconds now, after every existing id).
     pub fn new_run_id(&self) -> u64 {
         let now = js_sys::Date::now() as u64;
@@ -675,7 +682,7 @@ impl Session {
                     LAST_CHECKPOINT.with(|c| c.set(js_sys::Date::now()));
                     let progress = self.progress.get_untracked();
                     let points = self.points.get_untracked();
-                    self.update_run(id, |r| {
+                    self.update_run_soon(id, move |r| {
                         r.epochs.push(metrics);
                         r.batches_per_epoch = progress.batches_per_epoch;
                         r.seconds = progress.seconds;
@@ -713,21 +720,28 @@ impl Session {
                         RunEnd::Stopped => RunStatus::Stopped,
                         RunEnd::Diverged(why) => RunStatus::Diverged(why.clone()),
                     };
-                    self.update_run(id, |r| {
-                        r.status = status;
-                        r.epochs = epochs;
-                        r.curve = downsample(&points, MAX_CURVE_POINTS);
-                        r.batches_per_epoch = progress.batches_per_epoch;
-                        r.seconds = progress.seconds;
-                        r.samples_per_second = progress.samples_per_second;
-                        r.test_accuracy = test_accuracy;
-                    });
-                    if let Some(record) = self
-                        .runs
-                        .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
-                    {
-                        self.finish_reproduction(&record);
-                    }
+                    // Saved (and the runs table redrawn) in a task of its own.
+                    let s = *self;
+                    set_timeout(
+                        move || {
+                            s.update_run(id, |r| {
+                                r.status = status;
+                                r.epochs = epochs;
+                                r.curve = downsample(&points, MAX_CURVE_POINTS);
+                                r.batches_per_epoch = progress.batches_per_epoch;
+                                r.seconds = progress.seconds;
+                                r.samples_per_second = progress.samples_per_second;
+                                r.test_accuracy = test_accuracy;
+                            });
+                            if let Some(record) = s
+                                .runs
+                                .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
+                            {
+                                s.finish_reproduction(&record);
+                            }
+                        },
+                        std::time::Duration::ZERO,
+                    );
                 }
                 self.end.set(Some(end));
                 self.phase.set(Phase::Ended);
@@ -747,7 +761,7 @@ impl Session {
                     crate::store::save_weights(id, weights, move |e| {
                         error.set(Some(format!("This run's weights could not be kept: {e}")))
                     });
-                    self.update_run(id, |r| r.has_weights = true);
+                    self.update_run_soon(id, |r| r.has_weights = true);
                 }
             }
             FromWorker::DataUploaded {
