@@ -119,9 +119,30 @@ def run_torch(model, args, rng):
     return params, timed(step, args.warmup, args.windows, args.batches, BATCH[model])
 
 
+def gemm_peak(threads):
+    """The machine's f32 matmul rate: the best of torch (oneDNN/MKL) and numpy (OpenBLAS)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    n = 2048
+    a = torch.rand(n, n)
+    b = torch.rand(n, n)
+    best = 0.0
+    for _ in range(5):
+        start = time.perf_counter()
+        (a @ b)[0, 0].item()
+        best = max(best, 2 * n**3 / (time.perf_counter() - start))
+    x = np.random.default_rng(1).random((n, n), dtype=np.float32)
+    for _ in range(3):
+        start = time.perf_counter()
+        float((x @ x)[0, 0])
+        best = max(best, 2 * n**3 / (time.perf_counter() - start))
+    return best
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("framework", choices=("keras", "torch"))
+    parser.add_argument("framework", choices=("keras", "torch", "peak"))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--windows", type=int, default=5)
@@ -129,6 +150,10 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     rng = np.random.default_rng(1)
+    if args.framework == "peak":
+        print(json.dumps({"framework": "peak", "model": "gemm",
+                          "flops": gemm_peak(args.threads)}), flush=True)
+        return
     for model in args.models.split(","):
         run = run_keras if args.framework == "keras" else run_torch
         params, rates = run(model, args, rng)
