@@ -171,6 +171,8 @@ thread_local! {
 
 /// Least milliseconds between two redraws of the curves while training.
 const REDRAW_MS: f64 = 250.0;
+/// Handling a worker message for longer than this is reported on the console (a long task).
+const SLOW_MESSAGE_MS: f64 = 40.0;
 /// Least milliseconds between two saves of a training run.
 const CHECKPOINT_MS: f64 = 5000.0;
 
@@ -615,7 +617,12 @@ impl Session {
                 if device_note.is_some() {
                     self.notice.set(device_note);
                 }
-                self.preview.set(Some(*preview));
+                // The preview (and the boundary's points) renders in a task of its own.
+                let preview_signal = self.preview;
+                set_timeout(
+                    move || preview_signal.set(Some(*preview)),
+                    std::time::Duration::ZERO,
+                );
                 self.phase.set(Phase::Training);
                 if let Some(config) = self.run_config.get_untracked() {
                     let id = self.new_run_id();
@@ -650,7 +657,6 @@ impl Session {
                         shared: false,
                         has_weights: false,
                     };
-                    self.runs.update(|r| r.push(record.clone()));
                     self.record_id.set(Some(id));
                     LAST_CHECKPOINT.with(|c| c.set(js_sys::Date::now()));
                     self.sweep.update(|s| {
@@ -660,7 +666,16 @@ impl Session {
                             }
                         }
                     });
-                    self.persist(record);
+                    // Listed and saved in a task of its own (before any later update of the
+                    // run: those are deferred the same way, and timers run in order).
+                    let s = *self;
+                    set_timeout(
+                        move || {
+                            s.runs.update(|r| r.push(record.clone()));
+                            s.persist(record);
+                        },
+                        std::time::Duration::ZERO,
+                    );
                 }
             }
             FromWorker::Progress {
@@ -826,7 +841,7 @@ impl Session {
                 self.phase.set(Phase::Idle);
                 self.reproduce_of.set(None);
                 if let Some(id) = self.record_id.get_untracked() {
-                    self.update_run(id, |r| {
+                    self.update_run_soon(id, |r| {
                         if r.status == RunStatus::Training {
                             r.status = RunStatus::Stopped;
                         }
@@ -868,7 +883,7 @@ impl Session {
                 self.phase.set(Phase::Idle);
                 self.worker_ready.set(false);
                 if let Some(id) = self.record_id.get_untracked() {
-                    self.update_run(id, |r| {
+                    self.update_run_soon(id, |r| {
                         if r.status == RunStatus::Training {
                             r.status = RunStatus::Interrupted;
                         }
@@ -943,6 +958,7 @@ fn start_worker(session: Session) {
     };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some((text, bytes)) = crate::transport::incoming(event.data()) {
+            let started = js_sys::Date::now();
             match FromWorker::decode(&text) {
                 Ok(message) => session.receive(match bytes {
                     Some(bytes) => message.attach(bytes),
@@ -950,6 +966,16 @@ fn start_worker(session: Session) {
                 }),
                 Err(e) => web_sys::console::warn_1(&e.into()),
             }
+            // Effects run in microtasks queued behind this one: it sees the whole handling.
+            let kind: String = text.chars().skip(2).take_while(|c| *c != '"').collect();
+            wasm_bindgen_futures::spawn_local(async move {
+                let took = js_sys::Date::now() - started;
+                if took > SLOW_MESSAGE_MS {
+                    web_sys::console::warn_1(
+                        &format!("kindling: handling a {kind} message took {took:.0} ms").into(),
+                    );
+                }
+            });
         }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -410,7 +410,12 @@ async fn browser_the_main_thread_stays_responsive_while_training() -> anyhow::Re
     page.eval(
         "window.__longTasks = []; new PerformanceObserver(list => { \
            for (const e of list.getEntries()) window.__longTasks.push(e.duration); \
-         }).observe({ type: 'longtask', buffered: false }); return true;",
+         }).observe({ type: 'longtask', buffered: false }); \
+         window.__frames = []; new PerformanceObserver(list => { \
+           for (const e of list.getEntries()) if (e.blockingDuration > 0) window.__frames.push({ \
+             duration: Math.round(e.duration), blocking: Math.round(e.blockingDuration), \
+             scripts: e.scripts.map(s => `${s.invokerType} ${s.invoker} ${Math.round(s.duration)} ms`) }); \
+         }).observe({ type: 'long-animation-frame', buffered: false }); return true;",
     )
     .await?;
     page.select("preset", "spiral-mlp").await?;
@@ -424,6 +429,16 @@ async fn browser_the_main_thread_stays_responsive_while_training() -> anyhow::Re
         .map(|a| a.iter().filter_map(|v| v.as_f64()).fold(0.0, f64::max))
         .unwrap_or(0.0);
     println!("long main-thread tasks while training: {tasks} (longest {longest:.0} ms)");
+    // Which callbacks made the frames that blocked (Chromium's long-animation-frame entries).
+    let frames = page.eval("return window.__frames;").await?;
+    if longest > 0.0 {
+        println!("blocking frames: {frames}");
+    }
+    for (_, text) in page.console_messages().await? {
+        if text.contains("message took") {
+            println!("{text}");
+        }
+    }
     // The target is no task over 50 ms, and since each curve chart draws in a task of its own
     // the runs measured here show none. On this 2-core machine the worker, the GPU process and
     // the test harness share the cores, so a task can now and then be preempted past 50 ms:
