@@ -493,7 +493,11 @@ impl Session {
     pub fn upload_data(&self, files: Vec<(String, Vec<u8>)>) {
         let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
         let sizes: Vec<usize> = files.iter().map(|(_, b)| b.len()).collect();
-        let bytes: Vec<u8> = files.into_iter().flat_map(|(_, b)| b).collect();
+        let mut bytes = Vec::with_capacity(sizes.iter().sum());
+        for (_, file) in &files {
+            bytes.extend_from_slice(file);
+        }
+        drop(files);
         let request = self.next_request();
         self.pending_upload.set(Some(request));
         self.error.set(None);

@@ -364,16 +364,16 @@ impl Actor {
         if names.len() != sizes.len() || sizes.iter().sum::<usize>() != bytes.len() {
             return Err("the files arrived incomplete: choose them again".into());
         }
-        let mut files = Vec::with_capacity(names.len());
+        let mut files: Vec<(&str, &[u8])> = Vec::with_capacity(names.len());
         let mut rest = bytes.as_slice();
-        for (name, size) in names.into_iter().zip(sizes) {
+        for (name, size) in names.iter().zip(sizes) {
             let (file, tail) = rest.split_at(size);
-            files.push((name, file.to_vec()));
+            files.push((name, file));
             rest = tail;
         }
-        drop(bytes);
         let (data, dataset) = decode_upload(&files).map_err(|e| e.to_string())?;
         drop(files);
+        drop(bytes);
         let preview = self.preview(
             &DatasetConfig::Uploaded(data.clone()),
             &data.split(&dataset),

@@ -94,10 +94,24 @@ fn idx_header(bytes: &[u8], file: &str) -> Result<(Vec<usize>, usize), DataError
 /// Decodes an idx file that may be gzip-compressed (as Fashion-MNIST ships): gzip is
 /// recognised by its magic bytes 1f 8b.
 pub fn decode_idx_any(bytes: &[u8], file: &str) -> Result<IdxArray, DataError> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
+    if is_gzip(bytes) {
         decode_idx_owned(gunzip(bytes, file)?, file)
     } else {
         decode_idx(bytes, file)
+    }
+}
+
+/// Whether `bytes` are gzip-compressed (its magic bytes 1f 8b).
+fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// The bytes of an idx file that may be gzip-compressed, decompressed (not yet checked).
+pub fn idx_bytes(bytes: &[u8], file: &str) -> Result<Vec<u8>, DataError> {
+    if is_gzip(bytes) {
+        gunzip(bytes, file)
+    } else {
+        Ok(bytes.to_vec())
     }
 }
 

@@ -90,7 +90,17 @@ impl AssetFile {
 
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
+    sha256_hex_of_parts(&[bytes])
+}
+
+/// Lowercase hex sha256 of `parts` one after another (as if concatenated, without copying).
+pub fn sha256_hex_of_parts(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

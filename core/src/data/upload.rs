@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::csv::decode_csv;
 use super::dataset::{Dataset, ExampleShape, TrainingData};
-use super::idx::{decode_idx_any, encode_idx};
+use super::idx::idx_bytes;
 use super::loader::images_from_idx;
-use super::manifest::sha256_hex;
+use super::manifest::sha256_hex_of_parts;
 use super::DataError;
 
 /// Most bytes of an upload (a full MNIST training set is 47 MB as idx).
@@ -77,9 +77,12 @@ impl UploadedData {
 /// Reads an upload: one CSV file, or an idx pair (images and labels, in either order). Every
 /// problem comes back as an error naming the file and where in it (line and column for CSV);
 /// nothing is partly loaded.
-pub fn decode_upload(files: &[(String, Vec<u8>)]) -> Result<(UploadedData, Dataset), DataError> {
+pub fn decode_upload(files: &[(&str, &[u8])]) -> Result<(UploadedData, Dataset), DataError> {
     let total: usize = files.iter().map(|(_, b)| b.len()).sum();
-    let first = files.first().map(|(n, _)| n.clone()).unwrap_or_default();
+    let first = files
+        .first()
+        .map(|(n, _)| n.to_string())
+        .unwrap_or_default();
     if total > MAX_UPLOAD_BYTES {
         return Err(DataError::Malformed {
             file: first,
@@ -91,28 +94,24 @@ pub fn decode_upload(files: &[(String, Vec<u8>)]) -> Result<(UploadedData, Datas
             ),
         });
     }
-    let mut hashed = Vec::with_capacity(total);
-    for (_, bytes) in files {
-        hashed.extend_from_slice(bytes);
-    }
-    let sha256 = sha256_hex(&hashed);
-    drop(hashed);
+    let parts: Vec<&[u8]> = files.iter().map(|(_, b)| *b).collect();
+    let sha256 = sha256_hex_of_parts(&parts);
     match files {
         [(name, bytes)] => {
             let text = std::str::from_utf8(bytes).map_err(|e| DataError::Malformed {
-                file: name.clone(),
+                file: name.to_string(),
                 position: e.valid_up_to(),
                 message: "not UTF-8 text: upload a CSV file, or an idx images file together \
                           with its labels file"
                     .into(),
             })?;
             let (mut data, class_names) = decode_csv(text, name, None)?;
-            data.name = name.clone();
+            data.name = name.to_string();
             let ExampleShape::Features(n) = data.shape else {
                 unreachable!("CSV rows are features")
             };
             let upload = UploadedData::new(
-                name.clone(),
+                name.to_string(),
                 sha256,
                 UploadedInput::Features(n),
                 class_names,
@@ -121,31 +120,22 @@ pub fn decode_upload(files: &[(String, Vec<u8>)]) -> Result<(UploadedData, Datas
             Ok((upload, data))
         }
         [(a, a_bytes), (b, b_bytes)] => {
-            // The images file is the one with 3 dimensions.
-            let a_dims = decode_idx_any(a_bytes, a)?.dims.len();
-            let ((images, i_bytes), (labels, l_bytes)) = if a_dims == 3 {
-                ((a, a_bytes), (b, b_bytes))
+            let (a_raw, b_raw) = (idx_bytes(a_bytes, a)?, idx_bytes(b_bytes, b)?);
+            // The images file is the one with 3 dimensions (byte 3 of an idx header).
+            let ((images, i_raw), (labels, l_raw)) = if a_raw.get(3) == Some(&3) {
+                ((a, a_raw), (b, b_raw))
             } else {
-                ((b, b_bytes), (a, a_bytes))
-            };
-            let raw = |bytes: &[u8], file: &str| -> Result<Vec<u8>, DataError> {
-                let array = decode_idx_any(bytes, file)?;
-                Ok(encode_idx(&array.dims, &array.values))
+                ((b, b_raw), (a, a_raw))
             };
             let name = format!("{images} + {labels}");
-            let mut data = images_from_idx(
-                raw(i_bytes, images)?,
-                raw(l_bytes, labels)?,
-                &name,
-                (images, labels),
-            )?;
+            let mut data = images_from_idx(i_raw, l_raw, &name, (images, labels))?;
             data.name = name.clone();
             let ExampleShape::Image([_, h, w]) = data.shape else {
                 unreachable!("idx images are images")
             };
             if h != w {
                 return Err(DataError::Malformed {
-                    file: images.clone(),
+                    file: images.to_string(),
                     position: 8,
                     message: format!("images must be square, as MNIST's are; these are {h}x{w}"),
                 });
@@ -173,6 +163,8 @@ pub fn decode_upload(files: &[(String, Vec<u8>)]) -> Result<(UploadedData, Datas
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::idx::encode_idx;
+    use crate::data::manifest::sha256_hex;
 
     fn csv(rows: usize) -> Vec<u8> {
         let mut text = String::from("x,y,label\n");
@@ -189,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_csv_upload_splits_stratified_and_names_its_classes() {
-        let (upload, data) = decode_upload(&[("points.csv".into(), csv(100))]).unwrap();
+        let (upload, data) = decode_upload(&[("points.csv", &csv(100))]).unwrap();
         assert_eq!(upload.input, UploadedInput::Features(2));
         assert_eq!(upload.class_names, vec!["a", "b"]);
         assert_eq!(
@@ -209,11 +201,8 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &images).unwrap();
         let images_gz = gz.finish().unwrap();
-        let (upload, data) = decode_upload(&[
-            ("labels.idx1".into(), labels.clone()),
-            ("images.idx3.gz".into(), images_gz),
-        ])
-        .unwrap();
+        let (upload, data) =
+            decode_upload(&[("labels.idx1", &labels), ("images.idx3.gz", &images_gz)]).unwrap();
         assert_eq!(upload.input, UploadedInput::Image([2, 2]));
         assert_eq!(data.labels, vec![1, 0, 9]);
         assert_eq!(upload.classes(), 10);
@@ -222,23 +211,18 @@ mod tests {
     #[test]
     fn bad_uploads_say_where() {
         let bad = b"x,y,label\n1,2,a\n3,oops,b\n".to_vec();
-        let e = decode_upload(&[("bad.csv".into(), bad)])
-            .unwrap_err()
-            .to_string();
+        let e = decode_upload(&[("bad.csv", &bad)]).unwrap_err().to_string();
         assert!(
             e.contains("line 3, column 2 (y)") && e.contains("bad.csv"),
             "{e}"
         );
-        let e = decode_upload(&[("bin.csv".into(), vec![0xff, 0xfe, 0])]).unwrap_err();
+        let e = decode_upload(&[("bin.csv", &[0xff, 0xfe, 0])]).unwrap_err();
         assert!(e.to_string().contains("not UTF-8"), "{e}");
         let e = decode_upload(&[]).unwrap_err();
         assert!(e.to_string().contains("0 files"), "{e}");
         let images = encode_idx(&[3, 2, 2], &[0; 12]);
-        let e = decode_upload(&[
-            ("i".into(), images),
-            ("l".into(), encode_idx(&[2], &[1, 2])),
-        ])
-        .unwrap_err();
+        let labels = encode_idx(&[2], &[1, 2]);
+        let e = decode_upload(&[("i", &images), ("l", &labels)]).unwrap_err();
         assert!(e.to_string().contains("labels for 3 images"), "{e}");
     }
 }
