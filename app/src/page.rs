@@ -313,6 +313,12 @@ impl Session {
         });
     }
 
+    /// A copy of the kept run `id`, if there is one.
+    pub fn kept_run(&self, id: u64) -> Option<RunRecord> {
+        self.runs
+            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
+    }
+
     /// Changes a kept run and saves it.
     pub fn update_run(&self, id: u64, change: impl FnOnce(&mut RunRecord)) {
         let mut changed = None;
@@ -345,10 +351,7 @@ impl Session {
 
     /// Retrains a shared run with its config and seed, to compare the curves.
     pub fn reproduce(&self, id: u64) {
-        let Some(run) = self
-            .runs
-            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
-        else {
+        let Some(run) = self.kept_run(id) else {
             return;
         };
         let mut device = run.config.device;
@@ -368,10 +371,7 @@ impl Session {
             return;
         };
         self.reproduce_of.set(None);
-        let Some(shared) = self
-            .runs
-            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
-        else {
+        let Some(shared) = self.kept_run(id) else {
             return;
         };
         let points = self.points.get_untracked();
@@ -399,10 +399,7 @@ impl Session {
 
     /// Uses a kept run's stored weights for the drawing and the review box.
     pub fn use_stored_model(&self, id: u64) {
-        let Some(run) = self
-            .runs
-            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
-        else {
+        let Some(run) = self.kept_run(id) else {
             return;
         };
         let session = *self;
@@ -426,10 +423,7 @@ impl Session {
     /// Downloads a kept run's model: one `.bpk` file (burn's record of the weights, with the
     /// run record in its metadata) that "Import model" and native burn both load.
     pub fn export_model(&self, id: u64) {
-        let Some(run) = self
-            .runs
-            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
-        else {
+        let Some(run) = self.kept_run(id) else {
             return;
         };
         let error = self.error;
@@ -752,10 +746,7 @@ impl Session {
                                 r.samples_per_second = progress.samples_per_second;
                                 r.test_accuracy = test_accuracy;
                             });
-                            if let Some(record) = s
-                                .runs
-                                .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
-                            {
+                            if let Some(record) = s.kept_run(id) {
                                 s.finish_reproduction(&record);
                             }
                         },

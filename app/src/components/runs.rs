@@ -155,10 +155,7 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     let delete = move |id: u64| {
-        let Some(run) = s
-            .runs
-            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
-        else {
+        let Some(run) = s.kept_run(id) else {
             return;
         };
         s.runs.update(|r| r.retain(|r| r.id != id));
@@ -183,10 +180,7 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     let share = move |id: u64| {
-        if let Some(run) = s
-            .runs
-            .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
-        {
+        if let Some(run) = s.kept_run(id) {
             let link = encode_link(&page_base(), &run);
             s.share_link.set(Some(link));
         }
