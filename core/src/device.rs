@@ -1,5 +1,7 @@
 //! Which device a run trains on.
 
+use std::sync::Mutex;
+
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -99,4 +101,26 @@ pub async fn read_f32s<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, St
         .map_err(|e| format!("{e:?}"))?
         .try_into_vec_as::<f32>()
         .map_err(|e| format!("{e:?}"))
+}
+
+/// Serialises every draw from a device's random generator (initial weights, dropout masks),
+/// which burn's CPU backends keep process-wide: two models built or trained at once on other
+/// threads would otherwise take numbers from each other's seeded sequence.
+static DEVICE_RNG: Mutex<()> = Mutex::new(());
+
+/// Runs `draw` holding the process-wide generator lock, with `device`'s generator first seeded
+/// to `seed` when one is given. Every draw Kindling makes from a device generator goes through
+/// here, so the same seed gives the same numbers whatever else runs in the process.
+pub(crate) fn with_device_rng<T>(
+    device: &Device,
+    seed: Option<u64>,
+    draw: impl FnOnce() -> T,
+) -> T {
+    let _guard = DEVICE_RNG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(seed) = seed {
+        device.seed(seed);
+    }
+    draw()
 }

@@ -1,10 +1,12 @@
 //! The trainer on small problems: every loss and optimizer learns, runs are reproducible, a
 //! diverging run stops with a reason, and the hand-written engine matches autodiff.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use kindling_core::block_on;
 use kindling_core::data::{ToyConfig, ToyKind, TrainingData};
-use kindling_core::model::{Activation, DenseLayerConfig, MlpConfig, ModelConfig, WeightInit};
+use kindling_core::model::{
+    Activation, BatchInput, DenseLayerConfig, MlpConfig, ModelConfig, WeightInit,
+};
 use kindling_core::train::{
     L2Mode, LossKind, OptimizerConfig, OptimizerKind, StopReason, Trainer, TrainerState,
     TrainingConfig,
@@ -130,6 +132,63 @@ fn same_seed_same_curve_other_seed_other_curve() {
     assert_eq!(a.batches.len(), 3 * 20);
     assert_eq!(a, b, "the same seed must give the same curve");
     assert_ne!(a.batches, c.batches, "another seed must give another curve");
+}
+
+#[test]
+fn same_seed_same_curve_while_other_threads_draw_from_the_generator() {
+    // Other threads building models and training dropout runs draw from the same process-wide
+    // CPU generator; a seeded run must not see their draws.
+    let model = ModelConfig::Mlp(MlpConfig::new(
+        2,
+        vec![DenseLayerConfig::new(16).with_dropout(0.3)],
+        2,
+    ));
+    let training = |seed| {
+        TrainingConfig::new(
+            OptimizerConfig::adam(0.01),
+            LossKind::SoftmaxCrossEntropy,
+            2,
+            16,
+        )
+        .with_seed(seed)
+        .with_readback_every(1)
+    };
+    let run = |seed| {
+        let mut trainer =
+            Trainer::new(&model, &training(seed), gaussians(), &Device::flex()).unwrap();
+        block_on(trainer.run()).unwrap().clone()
+    };
+    let quiet = run(7);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let noisy = std::thread::scope(|scope| {
+        for other_seed in [100, 200] {
+            let (model, done, training) = (&model, &done, &training);
+            scope.spawn(move || {
+                let device = Device::flex();
+                let mut trainer =
+                    Trainer::new(model, &training(other_seed), gaussians(), &device).unwrap();
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    // A model built and used at once, and a dropout run's training steps.
+                    let input = Tensor::<2>::zeros([4, 2], &device);
+                    model
+                        .init(&device)
+                        .unwrap()
+                        .forward(BatchInput::Features(input));
+                    let outcome = block_on(trainer.step()).unwrap();
+                    if outcome.state != TrainerState::Running {
+                        trainer = Trainer::new(model, &training(other_seed), gaussians(), &device)
+                            .unwrap();
+                    }
+                }
+            });
+        }
+        let runs: Vec<_> = (0..6).map(|_| run(7)).collect();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        runs
+    });
+    for history in noisy {
+        assert_eq!(history, quiet, "other threads' draws changed a seeded run");
+    }
 }
 
 #[test]

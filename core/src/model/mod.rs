@@ -10,9 +10,11 @@ pub mod sequence;
 pub mod summary;
 pub mod weights;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
+
+use crate::device::with_device_rng;
 
 pub use activation::{Activation, Padding, WeightInit};
 pub use cnn::{Cnn, CnnConfig, CnnLayerConfig, CnnShapeError, FeatureShape};
@@ -105,18 +107,42 @@ impl ModelConfig {
         }
     }
 
-    /// Builds the model on `device`.
+    /// Builds the model on `device`, drawing its initial weights from the device's generator as
+    /// it stands (all of them at once, never interleaved with a seeded run's draws).
     pub fn init(&self, device: &Device) -> Result<Model, CnnShapeError> {
-        Ok(match self {
+        with_device_rng(device, None, || self.build(device))
+    }
+
+    /// Builds the model on `device` with the device's generator seeded to `seed` first: the same
+    /// seed gives the same weights whatever else runs in the process.
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> Result<Model, CnnShapeError> {
+        with_device_rng(device, Some(seed), || self.build(device))
+    }
+
+    /// Builds the model and draws every parameter now: burn initialises parameters lazily, on
+    /// first use, which would draw later and outside the generator lock. Callers hold that lock.
+    fn build(&self, device: &Device) -> Result<Model, CnnShapeError> {
+        let model = match self {
             ModelConfig::Mlp(c) => Model::Mlp(c.init(device)),
             ModelConfig::Cnn(c) => Model::Cnn(c.init(device)?),
             ModelConfig::Sequence(c) => Model::Sequence(c.init(device)),
-        })
+        };
+        model.visit(&mut InitializeEveryParameter);
+        Ok(model)
     }
 
     /// The Keras-like summary of this model.
     pub fn summary(&self) -> Result<ModelSummary, CnnShapeError> {
         ModelSummary::of(self)
+    }
+}
+
+/// Initialises each lazy parameter it visits (reading a parameter draws it).
+struct InitializeEveryParameter;
+
+impl ModuleVisitor for InitializeEveryParameter {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
     }
 }
 

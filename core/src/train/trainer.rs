@@ -1,8 +1,6 @@
 //! The step-wise trainer: one call trains one batch, so a browser can interleave training with
 //! its event loop (and a worker can report progress) while the CLI simply loops.
 
-use std::sync::Mutex;
-
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -15,6 +13,7 @@ use super::loss::{l2_penalty, L2Mode, LossKind};
 use super::metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 use super::optimizer::OptimizerConfig;
 use crate::data::{Dataset, TrainingData};
+use crate::device::with_device_rng;
 use crate::model::{Activation, CnnShapeError, InputKind, Model, ModelConfig};
 
 /// How a model is trained: optimizer, loss, regularisation mode, schedule and seed.
@@ -102,30 +101,6 @@ pub struct Progress {
     pub samples_total: usize,
 }
 
-/// Serialises seeding the device's random generator and drawing initial weights, which burn's
-/// CPU backends keep process-wide: two runs initialised at once would interleave draws.
-static SEEDED_INIT: Mutex<()> = Mutex::new(());
-
-/// Seeds `device` and builds `config` on it, materialising every parameter under one lock, so
-/// that the same seed gives the same weights whatever else runs in the process.
-pub fn init_seeded(
-    config: &ModelConfig,
-    device: &Device,
-    seed: u64,
-) -> Result<Model, CnnShapeError> {
-    seeded(device, seed, || Ok(config.init(device)?.materialize()))
-}
-
-/// Runs `draw` with `device`'s random generator seeded to `seed`, holding the process-wide lock
-/// so that no other run reseeds or draws in between.
-fn seeded<T>(device: &Device, seed: u64, draw: impl FnOnce() -> T) -> T {
-    let _guard = SEEDED_INIT
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    device.seed(seed);
-    draw()
-}
-
 /// Device-side sums of a read-back window.
 struct Window {
     loss_sum: Tensor<1>,
@@ -210,7 +185,7 @@ impl Trainer {
             ));
         }
         let device = device.clone().autodiff();
-        let model = init_seeded(model_config, &device, config.seed)?;
+        let model = model_config.init_seeded(&device, config.seed)?;
         let batches_per_epoch = data.train.len().div_ceil(config.batch_size);
         Ok(Self {
             model_config: model_config.clone(),
@@ -320,7 +295,9 @@ impl Trainer {
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ step;
         let logits = if self.stochastic {
-            seeded(&self.device, batch_seed, || model.forward(batch.input))
+            with_device_rng(&self.device, Some(batch_seed), || {
+                model.forward(batch.input)
+            })
         } else {
             model.forward(batch.input)
         };
