@@ -61,6 +61,7 @@ fn root() -> PathBuf {
 /// Runs a command in the workspace root, echoing it, and fails if it fails.
 fn run(program: &str, args: &[&str]) -> Result<()> {
     println!("\n==> {program} {}", args.join(" "));
+    let start = std::time::Instant::now();
     let status = Command::new(program)
         .args(args)
         .current_dir(root())
@@ -69,7 +70,14 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
     if !status.success() {
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
+    took(start);
     Ok(())
+}
+
+/// Prints how long a step took (CI logs show where the time goes).
+fn took(start: std::time::Instant) {
+    let seconds = start.elapsed().as_secs();
+    println!("<== took {}m{:02}s", seconds / 60, seconds % 60);
 }
 
 /// Runs `cargo` with `args` (a test run), echoing its output, and adds up the "test result"
@@ -77,6 +85,7 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
 fn run_tests(args: &[&str], envs: &[(&str, &str)]) -> Result<(usize, usize)> {
     use std::io::{BufRead, BufReader};
     println!("\n==> cargo {}", args.join(" "));
+    let start = std::time::Instant::now();
     let mut child = Command::new("cargo")
         .args(args)
         .envs(envs.iter().copied())
@@ -112,6 +121,7 @@ fn run_tests(args: &[&str], envs: &[(&str, &str)]) -> Result<(usize, usize)> {
             args.join(" ")
         );
     }
+    took(start);
     Ok((passed, failed))
 }
 
@@ -227,6 +237,7 @@ fn trunk(args: &[&str]) -> Result<()> {
     let mut paths = vec![binaryen_bin()];
     paths.extend(std::env::split_paths(&path));
     println!("\n==> trunk {}", args.join(" "));
+    let start = std::time::Instant::now();
     // Trunk.toml's watch list ignores these folders, and trunk refuses to start when one is
     // missing (a build folder moved elsewhere with CARGO_TARGET_DIR, say).
     for folder in ["data", "target", "dist"] {
@@ -241,6 +252,7 @@ fn trunk(args: &[&str]) -> Result<()> {
     if !status.success() {
         bail!("`trunk {}` failed ({status})", args.join(" "));
     }
+    took(start);
     Ok(())
 }
 
@@ -392,5 +404,44 @@ fn main() -> Result<()> {
             data::make(&root().join("data"), None)?;
             bench::bench(smoke)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::process::Command;
+
+    /// Every package with its features, as `cargo tree` resolves them for `selection`.
+    fn resolved(selection: &[&str]) -> BTreeSet<String> {
+        let output = Command::new(env!("CARGO"))
+            .arg("tree")
+            .args(selection)
+            .args(["-e", "normal,build", "--prefix", "none", "-f", "{p} {f}"])
+            .current_dir(super::root())
+            .output()
+            .expect("cargo tree runs");
+        assert!(output.status.success(), "cargo tree failed");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| line.trim_end_matches(" (*)").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn xtask_builds_what_the_workspace_builds() {
+        // `cargo xtask` is built for xtask alone, the tests for the whole workspace; a package
+        // whose features differ between the two is compiled twice (and all that depends on it:
+        // burn's whole tree, on a fresh machine).
+        let workspace = resolved(&["--workspace", "-e", "dev"]);
+        let split: Vec<_> = resolved(&["-p", "xtask"])
+            .difference(&workspace)
+            .cloned()
+            .collect();
+        assert!(
+            split.is_empty(),
+            "these resolve with other features for xtask than for the workspace (give xtask's \
+             Cargo.toml the workspace's features): {split:#?}"
+        );
     }
 }
