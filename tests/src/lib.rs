@@ -45,7 +45,8 @@ fn mime(path: &Path) -> &'static str {
     }
 }
 
-/// Serves `dir` on 127.0.0.1 (one server per test process); returns its base URL.
+/// Serves the trunk-built `dist/` (or `$KINDLING_DIST`) on 127.0.0.1, one server per test
+/// process; returns its base URL.
 pub fn serve_dist() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
@@ -57,38 +58,41 @@ pub fn serve_dist() -> &'static str {
             "{} has no index.html: build the app first (`cargo xtask test` does)",
             dist.display()
         );
-        let port = free_port();
-        let server = tiny_http::Server::http(("127.0.0.1", port)).expect("an HTTP server");
-        std::thread::spawn(move || {
-            for request in server.incoming_requests() {
-                let path = request
-                    .url()
-                    .split(['?', '#'])
-                    .next()
-                    .unwrap_or("/")
-                    .to_string();
-                let rel = path.trim_start_matches('/');
-                let rel = if rel.is_empty() { "index.html" } else { rel };
-                let file = dist.join(rel);
-                let safe = !rel.split('/').any(|part| part == "..");
-                let response = match std::fs::File::open(&file) {
-                    Ok(f) if safe && file.is_file() => {
-                        let header = tiny_http::Header::from_bytes(
-                            &b"Content-Type"[..],
-                            mime(&file).as_bytes(),
-                        )
-                        .expect("a header");
-                        request.respond(tiny_http::Response::from_file(f).with_header(header))
-                    }
-                    _ => request.respond(
-                        tiny_http::Response::from_string("not found").with_status_code(404),
-                    ),
-                };
-                let _ = response;
-            }
-        });
-        format!("http://127.0.0.1:{port}/")
+        serve_folder(dist)
     })
+}
+
+/// Serves the files of `dir` on a free 127.0.0.1 port (a thread for the life of the process);
+/// returns its base URL.
+pub fn serve_folder(dir: PathBuf) -> String {
+    let port = free_port();
+    let server = tiny_http::Server::http(("127.0.0.1", port)).expect("an HTTP server");
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let path = request
+                .url()
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("/")
+                .to_string();
+            let rel = path.trim_start_matches('/');
+            let rel = if rel.is_empty() { "index.html" } else { rel };
+            let file = dir.join(rel);
+            let safe = !rel.split('/').any(|part| part == "..");
+            let response = match std::fs::File::open(&file) {
+                Ok(f) if safe && file.is_file() => {
+                    let header =
+                        tiny_http::Header::from_bytes(&b"Content-Type"[..], mime(&file).as_bytes())
+                            .expect("a header");
+                    request.respond(tiny_http::Response::from_file(f).with_header(header))
+                }
+                _ => request
+                    .respond(tiny_http::Response::from_string("not found").with_status_code(404)),
+            };
+            let _ = response;
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
 }
 
 /// Options of one browser.
@@ -480,6 +484,14 @@ impl Page {
                 shot.display()
             );
         }
+        Ok(())
+    }
+
+    /// Ends a session without the console check (for pages other than the playground's).
+    pub async fn close(mut self) -> Result<()> {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
         Ok(())
     }
 

@@ -20,6 +20,20 @@ use crate::root;
 const START: &str = "<!-- xtask bench: start -->";
 const END: &str = "<!-- xtask bench: end -->";
 
+/// The chart beside the table, relative to the repository root.
+const CHART: &str = "benchmarks/throughput.png";
+
+/// Every contender, in the table's order, with the Kindling contender its ratio compares to.
+const CONTENDERS: [(&str, &str); 7] = [
+    ("Kindling native CPU", ""),
+    ("Keras 3 / JAX CPU", "Kindling native CPU"),
+    ("PyTorch CPU", "Kindling native CPU"),
+    ("Kindling wasm CPU", ""),
+    ("TF.js wasm", "Kindling wasm CPU"),
+    ("Kindling WebGPU", ""),
+    ("TF.js WebGPU", "Kindling WebGPU"),
+];
+
 /// One benchmarked model.
 struct Workload {
     id: &'static str,
@@ -67,6 +81,9 @@ fn workloads() -> Result<Vec<Workload>> {
 /// A figure per (workload id, contender).
 type Figures = Vec<(String, String, f64)>;
 
+/// Why a (workload id, contender) has no figure or a partial one.
+type Notes = Vec<(String, String, String)>;
+
 /// Runs the benchmark; `smoke` is CI's quick check.
 pub fn bench(smoke: bool) -> Result<()> {
     let plan = if smoke {
@@ -113,6 +130,8 @@ pub fn bench(smoke: bool) -> Result<()> {
             figures.push((model, name.into(), rate));
         }
     }
+    let mut notes: Notes = Vec::new();
+    browser(&plan, &mut figures, &mut notes)?;
     let flex_gemm = gemm_peak(&device)?;
     let peak = run_reference(&python, "peak")?
         .first()
@@ -128,7 +147,7 @@ pub fn bench(smoke: bool) -> Result<()> {
         .find(|(m, c, _)| m == "mlp" && c == "Kindling native CPU")
         .map(|f| f.2 * mlp_flops_per_sample());
     let load_after = load_average();
-    let mut section = report(&figures, &load_before, &load_after)?;
+    let mut section = report(&figures, &notes, &load_before, &load_after)?;
     if let Some(achieved) = mlp_flops {
         let line = format!(
             "\nThe MLP's training achieves {:.1} GFLOP/s (6 x 238,510 weights per sample: forward, \
@@ -142,8 +161,22 @@ pub fn bench(smoke: bool) -> Result<()> {
         );
         section = section.replace(END, &format!("{line}{END}"));
     }
+    let chart_line = match throughput_chart(&figures) {
+        Ok(()) => format!("\n![samples/s per contender]({CHART})\n"),
+        Err(e) => {
+            println!("no chart: {e:#}");
+            String::new()
+        }
+    };
+    section = section.replace(END, &format!("{chart_line}{END}"));
     println!("{section}");
-    write_section(&root().join("BENCHMARKS.md"), &section)
+    crate::report_file::write_section(
+        &root().join("BENCHMARKS.md"),
+        START,
+        END,
+        "## Throughput against Keras and PyTorch",
+        &section,
+    )
 }
 
 /// FLOPs of one training sample of the MLP 784-300-10: a multiply-add per weight forward
@@ -241,7 +274,8 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn machine() -> String {
+/// CPU model, cores and memory of this machine.
+pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
@@ -267,8 +301,13 @@ fn machine() -> String {
 }
 
 /// The generated section: the table of samples/s with ratios to Kindling.
-fn report(figures: &Figures, load_before: &str, load_after: &str) -> Result<String> {
-    let contenders = ["Kindling native CPU", "Keras 3 / JAX CPU", "PyTorch CPU"];
+fn report(figures: &Figures, notes: &Notes, load_before: &str, load_after: &str) -> Result<String> {
+    let find = |model: &str, contender: &str| {
+        figures
+            .iter()
+            .find(|(m, c, _)| m == model && c == contender)
+            .map(|f| f.2)
+    };
     let mut out = String::new();
     writeln!(out, "{START}")?;
     writeln!(
@@ -278,53 +317,167 @@ fn report(figures: &Figures, load_before: &str, load_after: &str) -> Result<Stri
     )?;
     writeln!(
         out,
-        "Samples/s after 5 warm-up batches, median of 5 windows of 10 batches; random inputs of the \
-         right shapes for the references, the real datasets for Kindling. Ratio: Kindling / other.\n"
+        "Samples/s after warm-up, median of timed windows (native: 5 warm-up batches, 5 windows of \
+         10 batches; browser: the same, cut short by a time budget where noted). Kindling trains \
+         the real datasets; the references train random inputs of the right shapes. The browser \
+         figures are headless Chromium 156 on this machine: Kindling's playground (share link of \
+         the model, Reproduce; the worker's own count of samples and training seconds) and TF.js \
+         4.22 (`trainOnBatch`; its wasm backend without threads, as the page is not \
+         cross-origin isolated; Kindling's worker is single-threaded too). WebGPU is SwiftShader, \
+         a CPU emulation: it says nothing of a real GPU. Ratio: Kindling / other, on the same \
+         platform.\n"
     )?;
-    writeln!(out, "| model | {} |", contenders.join(" | "))?;
-    writeln!(out, "|---|{}", "---|".repeat(contenders.len()))?;
+    let names: Vec<&str> = CONTENDERS.iter().map(|c| c.0).collect();
+    writeln!(out, "| model | {} |", names.join(" | "))?;
+    writeln!(out, "|---|{}", "---|".repeat(names.len()))?;
     for w in workloads()? {
-        let kindling = figures
+        let cells: Vec<String> = CONTENDERS
             .iter()
-            .find(|(m, c, _)| m == w.id && c == contenders[0])
-            .map(|f| f.2);
-        let cells: Vec<String> = contenders
-            .iter()
-            .map(
-                |c| match figures.iter().find(|(m, name, _)| m == w.id && name == c) {
-                    Some((_, name, rate)) if name == contenders[0] => format!("{rate:.0}"),
-                    Some((_, _, rate)) => match kindling {
-                        Some(k) if *rate > 0.0 => format!("{rate:.0} ({:.2}x)", k / rate),
-                        _ => format!("{rate:.0}"),
-                    },
-                    None => "–".into(),
-                },
-            )
+            .map(|(name, against)| {
+                let mark = if notes.iter().any(|(m, c, _)| m == w.id && c == name) {
+                    "*"
+                } else {
+                    ""
+                };
+                match (find(w.id, name), find(w.id, against)) {
+                    (Some(rate), Some(k)) if rate > 0.0 => {
+                        format!("{}{mark} ({:.2}x)", figure(rate), k / rate)
+                    }
+                    (Some(rate), _) => format!("{}{mark}", figure(rate)),
+                    (None, _) if !mark.is_empty() => "n/a*".into(),
+                    (None, _) => "–".into(),
+                }
+            })
             .collect();
         writeln!(out, "| {} | {} |", w.label, cells.join(" | "))?;
+    }
+    if !notes.is_empty() {
+        writeln!(out)?;
+        for (model, contender, note) in notes {
+            writeln!(out, "\\* {contender}, {model}: {note}  ")?;
+        }
     }
     writeln!(out, "{END}")?;
     Ok(out)
 }
 
-/// Replaces the generated section of `path` (or appends it).
-fn write_section(path: &Path, section: &str) -> Result<()> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let new = match (text.find(START), text.find(END)) {
-        (Some(a), Some(b)) if b > a => {
-            format!(
-                "{}{}{}",
-                &text[..a],
-                section.trim_end(),
-                &text[b + END.len()..]
-            )
+/// A rate with precision that suits its size.
+fn figure(rate: f64) -> String {
+    if rate >= 100.0 {
+        format!("{rate:.0}")
+    } else {
+        format!("{rate:.1}")
+    }
+}
+
+/// The bar chart of `figures` (log scale: the three models differ a thousandfold).
+fn throughput_chart(figures: &Figures) -> Result<()> {
+    let workloads = workloads()?;
+    let rows: Vec<String> = workloads.iter().map(|w| w.id.to_uppercase()).collect();
+    let values: Vec<Vec<Option<f64>>> = workloads
+        .iter()
+        .map(|w| {
+            CONTENDERS
+                .iter()
+                .map(|(c, _)| {
+                    figures
+                        .iter()
+                        .find(|(m, name, _)| m == w.id && name == c)
+                        .map(|f| f.2)
+                })
+                .collect()
+        })
+        .collect();
+    let contenders: Vec<String> = CONTENDERS.iter().map(|c| c.0.to_string()).collect();
+    crate::chart::bars(
+        &root().join(CHART),
+        "Training throughput, same models and batches",
+        "samples/s (log scale)",
+        &rows,
+        &contenders,
+        &values,
+    )
+}
+
+/// The browser contenders: the trunk-built playground and TF.js (installed from npm under
+/// target/bench-tfjs) in headless Chromium, through tests/tests/bench.rs.
+fn browser(plan: &BenchPlan, figures: &mut Figures, notes: &mut Notes) -> Result<()> {
+    crate::setup_browser()?;
+    crate::build_app()?;
+    let tfjs = root().join("target").join("bench-tfjs");
+    let tf_script = tfjs.join("node_modules/@tensorflow/tfjs/dist/tf.min.js");
+    if !tf_script.exists() {
+        crate::run(
+            "npm",
+            &[
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                &tfjs.display().to_string(),
+                "@tensorflow/tfjs@4.22.0",
+                "@tensorflow/tfjs-backend-wasm@4.22.0",
+                "@tensorflow/tfjs-backend-webgpu@4.22.0",
+            ],
+        )?;
+    }
+    std::fs::copy(
+        root().join("xtask").join("bench").join("tfjs.html"),
+        tfjs.join("index.html"),
+    )?;
+    let out = root().join("target").join("bench-browser.json");
+    let _ = std::fs::remove_file(&out);
+    let workloads: Vec<serde_json::Value> = workloads()?
+        .into_iter()
+        .map(|w| {
+            // The LSTM trains at tens of samples/s in a browser: a time budget keeps it to
+            // minutes (the figure says how many windows it got).
+            let budget = if w.id == "lstm" { 150.0 } else { 90.0 };
+            serde_json::json!({
+                "id": w.id,
+                "config": w.config,
+                "warmup": plan.warmup,
+                "windows": plan.windows,
+                "batches": plan.batches,
+                "budget_seconds": budget,
+            })
+        })
+        .collect();
+    let plan_path = root().join("target").join("bench-plan.json");
+    std::fs::write(
+        &plan_path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "workloads": workloads,
+            "tfjs": tfjs,
+            "out": out,
+        }))?,
+    )?;
+    crate::run_tests(
+        &[
+            "test",
+            "--workspace",
+            "--test",
+            "bench",
+            "--",
+            "--ignored",
+            "--nocapture",
+            "browser_bench",
+        ],
+        &[("KINDLING_BENCH_PLAN", &plan_path.display().to_string())],
+    )?;
+    let results: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(&out).context("the browser bench's figures")?,
+    )?;
+    for r in results {
+        let model = r["model"].as_str().unwrap_or_default().to_string();
+        let contender = r["contender"].as_str().unwrap_or_default().to_string();
+        let note = r["note"].as_str().unwrap_or_default().trim().to_string();
+        if let Some(rate) = r["samples_per_second"].as_f64() {
+            figures.push((model.clone(), contender.clone(), rate));
         }
-        _ => format!(
-            "{}\n## Throughput against Keras and PyTorch\n\n{section}",
-            text.trim_end()
-        ),
-    };
-    std::fs::write(path, new).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("wrote {}", path.display());
+        if !note.is_empty() {
+            notes.push((model, contender, note));
+        }
+    }
     Ok(())
 }

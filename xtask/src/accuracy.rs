@@ -1,0 +1,288 @@
+//! `cargo xtask accuracy`: the seed notebooks' experiments trained natively on the full
+//! datasets, with their test accuracy per epoch and time, written to `BENCHMARKS.md` with a
+//! chart of the curves. Each experiment's result is kept in `target/accuracy/NAME.json`, so
+//! experiments can be run one at a time (`--only cnn-seed`) and the report holds them all.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use kindling_core::data::loader::load_dataset;
+use kindling_core::train::{TrainerState, TrainingRun};
+use kindling_core::{DeviceChoice, RunConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::{chart, report_file, root};
+
+/// Where the generated section of BENCHMARKS.md starts and ends.
+const START: &str = "<!-- xtask accuracy: start -->";
+const END: &str = "<!-- xtask accuracy: end -->";
+
+/// The chart beside the table, relative to the repository root.
+const CHART: &str = "benchmarks/accuracy.png";
+
+/// A seed experiment: its preset and the test accuracy the issue asks of it (percent).
+struct Experiment {
+    preset: &'static str,
+    target: Option<f64>,
+    seed_figure: &'static str,
+}
+
+const EXPERIMENTS: [Experiment; 6] = [
+    Experiment {
+        preset: "mlp-keras",
+        target: Some(98.2),
+        seed_figure: "98.0-98.3% (Keras MLP sweeps)",
+    },
+    Experiment {
+        preset: "mlp-3layer",
+        target: Some(98.6),
+        seed_figure: "98.0-98.6% (3-layer grid)",
+    },
+    Experiment {
+        preset: "cnn-seed",
+        target: Some(99.2),
+        seed_figure: "over 98.5% (seed CNN table)",
+    },
+    Experiment {
+        preset: "lstm-imdb",
+        target: Some(88.5),
+        seed_figure: "about 85-89% (IMDB sweeps)",
+    },
+    Experiment {
+        preset: "gru-imdb",
+        target: Some(88.5),
+        seed_figure: "about 85-89% (IMDB sweeps)",
+    },
+    Experiment {
+        preset: "tinymnist-hw1",
+        target: None,
+        seed_figure: "report (HW1 notebook)",
+    },
+];
+
+/// One finished experiment, as kept in `target/accuracy/NAME.json`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct AccuracyResult {
+    /// Preset name.
+    pub preset: String,
+    /// Test accuracy (percent) after each epoch.
+    pub test_accuracy: Vec<f64>,
+    /// Seconds from the start of training to the end of each epoch (evaluation included).
+    pub seconds: Vec<f64>,
+    /// Training examples per epoch.
+    pub train_examples: usize,
+    /// Held-out (test) examples.
+    pub test_examples: usize,
+    /// Why the run ended early, if it did.
+    pub stopped: Option<String>,
+    /// The commit and the machine it ran on.
+    pub commit: String,
+    /// CPU, cores and memory.
+    pub machine: String,
+}
+
+fn result_path(preset: &str) -> PathBuf {
+    root()
+        .join("target")
+        .join("accuracy")
+        .join(format!("{preset}.json"))
+}
+
+/// Trains the selected experiments (all when `only` is empty) and rewrites the report from
+/// every result kept so far. `epochs` overrides the presets' epochs (a quick check).
+pub fn accuracy(only: &[String], epochs: Option<usize>) -> Result<()> {
+    for name in only {
+        if !EXPERIMENTS.iter().any(|e| e.preset == name) {
+            let names: Vec<_> = EXPERIMENTS.iter().map(|e| e.preset).collect();
+            bail!(
+                "no experiment {name}; the experiments: {}",
+                names.join(", ")
+            );
+        }
+    }
+    let data_dir = root().join("data");
+    let device = DeviceChoice::Cpu.open()?;
+    for experiment in EXPERIMENTS
+        .iter()
+        .filter(|e| only.is_empty() || only.iter().any(|o| o == e.preset))
+    {
+        let mut config = RunConfig::preset(experiment.preset)
+            .with_context(|| format!("preset {}", experiment.preset))?;
+        if let Some(epochs) = epochs {
+            config.training.epochs = epochs;
+        }
+        config.validate()?;
+        println!(
+            "\n==> {} ({} epochs)",
+            experiment.preset, config.training.epochs
+        );
+        let data = load_dataset(&config.dataset, &data_dir)
+            .with_context(|| format!("the data of {}", experiment.preset))?;
+        let (train_examples, test_examples) = (data.train.len(), data.eval.len());
+        let mut run = TrainingRun::new(&config, data, &device)?;
+        let start = Instant::now();
+        let (mut test_accuracy, mut seconds) = (Vec::new(), Vec::new());
+        while *run.state() == TrainerState::Running {
+            let outcome = kindling_core::block_on(run.step())?;
+            if let Some(m) = outcome.epoch_end {
+                let elapsed = start.elapsed().as_secs_f64();
+                println!(
+                    "epoch {:>3}/{}  {:>7.1}s  loss {:.4}  test accuracy {:.2}%",
+                    m.epoch,
+                    config.training.epochs,
+                    elapsed,
+                    m.train_loss,
+                    100.0 * m.eval_accuracy
+                );
+                test_accuracy.push(100.0 * m.eval_accuracy);
+                seconds.push(elapsed);
+            }
+        }
+        let stopped = match run.state() {
+            TrainerState::Stopped(reason) => Some(reason.to_string()),
+            _ => None,
+        };
+        let result = AccuracyResult {
+            preset: experiment.preset.into(),
+            test_accuracy,
+            seconds,
+            train_examples,
+            test_examples,
+            stopped,
+            commit: commit(),
+            machine: crate::bench::machine(),
+        };
+        let path = result_path(experiment.preset);
+        std::fs::create_dir_all(path.parent().expect("a folder"))?;
+        std::fs::write(&path, serde_json::to_string_pretty(&result)?)?;
+        println!("kept {}", path.display());
+    }
+    write_report()
+}
+
+/// The commit being measured (with "+changes" when the work tree differs).
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root())
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"]);
+    let dirty = !git(&["status", "--porcelain", "--untracked-files=no"]).is_empty();
+    if dirty {
+        format!("{head}+changes")
+    } else {
+        head
+    }
+}
+
+/// Rewrites the accuracy section and chart from the kept results.
+fn write_report() -> Result<()> {
+    let results: Vec<(&Experiment, Option<AccuracyResult>)> = EXPERIMENTS
+        .iter()
+        .map(|e| {
+            let kept = std::fs::read_to_string(result_path(e.preset))
+                .ok()
+                .and_then(|text| serde_json::from_str(&text).ok());
+            (e, kept)
+        })
+        .collect();
+    let mut out = String::new();
+    writeln!(out, "{START}")?;
+    writeln!(
+        out,
+        "Trained natively on the CPU device (burn `flex`), full datasets, the presets' own \
+         settings and seed; test accuracy after the last epoch (best epoch in brackets). Rerun one \
+         with `cargo xtask accuracy --only NAME`, all with `cargo xtask accuracy`.\n"
+    )?;
+    writeln!(
+        out,
+        "| preset | target | test accuracy | epochs | time | train / test examples | seed notebooks | run on |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---|---|")?;
+    for (experiment, result) in &results {
+        let target = experiment
+            .target
+            .map_or("report".into(), |t| format!(">= {t:.1}%"));
+        match result {
+            Some(r) => {
+                let last = r.test_accuracy.last().copied().unwrap_or(0.0);
+                let best = r.test_accuracy.iter().copied().fold(0.0, f64::max);
+                let verdict = match experiment.target {
+                    Some(t) if last >= t => " (met)",
+                    Some(_) => " (**missed**)",
+                    None => "",
+                };
+                let stopped = r
+                    .stopped
+                    .as_ref()
+                    .map_or(String::new(), |s| format!("; stopped: {s}"));
+                writeln!(
+                    out,
+                    "| `{}` | {target} | {last:.2}%{verdict} [{best:.2}%] | {} | {} | {} / {} | {} | {}{stopped} |",
+                    experiment.preset,
+                    r.test_accuracy.len(),
+                    duration(r.seconds.last().copied().unwrap_or(0.0)),
+                    r.train_examples,
+                    r.test_examples,
+                    experiment.seed_figure,
+                    r.commit,
+                )?;
+            }
+            None => writeln!(
+                out,
+                "| `{}` | {target} | not run yet | | | | {} | `cargo xtask accuracy --only {}` |",
+                experiment.preset, experiment.seed_figure, experiment.preset
+            )?,
+        }
+    }
+    let series: Vec<chart::Series> = results
+        .iter()
+        .filter_map(|(e, r)| r.as_ref().map(|r| (e, r)))
+        .map(|(e, r)| chart::Series {
+            name: e.preset.to_string(),
+            points: r
+                .test_accuracy
+                .iter()
+                .enumerate()
+                .map(|(i, a)| ((i + 1) as f64, *a))
+                .collect(),
+        })
+        .collect();
+    if !series.is_empty() {
+        let path = root().join(CHART);
+        match chart::lines(
+            &path,
+            "Test accuracy per epoch (native CPU, full data)",
+            "epoch",
+            "test accuracy (%)",
+            &series,
+        ) {
+            Ok(()) => writeln!(out, "\n![test accuracy per epoch]({CHART})")?,
+            Err(e) => println!("no chart: {e:#}"),
+        }
+    }
+    writeln!(out, "{END}")?;
+    println!("{out}");
+    report_file::write_section(
+        &root().join("BENCHMARKS.md"),
+        START,
+        END,
+        "## Accuracy of the seed experiments (`cargo xtask accuracy`)",
+        &out,
+    )
+}
+
+fn duration(seconds: f64) -> String {
+    if seconds < 120.0 {
+        format!("{seconds:.0} s")
+    } else {
+        format!("{:.1} min", seconds / 60.0)
+    }
+}
