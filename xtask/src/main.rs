@@ -194,9 +194,21 @@ fn setup() -> Result<()> {
     }
     let trunk = version_of("trunk").unwrap_or_default();
     if !trunk.ends_with(TRUNK_VERSION) {
+        // trunk's own release profile asks for fat LTO in one codegen unit, which makes its
+        // install take about 15 minutes on 2 cores; a build tool does not need either.
         run(
             "cargo",
-            &["install", "trunk", "--version", TRUNK_VERSION, "--locked"],
+            &[
+                "install",
+                "trunk",
+                "--version",
+                TRUNK_VERSION,
+                "--locked",
+                "--config",
+                "profile.release.lto=false",
+                "--config",
+                "profile.release.codegen-units=16",
+            ],
         )?;
     }
     // trunk builds offline (it must never download tools): fetch the crates first.
