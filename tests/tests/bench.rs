@@ -108,7 +108,8 @@ async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, St
     // Enough examples that warm-up and every window fit in the first epoch (an epoch's end
     // evaluates the test set, which is not training).
     let batch = config.training.batch_size;
-    let needed = (w.warmup + w.windows * w.batches + 2) * batch;
+    // Twice the batches measured: windows end on progress messages, not on batch counts.
+    let needed = 2 * (w.warmup + w.windows * w.batches + 2) * batch;
     config.dataset.set_train_size(needed);
     config.training.epochs = 1;
     let record = RunRecord {
@@ -184,7 +185,7 @@ async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, St
             }
             let note = if windows.len() < w.windows {
                 format!(
-                    "({} of {} windows in the time budget)",
+                    "({} of {} windows before the run ended or its time budget ran out)",
                     windows.len(),
                     w.windows
                 )
