@@ -151,19 +151,7 @@ async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, St
         if page.exists("error").await {
             bail!("{}", page.text("error").await?);
         }
-        let progress = page.by_id("progress").await?;
-        let seen: usize = progress
-            .attr("data-samples-seen")
-            .await?
-            .unwrap_or_default()
-            .parse()
-            .unwrap_or(0);
-        let seconds: f64 = progress
-            .attr("data-seconds")
-            .await?
-            .unwrap_or_default()
-            .parse()
-            .unwrap_or(0.0);
+        let (seen, seconds) = progress_figures(&page).await?;
         if seen >= warm && points.last().is_none_or(|p| p.0 != seen) {
             points.push((seen, seconds));
             deadline
@@ -204,6 +192,17 @@ async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, St
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The worker's count of samples trained and training seconds, as the progress bar carries them.
+async fn progress_figures(page: &Page) -> Result<(usize, f64)> {
+    let progress = page.by_id("progress").await?;
+    let seen = progress
+        .attr("data-samples-seen")
+        .await?
+        .unwrap_or_default();
+    let seconds = progress.attr("data-seconds").await?.unwrap_or_default();
+    Ok((seen.parse().unwrap_or(0), seconds.parse().unwrap_or(0.0)))
 }
 
 /// Throughput of consecutive windows of at least `window` samples between progress points.
@@ -293,14 +292,7 @@ async fn browser_bench_time_to_98_percent_mnist() -> Result<()> {
         let accuracies = page.epoch_accuracies().await?;
         if let Some(epoch) = accuracies.iter().position(|a| *a >= 0.98) {
             let wall = pressed.elapsed().as_secs_f64();
-            let seconds: f64 = page
-                .by_id("progress")
-                .await?
-                .attr("data-seconds")
-                .await?
-                .unwrap_or_default()
-                .parse()
-                .unwrap_or(0.0);
+            let (_, seconds) = progress_figures(&page).await?;
             break serde_json::json!({
                 "epoch": epoch + 1,
                 "accuracy": accuracies[epoch],

@@ -378,6 +378,25 @@ fn figure(rate: f64) -> String {
     }
 }
 
+/// Runs one test of tests/tests/bench.rs (the whole workspace selected, so that nothing is
+/// rebuilt for other features), with `env` naming its input or output file.
+fn run_bench_test(test: &str, env: (&str, &Path)) -> Result<()> {
+    crate::run_tests(
+        &[
+            "test",
+            "--workspace",
+            "--test",
+            "bench",
+            "--",
+            "--ignored",
+            "--nocapture",
+            test,
+        ],
+        &[(env.0, &env.1.display().to_string())],
+    )?;
+    Ok(())
+}
+
 /// The bar chart of `figures` (log scale: the three models differ a thousandfold).
 fn throughput_chart(figures: &Figures) -> Result<()> {
     let workloads = workloads()?;
@@ -464,33 +483,15 @@ fn browser(plan: &BenchPlan, figures: &mut Figures, notes: &mut Notes) -> Result
             "out": out,
         }))?,
     )?;
-    crate::run_tests(
-        &[
-            "test",
-            "--workspace",
-            "--test",
-            "bench",
-            "--",
-            "--ignored",
-            "--nocapture",
-            "browser_bench_kindling_and_tfjs",
-        ],
-        &[("KINDLING_BENCH_PLAN", &plan_path.display().to_string())],
+    run_bench_test(
+        "browser_bench_kindling_and_tfjs",
+        ("KINDLING_BENCH_PLAN", &plan_path),
     )?;
     let time_out = root().join("target").join("bench-time-to-98.json");
     let _ = std::fs::remove_file(&time_out);
-    crate::run_tests(
-        &[
-            "test",
-            "--workspace",
-            "--test",
-            "bench",
-            "--",
-            "--ignored",
-            "--nocapture",
-            "browser_bench_time_to_98_percent_mnist",
-        ],
-        &[("KINDLING_BENCH_TIME_OUT", &time_out.display().to_string())],
+    run_bench_test(
+        "browser_bench_time_to_98_percent_mnist",
+        ("KINDLING_BENCH_TIME_OUT", &time_out),
     )?;
     let time: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&time_out).context("the time to 98%")?)?;

@@ -2,10 +2,11 @@
 //! a system TrueType font).
 
 use std::path::Path;
-use std::sync::Once;
+use std::sync::OnceLock;
 
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::coord::ranged1d::Ranged;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// A named line of (x, y) points.
@@ -21,28 +22,32 @@ const FONTS: [&str; 3] = [
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
 ];
 
-/// Registers the first font found as plotters' "sans-serif".
+/// Registers the first font found as plotters' "sans-serif" (once per process).
 fn register_font() -> Result<()> {
-    static REGISTER: Once = Once::new();
-    static mut FOUND: bool = false;
-    REGISTER.call_once(|| {
-        for path in FONTS {
-            if let Ok(bytes) = std::fs::read(path) {
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        FONTS.iter().any(|path| {
+            std::fs::read(path).is_ok_and(|bytes| {
                 let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
-                    // SAFETY: written once, inside call_once, before any read.
-                    unsafe { FOUND = true };
-                    return;
-                }
-            }
-        }
+                plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok()
+            })
+        })
     });
-    // SAFETY: read after call_once has returned, which orders it after the write.
-    if unsafe { FOUND } {
+    if *found {
         Ok(())
     } else {
         bail!("no TrueType font found (tried {})", FONTS.join(", "))
     }
+}
+
+/// A white drawing area of `size` pixels that [`save`] writes to `path` (its folder made).
+fn canvas(path: &Path, size: (u32, u32)) -> Result<DrawingArea<BitMapBackend<'_>, Shift>> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    Ok(root)
 }
 
 fn color(i: usize) -> RGBColor {
@@ -75,7 +80,7 @@ fn legend<'a, X: Ranged, Y: Ranged>(
 }
 
 /// Writes the finished drawing to its file.
-fn save(root: DrawingArea<BitMapBackend, plotters::coord::Shift>, path: &Path) -> Result<()> {
+fn save(root: DrawingArea<BitMapBackend, Shift>, path: &Path) -> Result<()> {
     root.present()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("cannot write {}", path.display()))
@@ -101,11 +106,7 @@ pub fn lines(
         bail!("nothing to draw");
     }
     let pad = ((y_max - y_min) * 0.08).max(0.5);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let root = BitMapBackend::new(path, (900, 520)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let root = canvas(path, (900, 520))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(16)
@@ -166,13 +167,8 @@ pub fn bars(
     }
     let low = present.iter().copied().fold(f64::MAX, f64::min) / 2.0;
     let high = present.iter().copied().fold(0.0, f64::max) * 3.0;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
     let slots = rows.len() * (contenders.len() + 1);
-    let height = 120 + 22 * slots as u32;
-    let root = BitMapBackend::new(path, (900, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let root = canvas(path, (900, 120 + 22 * slots as u32))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(16)
