@@ -84,8 +84,26 @@ type Figures = Vec<(String, String, f64)>;
 /// Why a (workload id, contender) has no figure or a partial one.
 type Notes = Vec<(String, String, String)>;
 
-/// Runs the benchmark; `smoke` is CI's quick check.
-pub fn bench(smoke: bool) -> Result<()> {
+/// Runs the benchmark; `smoke` is CI's quick check, `native` measures Kindling native alone
+/// and writes nothing, `only` names the workloads to run (all when empty).
+pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
+    let all = workloads()?;
+    if !(only.is_empty() || smoke || native) {
+        bail!("--only goes with --native or --smoke: the full bench writes every workload");
+    }
+    if let Some(unknown) = only
+        .iter()
+        .find(|o| !all.iter().any(|w| w.id == o.as_str()))
+    {
+        bail!("no workload {unknown}: the workloads are mlp, cnn and lstm");
+    }
+    let chosen = |id: &str| {
+        if only.is_empty() {
+            !smoke || id == "mlp"
+        } else {
+            only.iter().any(|o| o == id)
+        }
+    };
     let plan = if smoke {
         BenchPlan {
             warmup: 1,
@@ -103,10 +121,7 @@ pub fn bench(smoke: bool) -> Result<()> {
     let data_dir = root().join("data");
     let mut figures: Figures = Vec::new();
     let device = DeviceChoice::Cpu.open()?;
-    for w in workloads()? {
-        if smoke && w.id != "mlp" {
-            continue;
-        }
+    for w in all.iter().filter(|w| chosen(w.id)) {
         let data = load_dataset(&w.config.dataset, &data_dir)?;
         let t = measure_throughput(&w.config, data, &device, plan)?;
         println!(
@@ -115,8 +130,8 @@ pub fn bench(smoke: bool) -> Result<()> {
         );
         figures.push((w.id.into(), "Kindling native CPU".into(), t.median));
     }
-    if smoke {
-        println!("bench smoke: ok");
+    if smoke || native {
+        println!("bench {}: ok", if smoke { "smoke" } else { "native" });
         return Ok(());
     }
     let python = reference_venv()?;

@@ -44,6 +44,13 @@ enum Task {
         /// CI's one-minute check: Kindling's MLP only, tiny windows, nothing written.
         #[arg(long)]
         smoke: bool,
+        /// Kindling native only, the full windows, figures printed and nothing written (to
+        /// measure a change to Kindling quickly).
+        #[arg(long)]
+        native: bool,
+        /// With --native or --smoke: only these workloads (mlp, cnn, lstm).
+        #[arg(long, num_args = 1..)]
+        only: Vec<String>,
     },
     /// Trains the seed notebooks' experiments natively on the full datasets and writes their
     /// test accuracy, epochs, time and curves to BENCHMARKS.md (results kept per experiment in
@@ -413,7 +420,7 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
     }
     // CI runs only a smoke of the benchmark command, never the full bench.
     println!("\n==> cargo xtask bench --smoke");
-    bench::bench(true)?;
+    bench::bench(true, false, &[])?;
     println!("\nall checks passed");
     println!("tests: {passed} passed, {failed} failed");
     Ok(())
@@ -431,9 +438,13 @@ fn main() -> Result<()> {
             data::make(&root().join("data"), None)?;
             accuracy::accuracy(&only, epochs)
         }
-        Task::Bench { smoke } => {
+        Task::Bench {
+            smoke,
+            native,
+            only,
+        } => {
             data::make(&root().join("data"), None)?;
-            bench::bench(smoke)
+            bench::bench(smoke, native, &only)
         }
     }
 }
