@@ -17,9 +17,14 @@ use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-/// The workspace root.
+/// The workspace root: from the `CARGO_MANIFEST_DIR` that `cargo test` sets when it runs the
+/// tests (so two clones sharing a build folder each test their own `dist/`), else the path
+/// compiled in.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("tests/ is in the workspace")
         .to_path_buf()

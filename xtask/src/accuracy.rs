@@ -1,7 +1,8 @@
 //! `cargo xtask accuracy`: the seed notebooks' experiments trained natively on the full
 //! datasets, with their test accuracy per epoch and time, written to `BENCHMARKS.md` with a
-//! chart of the curves. Each experiment's result is kept in `target/accuracy/NAME.json`, so
-//! experiments can be run one at a time (`--only cnn-seed`) and the report holds them all.
+//! chart of the curves. Each experiment's result is kept in `benchmarks/accuracy/NAME.json`
+//! (a few hundred bytes, committed with the report it backs), so experiments can be run one at
+//! a time (`--only cnn-seed`), on any machine, and the report holds them all.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -62,7 +63,7 @@ const EXPERIMENTS: [Experiment; 6] = [
     },
 ];
 
-/// One finished experiment, as kept in `target/accuracy/NAME.json`.
+/// One finished experiment, as kept in `benchmarks/accuracy/NAME.json`.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct AccuracyResult {
     /// Preset name.
@@ -85,9 +86,22 @@ pub struct AccuracyResult {
 
 fn result_path(preset: &str) -> PathBuf {
     root()
-        .join("target")
+        .join("benchmarks")
         .join("accuracy")
         .join(format!("{preset}.json"))
+}
+
+/// The row the report already shows for `preset`, if it shows a measured one: results
+/// measured before they were kept in the repository live only there, and a run of another
+/// experiment must not wipe them.
+fn earlier_row(report: &str, preset: &str) -> Option<String> {
+    let start = report.find(START)?;
+    let end = report[start..].find(END)? + start;
+    let prefix = format!("| `{preset}` |");
+    report[start..end]
+        .lines()
+        .find(|line| line.starts_with(&prefix) && !line.contains("not run yet"))
+        .map(str::to_string)
 }
 
 /// Trains the selected experiments (all when `only` is empty) and rewrites the report from
@@ -182,8 +196,11 @@ fn commit() -> String {
     }
 }
 
-/// Rewrites the accuracy section and chart from the kept results.
+/// Rewrites the accuracy section and chart from the kept results (and the earlier report's
+/// rows of experiments with no kept result).
 fn write_report() -> Result<()> {
+    let report_path = root().join("BENCHMARKS.md");
+    let earlier = std::fs::read_to_string(&report_path).unwrap_or_default();
     let results: Vec<(&Experiment, Option<AccuracyResult>)> = EXPERIMENTS
         .iter()
         .map(|e| {
@@ -206,6 +223,7 @@ fn write_report() -> Result<()> {
         "| preset | target | test accuracy | epochs | time | train / test examples | seed notebooks | run on |"
     )?;
     writeln!(out, "|---|---:|---:|---:|---:|---:|---|---|")?;
+    let mut carried = Vec::new();
     for (experiment, result) in &results {
         let target = experiment
             .target
@@ -235,12 +253,27 @@ fn write_report() -> Result<()> {
                     r.commit,
                 )?;
             }
-            None => writeln!(
-                out,
+            None => match earlier_row(&earlier, experiment.preset) {
+                Some(row) => {
+                    carried.push(experiment.preset);
+                    writeln!(out, "{row}")?
+                }
+                None => writeln!(
+                    out,
                 "| `{}` | {target} | not run yet | | | | {} | `cargo xtask accuracy --only {}` |",
-                experiment.preset, experiment.seed_figure, experiment.preset
-            )?,
+                    experiment.preset, experiment.seed_figure, experiment.preset
+                )?,
+            },
         }
+    }
+    if !carried.is_empty() {
+        let names: Vec<String> = carried.iter().map(|p| format!("`{p}`")).collect();
+        writeln!(
+            out,
+            "\n{}: measured before results were kept in `benchmarks/accuracy/`; their rows are \
+             carried over and the chart has no curve for them until they are run again.",
+            names.join(", ")
+        )?;
     }
     let series: Vec<chart::Series> = results
         .iter()
@@ -271,7 +304,7 @@ fn write_report() -> Result<()> {
     writeln!(out, "{END}")?;
     println!("{out}");
     report_file::write_section(
-        &root().join("BENCHMARKS.md"),
+        &report_path,
         START,
         END,
         "## Accuracy of the seed experiments (`cargo xtask accuracy`)",
@@ -284,5 +317,30 @@ fn duration(seconds: f64) -> String {
         format!("{seconds:.0} s")
     } else {
         format!("{:.1} min", seconds / 60.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_measured_row_is_found_and_a_placeholder_is_not() {
+        let report = format!(
+            "intro | `mlp-keras` | outside |\n{START}\n| preset | target |\n\
+             | `mlp-keras` | >= 98.2% | 98.15% (**missed**) | 10 |\n\
+             | `lstm-imdb` | >= 88.5% | not run yet | | |\n{END}\n| `gru-imdb` | after |\n"
+        );
+        assert_eq!(
+            earlier_row(&report, "mlp-keras").as_deref(),
+            Some("| `mlp-keras` | >= 98.2% | 98.15% (**missed**) | 10 |")
+        );
+        assert_eq!(earlier_row(&report, "lstm-imdb"), None);
+        assert_eq!(
+            earlier_row(&report, "gru-imdb"),
+            None,
+            "outside the section"
+        );
+        assert_eq!(earlier_row("no section", "mlp-keras"), None);
     }
 }

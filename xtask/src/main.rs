@@ -1,6 +1,6 @@
 //! `cargo xtask`: Kindling's project commands: serve, test, data, bench.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -74,8 +74,15 @@ enum Task {
     },
 }
 
+/// The workspace root. `cargo run` (and so `cargo xtask`) sets `CARGO_MANIFEST_DIR` for the
+/// process it starts; that is read first, so two clones sharing one build folder (and so one
+/// `xtask` binary, which cargo thinks fresh for both) each work in their own tree. The path
+/// compiled in is the fallback for running the binary directly.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
