@@ -24,8 +24,11 @@ const END: &str = "<!-- xtask bench: end -->";
 const CHART: &str = "benchmarks/throughput.png";
 
 /// Every contender, in the table's order, with the Kindling contender its ratio compares to.
-const CONTENDERS: [(&str, &str); 7] = [
+/// A contender with no figure and no note (Kindling native GPU on a machine without one)
+/// gets no column.
+const CONTENDERS: [(&str, &str); 8] = [
     ("Kindling native CPU", ""),
+    ("Kindling native GPU (wgpu)", ""),
     ("Keras 3 / JAX CPU", "Kindling native CPU"),
     ("PyTorch CPU", "Kindling native CPU"),
     ("Kindling wasm CPU", ""),
@@ -134,6 +137,33 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         println!("bench {}: ok", if smoke { "smoke" } else { "native" });
         return Ok(());
     }
+    let gpus = native_gpus();
+    let gpu_line = if gpus.is_empty() {
+        "\nKindling native GPU (wgpu): not measured, wgpu finds no GPU adapter on this machine \
+         (none but CPU or software adapters).\n"
+            .to_string()
+    } else {
+        let gpu = DeviceChoice::Wgpu.open()?;
+        // As the browser's WebGPU figures: fewer, shorter windows.
+        let gpu_plan = BenchPlan {
+            warmup: 2,
+            windows: 3,
+            batches: 5,
+        };
+        for w in &all {
+            let data = load_dataset(&w.config.dataset, &data_dir)?;
+            let t = measure_throughput(&w.config, data, &gpu, gpu_plan)?;
+            println!(
+                "Kindling native GPU, {}: {:.0} samples/s",
+                w.label, t.median
+            );
+            figures.push((w.id.into(), "Kindling native GPU (wgpu)".into(), t.median));
+        }
+        format!(
+            "\nKindling native GPU (wgpu) ran on {} (2 warm-up batches, 3 windows of 5 batches).\n",
+            gpus.join(", ")
+        )
+    };
     let python = reference_venv()?;
     for (framework, name) in [("keras", "Keras 3 / JAX CPU"), ("torch", "PyTorch CPU")] {
         for line in run_reference(&python, framework)? {
@@ -176,7 +206,8 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         );
         section = section.replace(END, &format!("{line}{END}"));
     }
-    let chart_line = match throughput_chart(&figures) {
+    section = section.replace(END, &format!("{gpu_line}{END}"));
+    let chart_line = match throughput_chart(&figures, &notes) {
         Ok(()) => format!("\n![samples/s per contender]({CHART})\n"),
         Err(e) => {
             println!("no chart: {e:#}");
@@ -192,6 +223,34 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         "## Throughput against Keras and PyTorch",
         &section,
     )
+}
+
+/// The GPU adapters wgpu finds natively, as "name (backend)"; CPU adapters (llvmpipe,
+/// lavapipe, SwiftShader) are left out: their figures would say nothing of a GPU.
+fn native_gpus() -> Vec<String> {
+    use burn::tensor::wgpu::wgpu;
+    // wgpu may panic where no graphics API can be loaded at all.
+    std::panic::catch_unwind(|| {
+        let instance = wgpu::Instance::default();
+        kindling_core::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+            .into_iter()
+            .map(|adapter| adapter.get_info())
+            .filter(|info| info.device_type != wgpu::DeviceType::Cpu)
+            .map(|info| format!("{} ({:?})", info.name, info.backend))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The contenders that have a figure or a note.
+fn contenders_measured(figures: &Figures, notes: &Notes) -> Vec<(&'static str, &'static str)> {
+    CONTENDERS
+        .iter()
+        .copied()
+        .filter(|(name, _)| {
+            figures.iter().any(|(_, c, _)| c == name) || notes.iter().any(|(_, c, _)| c == name)
+        })
+        .collect()
 }
 
 /// FLOPs of one training sample of the MLP 784-300-10: a multiply-add per weight forward
@@ -343,11 +402,12 @@ fn report(figures: &Figures, notes: &Notes, load_before: &str, load_after: &str)
          a CPU emulation: it says nothing of a real GPU. Ratio: Kindling / other, on the same \
          platform.\n"
     )?;
-    let names: Vec<&str> = CONTENDERS.iter().map(|c| c.0).collect();
+    let contenders = contenders_measured(figures, notes);
+    let names: Vec<&str> = contenders.iter().map(|c| c.0).collect();
     writeln!(out, "| model | {} |", names.join(" | "))?;
     writeln!(out, "|---|{}", "---|".repeat(names.len()))?;
     for w in workloads()? {
-        let cells: Vec<String> = CONTENDERS
+        let cells: Vec<String> = contenders
             .iter()
             .map(|(name, against)| {
                 let mark = if notes.iter().any(|(m, c, _)| m == w.id && c == name) {
@@ -413,13 +473,14 @@ fn run_bench_test(test: &str, env: (&str, &Path)) -> Result<()> {
 }
 
 /// The bar chart of `figures` (log scale: the three models differ a thousandfold).
-fn throughput_chart(figures: &Figures) -> Result<()> {
+fn throughput_chart(figures: &Figures, notes: &Notes) -> Result<()> {
     let workloads = workloads()?;
+    let measured = contenders_measured(figures, notes);
     let rows: Vec<String> = workloads.iter().map(|w| w.id.to_uppercase()).collect();
     let values: Vec<Vec<Option<f64>>> = workloads
         .iter()
         .map(|w| {
-            CONTENDERS
+            measured
                 .iter()
                 .map(|(c, _)| {
                     figures
@@ -430,7 +491,7 @@ fn throughput_chart(figures: &Figures) -> Result<()> {
                 .collect()
         })
         .collect();
-    let contenders: Vec<String> = CONTENDERS.iter().map(|c| c.0.to_string()).collect();
+    let contenders: Vec<String> = measured.iter().map(|c| c.0.to_string()).collect();
     crate::chart::bars(
         &root().join(CHART),
         "Training throughput, same models and batches",
