@@ -176,7 +176,8 @@ pub fn accuracy(only: &[String], epochs: Option<usize>) -> Result<()> {
     write_report()
 }
 
-/// The commit being measured (with "+changes" when the work tree differs).
+/// The commit being measured (with "+changes" when the work tree differs from it; the
+/// reports these commands write themselves do not count).
 fn commit() -> String {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -188,7 +189,16 @@ fn commit() -> String {
             .unwrap_or_default()
     };
     let head = git(&["rev-parse", "--short", "HEAD"]);
-    let dirty = !git(&["status", "--porcelain", "--untracked-files=no"]).is_empty();
+    let dirty = !git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":!BENCHMARKS.md",
+        ":!benchmarks",
+    ])
+    .is_empty();
     if dirty {
         format!("{head}+changes")
     } else {
