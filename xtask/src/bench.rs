@@ -121,18 +121,15 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         }
     };
     let load_before = load_average();
-    let data_dir = root().join("data");
     let mut figures: Figures = Vec::new();
     let device = DeviceChoice::Cpu.open()?;
-    for w in all.iter().filter(|w| chosen(w.id)) {
-        let data = load_dataset(&w.config.dataset, &data_dir)?;
-        let t = measure_throughput(&w.config, data, &device, plan)?;
-        println!(
-            "Kindling native CPU, {}: {:.0} samples/s",
-            w.label, t.median
-        );
-        figures.push((w.id.into(), "Kindling native CPU".into(), t.median));
-    }
+    measure_native(
+        all.iter().filter(|w| chosen(w.id)),
+        "Kindling native CPU",
+        &device,
+        plan,
+        &mut figures,
+    )?;
     if smoke || native {
         println!("bench {}: ok", if smoke { "smoke" } else { "native" });
         return Ok(());
@@ -150,15 +147,13 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
             windows: 3,
             batches: 5,
         };
-        for w in &all {
-            let data = load_dataset(&w.config.dataset, &data_dir)?;
-            let t = measure_throughput(&w.config, data, &gpu, gpu_plan)?;
-            println!(
-                "Kindling native GPU, {}: {:.0} samples/s",
-                w.label, t.median
-            );
-            figures.push((w.id.into(), "Kindling native GPU (wgpu)".into(), t.median));
-        }
+        measure_native(
+            all.iter(),
+            "Kindling native GPU (wgpu)",
+            &gpu,
+            gpu_plan,
+            &mut figures,
+        )?;
         format!(
             "\nKindling native GPU (wgpu) ran on {} (2 warm-up batches, 3 windows of 5 batches).\n",
             gpus.join(", ")
@@ -223,6 +218,24 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         "## Throughput against Keras and PyTorch",
         &section,
     )
+}
+
+/// Trains each workload natively on `device` and adds its samples/s under `contender`.
+fn measure_native<'a>(
+    workloads: impl Iterator<Item = &'a Workload>,
+    contender: &str,
+    device: &burn::tensor::Device,
+    plan: BenchPlan,
+    figures: &mut Figures,
+) -> Result<()> {
+    let data_dir = root().join("data");
+    for w in workloads {
+        let data = load_dataset(&w.config.dataset, &data_dir)?;
+        let t = measure_throughput(&w.config, data, device, plan)?;
+        println!("{contender}, {}: {:.0} samples/s", w.label, t.median);
+        figures.push((w.id.into(), contender.into(), t.median));
+    }
+    Ok(())
 }
 
 /// The GPU adapters wgpu finds natively, as "name (backend)"; CPU adapters (llvmpipe,
