@@ -107,6 +107,12 @@ enum Command {
     },
 }
 
+/// mimalloc keeps freed pages for reuse; glibc's malloc hands the large buffers burn
+/// allocates per op back to the kernel, and training paid for the page faults again each
+/// batch (measured in BENCHMARKS.md, "Where Kindling falls short").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
@@ -363,6 +369,8 @@ fn bench(
         t.median,
         t.batch_size,
     );
+    let each: Vec<String> = t.windows.iter().map(|r| format!("{r:.0}")).collect();
+    println!("windows in order: {}", each.join(", "));
     Ok(())
 }
 

@@ -42,6 +42,10 @@ struct Workload {
     id: &'static str,
     label: &'static str,
     config: RunConfig,
+    /// Batches per timed window natively and in the references: the MLP's batch takes about
+    /// 2.5 ms natively, and windows of 10 (25 ms) measured the machine's noise more than the
+    /// training (the same build gave 42,710 and 92,604 samples/s in two runs).
+    batches: usize,
 }
 
 fn workloads() -> Result<Vec<Workload>> {
@@ -67,16 +71,19 @@ fn workloads() -> Result<Vec<Workload>> {
             id: "mlp",
             label: "MLP 784-300-10, batch 200, Adam",
             config: mlp,
+            batches: 50,
         },
         Workload {
             id: "cnn",
             label: "seed CNN (two 5x5 convs, dense 1000), batch 128, Adam",
             config: cnn,
+            batches: 10,
         },
         Workload {
             id: "lstm",
             label: "Embedding(5000,64) + LSTM(128), length 256, batch 32, Adam",
             config: lstm,
+            batches: 10,
         },
     ])
 }
@@ -128,6 +135,7 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         "Kindling native CPU",
         &device,
         plan,
+        !smoke,
         &mut figures,
     )?;
     if smoke || native {
@@ -152,6 +160,7 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
             "Kindling native GPU (wgpu)",
             &gpu,
             gpu_plan,
+            false,
             &mut figures,
         )?;
         format!(
@@ -161,7 +170,11 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
     };
     let python = reference_venv()?;
     for (framework, name) in [("keras", "Keras 3 / JAX CPU"), ("torch", "PyTorch CPU")] {
-        for line in run_reference(&python, framework)? {
+        let lines = all
+            .iter()
+            .map(|w| run_reference(&python, framework, &[w.id, &w.batches.to_string()]))
+            .collect::<Result<Vec<_>>>()?;
+        for line in lines.concat() {
             let value: serde_json::Value = serde_json::from_str(&line)
                 .with_context(|| format!("unreadable line from reference.py: {line}"))?;
             let model = value["model"].as_str().unwrap_or_default().to_string();
@@ -173,7 +186,7 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
     let mut notes: Notes = Vec::new();
     browser(&plan, &mut figures, &mut notes)?;
     let flex_gemm = gemm_peak(&device)?;
-    let peak = run_reference(&python, "peak")?
+    let peak = run_reference(&python, "peak", &[])?
         .first()
         .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .and_then(|v| v["flops"].as_f64())
@@ -220,17 +233,28 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
     )
 }
 
-/// Trains each workload natively on `device` and adds its samples/s under `contender`.
+/// Trains each workload natively on `device` and adds its samples/s under `contender`;
+/// `full_windows` gives each workload windows of its own batches (see [`Workload::batches`])
+/// instead of the plan's.
 fn measure_native<'a>(
     workloads: impl Iterator<Item = &'a Workload>,
     contender: &str,
     device: &burn::tensor::Device,
     plan: BenchPlan,
+    full_windows: bool,
     figures: &mut Figures,
 ) -> Result<()> {
     let data_dir = root().join("data");
     for w in workloads {
         let data = load_dataset(&w.config.dataset, &data_dir)?;
+        let plan = BenchPlan {
+            batches: if full_windows {
+                w.batches
+            } else {
+                plan.batches
+            },
+            ..plan
+        };
         let t = measure_throughput(&w.config, data, device, plan)?;
         println!("{contender}, {}: {:.0} samples/s", w.label, t.median);
         figures.push((w.id.into(), contender.into(), t.median));
@@ -328,14 +352,19 @@ fn reference_venv() -> Result<PathBuf> {
     Ok(python)
 }
 
-/// Runs reference.py for one framework; its JSON lines.
-fn run_reference(python: &Path, framework: &str) -> Result<Vec<String>> {
+/// Runs reference.py for one framework, on `model` with its batches per window when given
+/// (`[id, batches]`); its JSON lines.
+fn run_reference(python: &Path, framework: &str, model: &[&str]) -> Result<Vec<String>> {
     println!("\n==> reference.py {framework}");
     let keras_home = root().join("target").join("bench-keras");
     std::fs::create_dir_all(&keras_home)?;
     let output = Command::new(python)
         .arg(root().join("xtask").join("bench").join("reference.py"))
         .arg(framework)
+        .args(match model {
+            [id, batches] => vec!["--models", id, "--batches", batches],
+            _ => Vec::new(),
+        })
         .env("KERAS_BACKEND", "jax")
         .env("KERAS_HOME", &keras_home)
         .env("JAX_PLATFORMS", "cpu")
@@ -404,8 +433,9 @@ fn report(figures: &Figures, notes: &Notes, load_before: &str, load_after: &str)
     )?;
     writeln!(
         out,
-        "Samples/s after warm-up, median of timed windows (native: 5 warm-up batches, 5 windows of \
-         10 batches; browser: the same, but 2 warm-up batches and 3 windows of 3 batches for \
+        "Samples/s after warm-up, median of timed windows (native and the references: 5 warm-up \
+         batches, 5 windows of 50 MLP batches, 10 CNN or LSTM batches; browser: windows of 10 \
+         batches, but 2 warm-up batches and 3 windows of 3 batches for \
          the LSTM, and a time budget of 90 s, 120 s for the LSTM: * marks a figure it cut short). Kindling trains \
          the real datasets; the references train random inputs of the right shapes. The browser \
          figures are headless Chromium 156 on this machine: Kindling's playground (share link of \

@@ -439,6 +439,12 @@ fn lint_while_building() {
     );
 }
 
+/// The same allocator as the `kindling` CLI, so `bench` and `accuracy` measure what the CLI
+/// runs: mimalloc keeps freed pages for reuse, where glibc's malloc returned burn's large
+/// per-op buffers to the kernel and every batch paid for page faults again.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Task::Test {
