@@ -370,7 +370,11 @@ fn bench(
         t.batch_size,
     );
     let each: Vec<String> = t.windows.iter().map(|r| format!("{r:.0}")).collect();
-    println!("windows in order: {}", each.join(", "));
+    println!(
+        "windows in order: {} ({} measured again: an epoch ended in them)",
+        each.join(", "),
+        t.remeasured
+    );
     Ok(())
 }
 

@@ -194,20 +194,26 @@ impl Dataset {
     pub fn batch(&self, indices: &[usize], kind: InputKind, device: &Device) -> Batch {
         let n = self.shape.size();
         let b = indices.len();
+        // One exact allocation, one `extend` per example: the loops vectorise (a `flat_map`
+        // over every value cost 9% of the native MLP's training time).
+        let gather = |convert: &dyn Fn(usize, &mut Vec<f32>)| -> Vec<f32> {
+            let mut out = Vec::with_capacity(b * n);
+            for &i in indices {
+                convert(i, &mut out);
+            }
+            out
+        };
         let floats = || -> Vec<f32> {
             match &self.examples {
-                Examples::Dense(v) => indices
-                    .iter()
-                    .flat_map(|&i| v[i * n..(i + 1) * n].iter().copied())
-                    .collect(),
-                Examples::Pixels(v) => indices
-                    .iter()
-                    .flat_map(|&i| v[i * n..(i + 1) * n].iter().map(|&p| p as f32 / 255.0))
-                    .collect(),
-                Examples::Tokens(v) => indices
-                    .iter()
-                    .flat_map(|&i| v[i * n..(i + 1) * n].iter().map(|&t| t as f32))
-                    .collect(),
+                Examples::Dense(v) => {
+                    gather(&|i, out| out.extend_from_slice(&v[i * n..(i + 1) * n]))
+                }
+                Examples::Pixels(v) => gather(&|i, out| {
+                    out.extend(v[i * n..(i + 1) * n].iter().map(|&p| p as f32 / 255.0))
+                }),
+                Examples::Tokens(v) => {
+                    gather(&|i, out| out.extend(v[i * n..(i + 1) * n].iter().map(|&t| t as f32)))
+                }
             }
         };
         let input = match kind {

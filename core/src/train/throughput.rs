@@ -19,6 +19,8 @@ pub struct Throughput {
     pub windows: Vec<f64>,
     /// Examples per batch.
     pub batch_size: usize,
+    /// Windows measured again because an epoch ended in them (evaluation is not training).
+    pub remeasured: usize,
 }
 
 /// How long a measurement runs.
@@ -47,14 +49,24 @@ pub fn measure_throughput(
         crate::block_on(trainer.step())?;
     }
     let mut windows = Vec::with_capacity(plan.windows);
-    for _ in 0..plan.windows.max(1) {
+    // A window in which an epoch ends also evaluates the held-out set (and may train a
+    // shorter last batch): it is measured again, unless epochs are shorter than windows.
+    let mut retries = plan.windows.max(1);
+    let mut remeasured = 0;
+    while windows.len() < plan.windows.max(1) {
         let start = Instant::now();
+        let mut epoch_ended = false;
         for _ in 0..plan.batches.max(1) {
-            crate::block_on(trainer.step())?;
+            epoch_ended |= crate::block_on(trainer.step())?.epoch_end.is_some();
         }
         // Wait for the device to finish the window's work before stopping the clock.
         if let Some(w) = trainer.model().dense_weights().pop() {
             crate::block_on(crate::device::read_f32s(w.sum())).map_err(TrainError::Device)?;
+        }
+        if epoch_ended && retries > 0 {
+            retries -= 1;
+            remeasured += 1;
+            continue;
         }
         windows.push(
             (plan.batches.max(1) * training.batch_size) as f64 / start.elapsed().as_secs_f64(),
@@ -66,6 +78,7 @@ pub fn measure_throughput(
         median: sorted[sorted.len() / 2],
         windows,
         batch_size: training.batch_size,
+        remeasured,
     })
 }
 
@@ -89,5 +102,33 @@ mod tests {
         assert!(t.windows.iter().all(|r| r.is_finite() && *r > 0.0), "{t:?}");
         assert!(t.windows.contains(&t.median));
         assert_eq!(t.batch_size, config.training.batch_size);
+    }
+
+    #[test]
+    fn windows_with_an_epoch_end_are_measured_again() {
+        let config = RunConfig::preset("spiral-mlp").unwrap();
+        let crate::DatasetConfig::Toy(toy) = &config.dataset else {
+            panic!("a toy preset")
+        };
+        let data = toy.generate();
+        let batches_per_epoch = data.train.len().div_ceil(config.training.batch_size);
+        // Windows of half an epoch: every second one holds the epoch's end.
+        let plan = BenchPlan {
+            warmup: 0,
+            windows: 3,
+            batches: batches_per_epoch / 2,
+        };
+        let t = measure_throughput(&config, data.clone(), &Device::flex(), plan).unwrap();
+        assert_eq!(t.windows.len(), 3);
+        assert!(t.remeasured >= 1, "{t:?}");
+        // Epochs shorter than a window: every window holds one; after as many retries as
+        // windows the measurement takes them as they are rather than never ending.
+        let plan = BenchPlan {
+            warmup: 0,
+            windows: 2,
+            batches: batches_per_epoch + 1,
+        };
+        let t = measure_throughput(&config, data, &Device::flex(), plan).unwrap();
+        assert_eq!((t.windows.len(), t.remeasured), (2, 2), "{t:?}");
     }
 }
