@@ -24,6 +24,10 @@ struct Plan {
     tfjs: Option<PathBuf>,
     /// Where the figures go.
     out: PathBuf,
+    /// Only these contenders ("Kindling WebGPU", "TF.js wasm", ...); all when empty. For
+    /// profiling one of them (BENCHMARKS.md says how).
+    #[serde(default)]
+    contenders: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -52,17 +56,26 @@ async fn browser_bench_kindling_and_tfjs() -> Result<()> {
     let plan_path = std::env::var("KINDLING_BENCH_PLAN").context("KINDLING_BENCH_PLAN unset")?;
     let plan: Plan = serde_json::from_str(&std::fs::read_to_string(&plan_path)?)?;
     let mut figures = Vec::new();
+    let chosen = |contender: &str| {
+        plan.contenders.is_empty() || plan.contenders.iter().any(|c| c == contender)
+    };
     for w in &plan.workloads {
         for (device, contender) in [
             (DeviceChoice::Cpu, "Kindling wasm CPU"),
             (DeviceChoice::Wgpu, "Kindling WebGPU"),
         ] {
+            if !chosen(contender) {
+                continue;
+            }
             let figure = Figure::of(&w.id, contender, kindling(w, device).await);
             report(&figure);
             figures.push(figure);
         }
         if let Some(dir) = &plan.tfjs {
             for (backend, contender) in [("wasm", "TF.js wasm"), ("webgpu", "TF.js WebGPU")] {
+                if !chosen(contender) {
+                    continue;
+                }
                 let figure = Figure::of(&w.id, contender, tfjs(dir, w, backend).await);
                 report(&figure);
                 figures.push(figure);
