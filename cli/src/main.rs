@@ -109,7 +109,7 @@ enum Command {
 
 /// mimalloc keeps freed pages for reuse; glibc's malloc hands the large buffers burn
 /// allocates per op back to the kernel, and training paid for the page faults again each
-/// batch (measured in BENCHMARKS.md, "Where Kindling falls short").
+/// batch (measured in BENCHMARKS.md, "The allocator").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
