@@ -3,106 +3,16 @@
 //! the data; a model that cannot read the data is replaced by that family's usual one).
 
 use kindling_core::data::upload::{UploadedData, UploadedInput};
-use kindling_core::data::{ToyConfig, ToyKind};
+use kindling_core::data::ToyConfig;
+use kindling_core::data::{DatasetId, ImageSubset};
 use kindling_core::model::{
-    Activation, CnnConfig, CnnLayerConfig, DenseLayerConfig, MlpConfig, ModelConfig, Padding,
-    RecurrentKind, SequenceConfig,
+    Activation, CnnConfig, CnnLayerConfig, DenseLayerConfig, MlpConfig, ModelConfig, ModelKind,
+    Padding, RecurrentKind, SequenceConfig,
 };
-use kindling_core::run::{ImageSubset, ImdbSubset};
 use kindling_core::train::{LossKind, OptimizerConfig, TrainingConfig};
 use kindling_core::{DatasetConfig, Engine, RunConfig};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-
-/// The datasets offered, as (id, label).
-pub const DATASETS: [(&str, &str); 9] = [
-    ("tinytoy", "tinyTOY (2-D, homework)"),
-    ("circle", "Circle (2-D)"),
-    ("xor", "XOR (2-D)"),
-    ("gaussians", "Two gaussians (2-D)"),
-    ("spiral", "Spiral (2-D)"),
-    ("tinymnist", "tinyMNIST 14x14"),
-    ("mnist", "MNIST 28x28"),
-    ("fashion-mnist", "Fashion-MNIST 28x28"),
-    ("imdb", "IMDB reviews"),
-];
-
-/// The model kinds offered, as (id, label).
-pub const MODEL_KINDS: [(&str, &str); 4] = [
-    ("mlp", "MLP (dense layers)"),
-    ("cnn", "CNN (conv stack)"),
-    ("lstm", "Embedding + LSTM"),
-    ("gru", "Embedding + GRU"),
-];
-
-/// The id (in [`DATASETS`]) of a dataset config.
-pub fn dataset_id(config: &DatasetConfig) -> &'static str {
-    match config {
-        DatasetConfig::Toy(t) => match t.kind {
-            ToyKind::TinyToy => "tinytoy",
-            ToyKind::Circle => "circle",
-            ToyKind::Xor => "xor",
-            ToyKind::Gaussians => "gaussians",
-            ToyKind::Spiral => "spiral",
-        },
-        DatasetConfig::TinyMnist(_) => "tinymnist",
-        DatasetConfig::Mnist(_) => "mnist",
-        DatasetConfig::FashionMnist(_) => "fashion-mnist",
-        DatasetConfig::Imdb(_) => "imdb",
-        DatasetConfig::Uploaded(_) => UPLOAD_ID,
-    }
-}
-
-/// The dataset id of uploaded data.
-pub const UPLOAD_ID: &str = "upload";
-
-/// The id (in [`MODEL_KINDS`]) of a model config.
-pub fn model_kind(model: &ModelConfig) -> &'static str {
-    match model {
-        ModelConfig::Mlp(_) => "mlp",
-        ModelConfig::Cnn(_) => "cnn",
-        ModelConfig::Sequence(s) => match s.cell {
-            RecurrentKind::Lstm => "lstm",
-            RecurrentKind::Gru => "gru",
-        },
-    }
-}
-
-/// Whether a model kind can read a dataset.
-pub fn kind_fits(kind: &str, dataset: &DatasetConfig) -> bool {
-    match dataset {
-        DatasetConfig::Toy(_) => kind == "mlp",
-        DatasetConfig::Imdb(_) => kind == "lstm" || kind == "gru",
-        DatasetConfig::Uploaded(u) => match u.input {
-            UploadedInput::Features(_) => kind == "mlp",
-            UploadedInput::Image(_) => kind == "mlp" || kind == "cnn",
-        },
-        _ => kind == "mlp" || kind == "cnn",
-    }
-}
-
-/// Height and width of an image dataset.
-fn image_size(dataset: &DatasetConfig) -> Option<[usize; 2]> {
-    match dataset {
-        DatasetConfig::TinyMnist(_) => Some([14, 14]),
-        DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => Some([28, 28]),
-        DatasetConfig::Uploaded(u) => match u.input {
-            UploadedInput::Image(hw) => Some(hw),
-            UploadedInput::Features(_) => None,
-        },
-        _ => None,
-    }
-}
-
-/// Whether runs on a dataset show a decision-boundary map: 2-D, two-class data (the toy sets,
-/// or uploaded data of that kind).
-pub fn has_boundary_map(dataset: &DatasetConfig) -> bool {
-    match dataset {
-        DatasetConfig::Toy(_) => true,
-        DatasetConfig::Uploaded(u) => u.input == UploadedInput::Features(2) && u.classes() == 2,
-        _ => false,
-    }
-}
 
 /// Trains on uploaded data from now on, fitting the model to it.
 pub fn use_upload(config: &mut RunConfig, upload: UploadedData) {
@@ -112,7 +22,7 @@ pub fn use_upload(config: &mut RunConfig, upload: UploadedData) {
 
 /// Switches the dataset to `id`, keeping subset sizes where they carry over and fitting the
 /// model to it.
-pub fn switch_dataset(config: &mut RunConfig, id: &str) {
+pub fn switch_dataset(config: &mut RunConfig, id: DatasetId) {
     let old_images = match &config.dataset {
         DatasetConfig::Mnist(s) | DatasetConfig::TinyMnist(s) | DatasetConfig::FashionMnist(s) => {
             Some(s.clone())
@@ -135,53 +45,46 @@ pub fn switch_dataset(config: &mut RunConfig, id: &str) {
             .with_test_size(2_000)
     });
     config.dataset = match id {
-        "tinytoy" => toy(ToyKind::TinyToy),
-        "circle" => toy(ToyKind::Circle),
-        "xor" => toy(ToyKind::Xor),
-        "gaussians" => toy(ToyKind::Gaussians),
-        "spiral" => toy(ToyKind::Spiral),
-        "tinymnist" => DatasetConfig::TinyMnist(images),
-        "mnist" => DatasetConfig::Mnist(images),
-        "fashion-mnist" => DatasetConfig::FashionMnist(images),
-        "imdb" => match &config.dataset {
+        DatasetId::TinyMnist => DatasetConfig::TinyMnist(images),
+        DatasetId::Mnist => DatasetConfig::Mnist(images),
+        DatasetId::FashionMnist => DatasetConfig::FashionMnist(images),
+        DatasetId::Imdb => match &config.dataset {
             DatasetConfig::Imdb(s) => DatasetConfig::Imdb(s.clone()),
             _ => RunConfig::preset("imdb-small").expect("a preset").dataset,
         },
-        _ => return,
+        DatasetId::Uploaded => return,
+        toy_set => match toy_set.toy_kind() {
+            Some(kind) => toy(kind),
+            None => return,
+        },
     };
     fit_or_replace_model(config);
 }
 
 /// Fits the model to the dataset, or replaces it by a usual one when its kind cannot read it.
 fn fit_or_replace_model(config: &mut RunConfig) {
-    let kind = model_kind(&config.model);
-    if kind_fits(kind, &config.dataset) {
+    if config.dataset.offers(ModelKind::of(&config.model)) {
         fit_model(config);
     } else {
-        let default = match config.dataset {
-            DatasetConfig::Toy(_) => "mlp",
-            DatasetConfig::Imdb(_) => "gru",
-            _ => "mlp",
+        let usual = match config.dataset {
+            DatasetConfig::Imdb(_) => ModelKind::Gru,
+            _ => ModelKind::Mlp,
         };
-        switch_model_kind(config, default);
+        switch_model_kind(config, usual);
     }
 }
 
 /// Replaces the model by a usual one of `kind` for the current dataset (and its usual loss).
-pub fn switch_model_kind(config: &mut RunConfig, kind: &str) {
-    if !kind_fits(kind, &config.dataset) || model_kind(&config.model) == kind {
-        if let ModelConfig::Sequence(s) = &mut config.model {
-            s.cell = if kind == "lstm" {
-                RecurrentKind::Lstm
-            } else {
-                RecurrentKind::Gru
-            };
+pub fn switch_model_kind(config: &mut RunConfig, kind: ModelKind) {
+    if !config.dataset.offers(kind) || ModelKind::of(&config.model) == kind {
+        if let (ModelConfig::Sequence(s), Some(cell)) = (&mut config.model, kind.cell()) {
+            s.cell = cell;
         }
         return;
     }
     let keep_schedule = (config.training.epochs, config.training.seed);
     match kind {
-        "mlp" => {
+        ModelKind::Mlp => {
             let (hidden, training) = if matches!(config.dataset, DatasetConfig::Toy(_)) {
                 (
                     vec![
@@ -209,7 +112,7 @@ pub fn switch_model_kind(config: &mut RunConfig, kind: &str) {
             config.model = ModelConfig::Mlp(MlpConfig::new(2, hidden, 2));
             config.training = training;
         }
-        "cnn" => {
+        ModelKind::Cnn => {
             config.model = small_cnn();
             config.training = TrainingConfig::new(
                 OptimizerConfig::adam(1e-3),
@@ -218,13 +121,9 @@ pub fn switch_model_kind(config: &mut RunConfig, kind: &str) {
                 64,
             );
         }
-        _ => {
+        ModelKind::Lstm | ModelKind::Gru => {
             let mut model = SequenceConfig::new(5_000, 200, 32, 32);
-            model.cell = if kind == "lstm" {
-                RecurrentKind::Lstm
-            } else {
-                RecurrentKind::Gru
-            };
+            model.cell = kind.cell().unwrap_or(RecurrentKind::Gru);
             config.model = ModelConfig::Sequence(model);
             config.training = TrainingConfig::new(
                 OptimizerConfig::adam(1e-3),
@@ -287,19 +186,19 @@ pub fn fit_model(config: &mut RunConfig) {
             }
         }
         (ModelConfig::Mlp(m), d) => {
-            if let Some([h, w]) = image_size(d) {
+            if let Some([h, w]) = d.image_size() {
                 m.inputs = h * w;
             }
             m.outputs = classes;
         }
         (ModelConfig::Cnn(c), d) => {
-            if let Some([h, w]) = image_size(d) {
+            if let Some([h, w]) = d.image_size() {
                 c.input = [1, h, w];
             }
             c.outputs = classes;
             if config.model.summary().is_err() {
                 // The stack does not fit the smaller images: start from one that does.
-                let [h, w] = image_size(&config.dataset).unwrap_or([28, 28]);
+                let [h, w] = config.dataset.image_size().unwrap_or([28, 28]);
                 config.model = small_cnn();
                 if let ModelConfig::Cnn(c) = &mut config.model {
                     c.input = [1, h, w];
@@ -347,11 +246,6 @@ pub fn activations() -> Vec<(String, Activation)> {
     .collect()
 }
 
-/// A fresh IMDB subset like the current one but with new sizes.
-pub fn imdb_subset(dict_size: usize, example_len: usize) -> ImdbSubset {
-    ImdbSubset::new(dict_size, example_len)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,14 +253,14 @@ mod tests {
 
     #[test]
     fn every_dataset_switch_keeps_every_preset_trainable() {
-        for (preset, _) in PRESETS {
-            for (id, _) in DATASETS {
+        for preset in PRESETS.iter().map(|p| p.name) {
+            for id in DatasetId::OFFERED {
                 let mut config = RunConfig::preset(preset).unwrap();
                 switch_dataset(&mut config, id);
-                assert_eq!(dataset_id(&config.dataset), id);
+                assert_eq!(config.dataset.id(), id);
                 assert!(
                     config.problems().is_empty(),
-                    "{preset} -> {id}: {:?}",
+                    "{preset} -> {id:?}: {:?}",
                     config.problems()
                 );
             }
@@ -376,35 +270,35 @@ mod tests {
     #[test]
     fn model_kind_switches_follow_the_data() {
         let mut config = RunConfig::preset("mnist-10k").unwrap();
-        switch_model_kind(&mut config, "cnn");
-        assert_eq!(model_kind(&config.model), "cnn");
+        switch_model_kind(&mut config, ModelKind::Cnn);
+        assert_eq!(ModelKind::of(&config.model), ModelKind::Cnn);
         assert!(config.problems().is_empty(), "{:?}", config.problems());
-        switch_dataset(&mut config, "tinymnist");
+        switch_dataset(&mut config, DatasetId::TinyMnist);
         let ModelConfig::Cnn(c) = &config.model else {
             panic!("still a CNN")
         };
         assert_eq!(c.input, [1, 14, 14]);
         assert!(config.problems().is_empty(), "{:?}", config.problems());
         // A CNN cannot read 2-D points: the toy set gets an MLP.
-        switch_dataset(&mut config, "xor");
-        assert_eq!(model_kind(&config.model), "mlp");
+        switch_dataset(&mut config, DatasetId::Xor);
+        assert_eq!(ModelKind::of(&config.model), ModelKind::Mlp);
         // An LSTM is not offered for images.
-        switch_dataset(&mut config, "mnist");
-        switch_model_kind(&mut config, "lstm");
-        assert_eq!(model_kind(&config.model), "mlp");
-        switch_dataset(&mut config, "imdb");
-        switch_model_kind(&mut config, "lstm");
-        assert_eq!(model_kind(&config.model), "lstm");
+        switch_dataset(&mut config, DatasetId::Mnist);
+        switch_model_kind(&mut config, ModelKind::Lstm);
+        assert_eq!(ModelKind::of(&config.model), ModelKind::Mlp);
+        switch_dataset(&mut config, DatasetId::Imdb);
+        switch_model_kind(&mut config, ModelKind::Lstm);
+        assert_eq!(ModelKind::of(&config.model), ModelKind::Lstm);
         assert!(config.problems().is_empty(), "{:?}", config.problems());
     }
 
     #[test]
     fn the_homework_engine_is_dropped_when_it_cannot_train_the_model() {
         let mut config = RunConfig::preset("tinytoy-hw1").unwrap();
-        switch_dataset(&mut config, "tinymnist");
+        switch_dataset(&mut config, DatasetId::TinyMnist);
         assert_eq!(config.engine, Engine::HandWritten);
         assert!(config.problems().is_empty());
-        switch_dataset(&mut config, "imdb");
+        switch_dataset(&mut config, DatasetId::Imdb);
         assert_eq!(config.engine, Engine::Autodiff);
     }
 
@@ -426,13 +320,13 @@ mod tests {
         };
         assert_eq!((m.inputs, m.outputs), (4, 3));
         assert!(config.problems().is_empty(), "{:?}", config.problems());
-        assert!(!has_boundary_map(&config.dataset));
+        assert!(!config.dataset.has_boundary_map());
         use_upload(&mut config, upload(UploadedInput::Features(2), 2));
-        assert!(has_boundary_map(&config.dataset));
-        assert_eq!(dataset_id(&config.dataset), UPLOAD_ID);
+        assert!(config.dataset.has_boundary_map());
+        assert_eq!(config.dataset.id(), DatasetId::Uploaded);
 
         let mut config = RunConfig::preset("mnist-10k").unwrap();
-        switch_model_kind(&mut config, "cnn");
+        switch_model_kind(&mut config, ModelKind::Cnn);
         use_upload(&mut config, upload(UploadedInput::Image([16, 16]), 10));
         let ModelConfig::Cnn(c) = &config.model else {
             panic!("a CNN reads images")
@@ -441,7 +335,7 @@ mod tests {
         assert!(config.problems().is_empty(), "{:?}", config.problems());
         // A CNN cannot read feature rows: an MLP replaces it.
         use_upload(&mut config, upload(UploadedInput::Features(8), 2));
-        assert_eq!(model_kind(&config.model), "mlp");
+        assert_eq!(ModelKind::of(&config.model), ModelKind::Mlp);
         assert!(config.problems().is_empty(), "{:?}", config.problems());
     }
 

@@ -2,9 +2,21 @@
 //! The page never touches tensors; the worker never touches the DOM.
 
 use kindling_core::data::upload::UploadedData;
-use kindling_core::train::{BatchPoint, EpochMetrics};
-use kindling_core::{DatasetConfig, DeviceChoice, RunConfig};
+use kindling_core::record::RunStatus;
+use kindling_core::train::{BatchPoint, EpochMetrics, Progress};
+use kindling_core::{DeviceChoice, RunConfig};
 use serde::{Deserialize, Serialize};
+
+/// A message that is not one of the protocol's (another version of the page or worker, or a
+/// damaged one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable message to {to}: {reason}")]
+pub struct UnreadableMessage {
+    /// Who it was sent to.
+    pub to: &'static str,
+    /// What serde could not read.
+    pub reason: String,
+}
 
 /// What the page asks of the worker.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -137,21 +149,12 @@ pub struct DataPreview {
     pub memory_bytes: u64,
 }
 
-/// Where training is.
+/// Where training is: core's [`Progress`] with the time and throughput the worker measures.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Default)]
 pub struct ProgressReport {
-    /// Current epoch, from 1.
-    pub epoch: usize,
-    /// Epochs in all.
-    pub epochs: usize,
-    /// Batches done in this epoch.
-    pub batch: usize,
-    /// Batches per epoch.
-    pub batches_per_epoch: usize,
-    /// Training examples processed in the whole run.
-    pub samples_seen: usize,
-    /// Training examples the run processes in all.
-    pub samples_total: usize,
+    /// Epoch, batch and examples done, and in all.
+    #[serde(flatten)]
+    pub progress: Progress,
     /// Training throughput since the run started (pauses excluded).
     pub samples_per_second: f64,
     /// Training time so far, in seconds (pauses excluded).
@@ -173,17 +176,6 @@ pub struct TestReport {
     pub wrong_images: Vec<ImageExample>,
     /// Misclassified test reviews (the first few).
     pub wrong_reviews: Vec<ReviewExample>,
-}
-
-/// How a run ended.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub enum RunEnd {
-    /// Every epoch trained.
-    Finished,
-    /// Stopped by the user.
-    Stopped,
-    /// Stopped because training diverged (the message says why and what to try).
-    Diverged(String),
 }
 
 /// What the worker tells the page.
@@ -252,8 +244,8 @@ pub enum FromWorker {
     Ended {
         /// The run.
         run_id: u64,
-        /// How.
-        end: RunEnd,
+        /// How (finished, stopped or diverged).
+        end: RunStatus,
         /// The test-set report (absent when no epoch completed).
         report: Option<Box<TestReport>>,
         /// Final progress (time, throughput).
@@ -364,8 +356,11 @@ impl ToWorker {
     }
 
     /// Parses a message.
-    pub fn decode(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|e| format!("unreadable message to the worker: {e}"))
+    pub fn decode(text: &str) -> Result<Self, UnreadableMessage> {
+        serde_json::from_str(text).map_err(|e| UnreadableMessage {
+            to: "the worker",
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -392,26 +387,12 @@ impl FromWorker {
     }
 
     /// Parses a message.
-    pub fn decode(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|e| format!("unreadable message from the worker: {e}"))
+    pub fn decode(text: &str) -> Result<Self, UnreadableMessage> {
+        serde_json::from_str(text).map_err(|e| UnreadableMessage {
+            to: "the page",
+            reason: e.to_string(),
+        })
     }
-}
-
-/// Class names of a dataset, for labels in the page.
-pub fn class_names(dataset: &DatasetConfig) -> Vec<String> {
-    if let DatasetConfig::Uploaded(u) = dataset {
-        return u.class_names.clone();
-    }
-    let names: &[&str] = match dataset.name() {
-        "Fashion-MNIST" => &[
-            "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-            "Boot",
-        ],
-        "IMDB" => &["negative", "positive"],
-        "MNIST" | "tinyMNIST" => &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-        _ => &["class 0", "class 1"],
-    };
-    names.iter().map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]
@@ -428,7 +409,7 @@ mod tests {
         assert_eq!(ToWorker::decode(&to.encode()).unwrap(), to);
         let from = FromWorker::Ended {
             run_id: 3,
-            end: RunEnd::Diverged("NaN".into()),
+            end: RunStatus::Diverged("NaN".into()),
             report: Some(Box::default()),
             progress: ProgressReport::default(),
         };
@@ -444,7 +425,5 @@ mod tests {
         let decoded = FromWorker::decode(&text).unwrap();
         assert_ne!(decoded, with_bytes);
         assert_eq!(decoded.attach(vec![1, 2, 3]), with_bytes);
-        let fashion = DatasetConfig::FashionMnist(kindling_core::run::ImageSubset::new());
-        assert_eq!(class_names(&fashion)[9], "Boot");
     }
 }

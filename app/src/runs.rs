@@ -3,26 +3,21 @@
 
 use std::collections::BTreeMap;
 
-use kindling_core::model::ModelConfig;
+use kindling_core::model::{ModelConfig, ModelKind};
 use kindling_core::record::RunRecord;
 use serde_json::Value;
-
-use crate::builder::model_kind;
 
 /// A short description of a run's model, e.g. `MLP 784-300-10`.
 pub fn model_text(run: &RunRecord) -> String {
     match &run.config.model {
         ModelConfig::Mlp(m) => {
-            let mut sizes = vec![m.inputs];
-            sizes.extend(m.hidden.iter().map(|l| l.units));
-            sizes.push(m.outputs);
-            let sizes: Vec<String> = sizes.iter().map(|s| s.to_string()).collect();
+            let sizes: Vec<String> = m.layer_sizes().iter().map(|s| s.to_string()).collect();
             format!("MLP {}", sizes.join("-"))
         }
         ModelConfig::Cnn(c) => format!("CNN, {} layers", c.layers.len()),
         ModelConfig::Sequence(s) => format!(
             "{}({}) emb {}",
-            model_kind(&run.config.model).to_uppercase(),
+            ModelKind::of(&run.config.model).id().to_uppercase(),
             s.units,
             s.embedding_len
         ),

@@ -10,9 +10,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kindling_core::data::loader::load_dataset;
 use kindling_core::record::{downsample, RunRecord, RunStatus, MAX_CURVE_POINTS};
 use kindling_core::run::PRESETS;
-use kindling_core::train::throughput::{measure_throughput, BenchPlan};
+use kindling_core::train::throughput::BenchPlan;
 use kindling_core::train::{StepOutcome, TrainerState, TrainingHistory, TrainingRun};
 use kindling_core::{DeviceChoice, RunConfig};
+
+mod bench;
 
 #[derive(Parser)]
 #[command(name = "kindling", version, about = "Train Kindling's models natively")]
@@ -53,21 +55,55 @@ enum Command {
     Bench {
         #[command(flatten)]
         run: RunArgs,
+        /// One of `cargo xtask bench`'s workloads (mlp, cnn, lstm; see `kindling workloads`)
+        /// instead of a preset, config or link; its windows are the workload's batches.
+        #[arg(long, conflicts_with_all = ["preset", "config", "link"])]
+        workload: Option<String>,
         /// Device: cpu, ndarray or wgpu.
         #[arg(long, default_value = "cpu")]
-        device: String,
+        device: DeviceChoice,
         /// Warm-up batches before timing.
         #[arg(long, default_value_t = 5)]
         warmup: usize,
         /// Timed windows.
         #[arg(long, default_value_t = 5)]
         windows: usize,
-        /// Batches per timed window.
-        #[arg(long, default_value_t = 10)]
-        batches: usize,
+        /// Batches per timed window (default: the workload's, else 10).
+        #[arg(long)]
+        batches: Option<usize>,
         /// Folder of the converted datasets.
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
+        /// Also prints the result as one line of JSON (`cargo xtask bench` reads it): id, label,
+        /// dataset, device, samples_per_second (the median), windows (each window's samples/s),
+        /// batch_size, remeasured.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists `cargo xtask bench`'s workloads: the models and batch sizes measured natively, in
+    /// the reference frameworks and in the browser.
+    Workloads {
+        /// One line of JSON per workload instead: id, label, batches (per timed window) and
+        /// config (the RunConfig).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measures the machine's f32 matmul rate with burn `flex` (the CPU device): the best of 4
+    /// products of two random SIZE x SIZE matrices.
+    GemmPeak {
+        /// Matrix size.
+        #[arg(long, default_value_t = 2048)]
+        size: usize,
+        /// Also prints the result as one line of JSON: size, flops (FLOP/s).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists the GPU adapters wgpu finds on this machine (CPU and software adapters such as
+    /// llvmpipe, lavapipe or SwiftShader left out): what `--device wgpu` can run on.
+    Adapters {
+        /// Prints one line of JSON instead: adapters, a list of "name (backend)".
+        #[arg(long)]
+        json: bool,
     },
     /// Trains a run and prints one line per epoch.
     Train {
@@ -90,11 +126,14 @@ enum Command {
         train_size: Option<usize>,
         /// Device: cpu, ndarray or wgpu (overrides the config).
         #[arg(long)]
-        device: Option<String>,
+        device: Option<DeviceChoice>,
         /// Folder of the converted datasets (`cargo xtask data` makes it).
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
-        /// Writes the run's config and metrics as JSON.
+        /// Writes the run as JSON: config, history (per-epoch metrics and the batch curve),
+        /// seconds (of training), epoch_seconds (from the start of training to the end of each
+        /// epoch, its evaluation included), train_examples, test_examples (held-out examples)
+        /// and stopped (why the run ended early, or null). Written for a stopped run too.
         #[arg(long)]
         metrics_json: Option<PathBuf>,
         /// Writes the per-epoch metrics as CSV.
@@ -127,7 +166,7 @@ fn load_config(args: &RunArgs) -> Result<RunConfig> {
     }
     match (&args.preset, &args.config) {
         (Some(name), _) => RunConfig::preset(name).with_context(|| {
-            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
             format!("no preset named {name:?}; presets: {}", names.join(", "))
         }),
         (None, Some(path)) => {
@@ -143,8 +182,8 @@ fn load_config(args: &RunArgs) -> Result<RunConfig> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Presets => {
-            for (name, description) in PRESETS {
-                println!("{name:<16} {description}");
+            for preset in PRESETS {
+                println!("{:<16} {}", preset.name, preset.description);
             }
             Ok(())
         }
@@ -160,16 +199,63 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Bench {
             run,
+            workload,
             device,
             warmup,
             windows,
             batches,
             data_dir,
+            json,
         } => {
-            let mut config = load_config(&run)?;
-            config.device = DeviceChoice::parse(&device)
-                .with_context(|| format!("unknown device {device:?}"))?;
-            bench(&config, &data_dir, warmup, windows, batches)
+            let (mut config, workload) = match workload {
+                Some(id) => {
+                    let all = bench::workloads()?;
+                    let ids: Vec<&str> = all.iter().map(|w| w.id).collect();
+                    let w = all.into_iter().find(|w| w.id == id).with_context(|| {
+                        format!("no workload {id:?}; the workloads: {}", ids.join(", "))
+                    })?;
+                    (w.config.clone(), Some(w))
+                }
+                None => (load_config(&run)?, None),
+            };
+            config.device = device;
+            let plan = BenchPlan {
+                warmup,
+                windows,
+                batches: batches.unwrap_or(workload.as_ref().map_or(10, |w| w.batches)),
+            };
+            bench(&config, workload.as_ref(), &data_dir, plan, json)
+        }
+        Command::Workloads { json } => {
+            for w in bench::workloads()? {
+                if json {
+                    println!("{}", serde_json::to_string(&w)?);
+                } else {
+                    println!("{:<5} {} (windows of {} batches)", w.id, w.label, w.batches);
+                }
+            }
+            Ok(())
+        }
+        Command::GemmPeak { size, json } => {
+            let flops = bench::gemm_peak(size)?;
+            println!("burn flex f32 matmul {size}^3: {:.1} GFLOP/s", flops / 1e9);
+            if json {
+                println!("{}", serde_json::json!({ "size": size, "flops": flops }));
+            }
+            Ok(())
+        }
+        Command::Adapters { json } => {
+            let adapters = bench::gpu_adapters();
+            if json {
+                println!("{}", serde_json::json!({ "adapters": adapters }));
+            } else if adapters.is_empty() {
+                println!("wgpu finds no GPU adapter (none but CPU or software adapters)");
+            } else {
+                for adapter in adapters {
+                    println!("{adapter}");
+                }
+            }
+            Ok(())
         }
         Command::Train {
             run,
@@ -200,9 +286,8 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(n) = train_size {
                 config.dataset.set_train_size(n);
             }
-            if let Some(d) = device {
-                config.device = DeviceChoice::parse(&d)
-                    .with_context(|| format!("unknown device {d:?}: use cpu, ndarray or wgpu"))?;
+            if let Some(device) = device {
+                config.device = device;
             }
             let problems = config.problems();
             if !problems.is_empty() {
@@ -279,8 +364,14 @@ fn train(
     } else {
         ProgressBar::hidden()
     };
+    let examples = ExampleCounts {
+        train: data.train.len(),
+        test: data.eval.len(),
+    };
+    let mut run = TrainingRun::new(config, data, &device)?;
     let started = Instant::now();
     let mut last_epoch = Instant::now();
+    let mut epoch_seconds = Vec::new();
     let mut report = |outcome: &StepOutcome| {
         bar.inc(1);
         if let Some(p) = outcome.point {
@@ -303,9 +394,9 @@ fn train(
                 bar.println(line);
             }
             last_epoch = Instant::now();
+            epoch_seconds.push(started.elapsed().as_secs_f64());
         }
     };
-    let mut run = TrainingRun::new(config, data, &device)?;
     while *run.state() == TrainerState::Running {
         let outcome = kindling_core::block_on(run.step())?;
         report(&outcome);
@@ -313,10 +404,20 @@ fn train(
     let (history, state) = (run.history().clone(), run.state().clone());
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
+    let stopped = match &state {
+        TrainerState::Stopped(reason) => Some(reason.to_string()),
+        _ => None,
+    };
+    let times = Times {
+        seconds,
+        epoch_seconds,
+    };
     write_outputs(
         config,
         &history,
-        seconds,
+        &times,
+        examples,
+        stopped,
         outputs.metrics_json,
         outputs.metrics_csv,
     )?;
@@ -339,23 +440,17 @@ fn train(
     }
 }
 
-/// Trains `warmup` batches, then `windows` windows of `batches` batches, and prints the median
-/// samples/s (the loss is read back at the end of each window, so the device work is counted).
+/// Trains `plan.warmup` batches, then `plan.windows` windows of `plan.batches` batches, and
+/// prints the median samples/s (the loss is read back at the end of each window, so the device
+/// work is counted); with `json`, the result as one line of JSON too.
 fn bench(
     config: &RunConfig,
+    workload: Option<&bench::Workload>,
     data_dir: &std::path::Path,
-    warmup: usize,
-    windows: usize,
-    batches: usize,
+    plan: BenchPlan,
+    json: bool,
 ) -> Result<()> {
-    let device = config.device.open()?;
-    let data = load_dataset(&config.dataset, data_dir)?;
-    let plan = BenchPlan {
-        warmup,
-        windows,
-        batches,
-    };
-    let t = measure_throughput(config, data, &device, plan)?;
+    let t = bench::measure(config, data_dir, plan)?;
     let (min, max) = t
         .windows
         .iter()
@@ -363,10 +458,12 @@ fn bench(
             (lo.min(r), hi.max(r))
         });
     println!(
-        "{} on {}: {:.0} samples/s (median of {windows} windows of {batches} batches of {}; min {min:.0}, max {max:.0})",
-        config.dataset.name(),
+        "{} on {}: {:.0} samples/s (median of {} windows of {} batches of {}; min {min:.0}, max {max:.0})",
+        workload.map_or(config.dataset.name(), |w| w.label),
         config.device.name(),
         t.median,
+        plan.windows,
+        plan.batches,
         t.batch_size,
     );
     let each: Vec<String> = t.windows.iter().map(|r| format!("{r:.0}")).collect();
@@ -375,6 +472,19 @@ fn bench(
         each.join(", "),
         t.remeasured
     );
+    if json {
+        let value = serde_json::json!({
+            "id": workload.map(|w| w.id),
+            "label": workload.map(|w| w.label),
+            "dataset": config.dataset.name(),
+            "device": config.device.name(),
+            "samples_per_second": t.median,
+            "windows": t.windows,
+            "batch_size": t.batch_size,
+            "remeasured": t.remeasured,
+        });
+        println!("{value}");
+    }
     Ok(())
 }
 
@@ -429,15 +539,39 @@ fn write_weights(
     Ok(())
 }
 
+/// How long a run trained: in all, and to the end of each epoch (seconds).
+struct Times {
+    seconds: f64,
+    epoch_seconds: Vec<f64>,
+}
+
+/// A run's training and held-out example counts.
+#[derive(Clone, Copy)]
+struct ExampleCounts {
+    train: usize,
+    test: usize,
+}
+
+/// Writes `--metrics-json` and `--metrics-csv` (see their help for what they hold).
 fn write_outputs(
     config: &RunConfig,
     history: &TrainingHistory,
-    seconds: f64,
+    times: &Times,
+    examples: ExampleCounts,
+    stopped: Option<String>,
     json: Option<PathBuf>,
     csv: Option<PathBuf>,
 ) -> Result<()> {
     if let Some(path) = json {
-        let value = serde_json::json!({ "config": config, "history": history, "seconds": seconds });
+        let value = serde_json::json!({
+            "config": config,
+            "history": history,
+            "seconds": times.seconds,
+            "epoch_seconds": times.epoch_seconds,
+            "train_examples": examples.train,
+            "test_examples": examples.test,
+            "stopped": stopped,
+        });
         std::fs::write(&path, serde_json::to_string_pretty(&value)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }

@@ -71,6 +71,15 @@ fn tinytoy_hw1_trains_to_95_percent_and_writes_metrics() {
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(metrics["history"]["epochs"].as_array().unwrap().len(), 30);
+    // What `cargo xtask accuracy` reads besides the history.
+    let epoch_seconds = metrics["epoch_seconds"].as_array().unwrap();
+    assert_eq!(epoch_seconds.len(), 30);
+    assert!(epoch_seconds
+        .windows(2)
+        .all(|w| w[0].as_f64().unwrap() <= w[1].as_f64().unwrap()));
+    assert!(metrics["train_examples"].as_u64().unwrap() > 0);
+    assert!(metrics["test_examples"].as_u64().unwrap() > 0);
+    assert!(metrics["stopped"].is_null());
     assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 31);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -108,10 +117,72 @@ fn a_diverging_run_says_why() {
     run["model"]["output_activation"] = "Linear".into();
     run["training"]["optimizer"]["learning_rate"] = 10.0.into();
     std::fs::write(&config, run.to_string()).unwrap();
-    let (ok, text) = kindling(&["train", "--config", config.to_str().unwrap()]);
+    let metrics = dir.join("metrics.json");
+    let (ok, text) = kindling(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--metrics-json",
+        metrics.to_str().unwrap(),
+    ]);
     assert!(
         !ok && text.contains("diverged") && text.contains("smaller learning rate"),
         "{text}"
     );
+    // The metrics of a stopped run are written too, with the reason.
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    assert!(
+        metrics["stopped"].as_str().unwrap().contains("diverged"),
+        "{metrics}"
+    );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The JSON lines of `kindling ARGS` (what `cargo xtask bench` reads).
+fn json_lines(args: &[&str]) -> Vec<serde_json::Value> {
+    let (ok, text) = kindling(args);
+    assert!(ok, "{text}");
+    text.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_benchmark_measures_through_json() {
+    let workloads = json_lines(&["workloads", "--json"]);
+    let ids: Vec<&str> = workloads
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["mlp", "cnn", "lstm"]);
+    for w in &workloads {
+        assert!(w["batches"].as_u64().unwrap() > 0 && w["label"].is_string());
+        assert!(w["config"]["model"].is_object(), "{w}");
+    }
+    // A toy set (generated, so no data files needed), tiny windows.
+    let result = json_lines(&[
+        "bench",
+        "--preset",
+        "spiral-mlp",
+        "--warmup",
+        "1",
+        "--windows",
+        "2",
+        "--batches",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(result.len(), 1);
+    assert!(result[0]["samples_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(result[0]["windows"].as_array().unwrap().len(), 2);
+    assert_eq!(result[0]["device"], "cpu");
+    let (ok, text) = kindling(&["bench", "--workload", "nope"]);
+    assert!(!ok && text.contains("no workload"), "{text}");
+    let peak = json_lines(&["gemm-peak", "--size", "64", "--json"]);
+    assert!(peak[0]["flops"].as_f64().unwrap() > 0.0);
+    // Most machines that run the tests have no GPU: the list may be empty, but it is a list.
+    let adapters = json_lines(&["adapters", "--json"]);
+    assert!(adapters[0]["adapters"].is_array());
 }

@@ -29,6 +29,21 @@ pub struct DeviceError {
     pub reason: String,
 }
 
+/// A device name that is not one of [`DeviceChoice`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown device {0:?}: use cpu, ndarray or wgpu")]
+pub struct UnknownDevice(pub String);
+
+impl std::str::FromStr for DeviceChoice {
+    type Err = UnknownDevice;
+
+    /// Parses a CLI name (`cpu`, `ndarray`, `wgpu`, and the aliases [`DeviceChoice::parse`]
+    /// takes).
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        DeviceChoice::parse(name).ok_or_else(|| UnknownDevice(name.to_string()))
+    }
+}
+
 impl DeviceChoice {
     /// Short name, as the CLI takes it.
     pub fn name(&self) -> &'static str {

@@ -1,7 +1,9 @@
 //! Kindling core: datasets, models (MLP, CNN, Embedding + LSTM/GRU), training, the homework's
 //! hand-written backprop network, and run configs. No web or CLI dependencies: it builds
 //! natively and for `wasm32-unknown-unknown`.
+#![warn(missing_docs)]
 
+pub mod checks;
 pub mod data;
 pub mod device;
 pub mod hw1;
@@ -12,7 +14,7 @@ pub mod run;
 pub mod sweep;
 pub mod train;
 
-pub use device::{DeviceChoice, DeviceError};
+pub use device::{DeviceChoice, DeviceError, UnknownDevice};
 pub use run::{ConfigError, DatasetConfig, Engine, RunConfig};
 
 /// Drives a future to completion on the current thread (native code: the CLI and tests).

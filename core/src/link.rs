@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn links_round_trip_and_stay_short() {
-        for (preset, _) in PRESETS {
+        for preset in PRESETS.iter().map(|p| p.name) {
             let r = record(preset, 30, 3000);
             let fragment = encode_fragment(&r);
             let link = format!("http://127.0.0.1:8080/#{fragment}");

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::weights::{metadata, with_metadata, WeightsError};
 use crate::run::RunConfig;
-use crate::train::{BatchPoint, EpochMetrics};
+use crate::train::{BatchPoint, EpochMetrics, StopReason, TrainerState};
 
 /// Key of the run record (JSON) in a model file's metadata.
 pub const RUN_METADATA_KEY: &str = "kindling.run";
@@ -29,6 +29,24 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// How a run whose trainer is in `state` stands: still training, finished, stopped, or
+    /// diverged (the reason says when and what to try).
+    pub fn of_trainer(state: &TrainerState) -> RunStatus {
+        match state {
+            TrainerState::Running => RunStatus::Training,
+            TrainerState::Finished => RunStatus::Finished,
+            TrainerState::Stopped(reason @ StopReason::NonFiniteLoss { .. }) => {
+                RunStatus::Diverged(reason.to_string())
+            }
+            TrainerState::Stopped(_) => RunStatus::Stopped,
+        }
+    }
+
+    /// Whether the run ended by diverging.
+    pub fn diverged(&self) -> bool {
+        matches!(self, RunStatus::Diverged(_))
+    }
+
     /// Short name for tables.
     pub fn name(&self) -> &'static str {
         match self {
@@ -79,6 +97,26 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// The record of a run that starts training now: no epochs, no curve yet.
+    pub fn started(id: u64, name: String, config: RunConfig, created_ms: f64) -> Self {
+        Self {
+            id,
+            name,
+            notes: String::new(),
+            config,
+            status: RunStatus::Training,
+            epochs: Vec::new(),
+            curve: Vec::new(),
+            batches_per_epoch: 0,
+            test_accuracy: None,
+            seconds: 0.0,
+            samples_per_second: 0.0,
+            created_ms,
+            shared: false,
+            has_weights: false,
+        }
+    }
+
     /// One file holding a trained model and this record: the model's weights (a burnpack
     /// record burn loads as it is) with this record's JSON in its metadata.
     pub fn model_file(&self, weights: Vec<u8>) -> Result<Vec<u8>, WeightsError> {

@@ -148,7 +148,11 @@ fn tinytoy_reaches_95_percent() {
 #[test]
 fn hw1_config_rejects_models_it_cannot_train() {
     let mut config = RunConfig::preset("mlp-keras").unwrap();
-    assert!(config.hw1_config().unwrap_err().contains("sigmoid"));
+    assert!(config
+        .hw1_config()
+        .unwrap_err()
+        .to_string()
+        .contains("sigmoid"));
     config.engine = kindling_core::Engine::HandWritten;
     assert!(config.problems().iter().any(|p| p.field == "engine"));
     let _ = Hw1Config::new(vec![2, 2], 0.1, 1);

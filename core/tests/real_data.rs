@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use kindling_core::data::loader::{load_dataset, load_vocabulary};
 use kindling_core::data::Examples;
-use kindling_core::run::{ImageSubset, ImdbSubset};
+use kindling_core::data::{ImageSubset, ImdbSubset};
 use kindling_core::DatasetConfig;
 
 fn data_dir() -> PathBuf {

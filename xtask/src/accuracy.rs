@@ -2,16 +2,14 @@
 //! datasets, with their test accuracy per epoch and time, written to `BENCHMARKS.md` with a
 //! chart of the curves. Each experiment's result is kept in `benchmarks/accuracy/NAME.json`
 //! (a few hundred bytes, committed with the report it backs), so experiments can be run one at
-//! a time (`--only cnn-seed`), on any machine, and the report holds them all.
+//! a time (`--only cnn-seed`), on any machine, and the report holds them all. The training is
+//! the `kindling` CLI's (`kindling train --preset NAME --metrics-json FILE`, through
+//! `cargo run -p kindling-cli`).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use kindling_core::data::loader::load_dataset;
-use kindling_core::train::{TrainerState, TrainingRun};
-use kindling_core::{DeviceChoice, RunConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::{chart, report_file, root};
@@ -84,6 +82,26 @@ pub struct AccuracyResult {
     pub machine: String,
 }
 
+/// What this report reads of `kindling train --metrics-json` (see its `--help`).
+#[derive(Deserialize)]
+struct TrainedRun {
+    history: TrainedHistory,
+    epoch_seconds: Vec<f64>,
+    train_examples: usize,
+    test_examples: usize,
+    stopped: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TrainedHistory {
+    epochs: Vec<TrainedEpoch>,
+}
+
+#[derive(Deserialize)]
+struct TrainedEpoch {
+    eval_accuracy: f64,
+}
+
 fn result_path(preset: &str) -> PathBuf {
     root()
         .join("benchmarks")
@@ -116,55 +134,73 @@ pub fn accuracy(only: &[String], epochs: Option<usize>) -> Result<()> {
             );
         }
     }
-    let data_dir = root().join("data");
-    let device = DeviceChoice::Cpu.open()?;
+    let data_dir = root().join("data").display().to_string();
+    let scratch = root().join("target").join("accuracy");
+    std::fs::create_dir_all(&scratch)?;
+    let epochs = epochs.map(|e| e.to_string());
     for experiment in EXPERIMENTS
         .iter()
         .filter(|e| only.is_empty() || only.iter().any(|o| o == e.preset))
     {
-        let mut config = RunConfig::preset(experiment.preset)
-            .with_context(|| format!("preset {}", experiment.preset))?;
-        if let Some(epochs) = epochs {
-            config.training.epochs = epochs;
-        }
-        config.validate()?;
-        println!(
-            "\n==> {} ({} epochs)",
-            experiment.preset, config.training.epochs
-        );
-        let data = load_dataset(&config.dataset, &data_dir)
-            .with_context(|| format!("the data of {}", experiment.preset))?;
-        let (train_examples, test_examples) = (data.train.len(), data.eval.len());
-        let mut run = TrainingRun::new(&config, data, &device)?;
-        let start = Instant::now();
-        let (mut test_accuracy, mut seconds) = (Vec::new(), Vec::new());
-        while *run.state() == TrainerState::Running {
-            let outcome = kindling_core::block_on(run.step())?;
-            if let Some(m) = outcome.epoch_end {
-                let elapsed = start.elapsed().as_secs_f64();
-                println!(
-                    "epoch {:>3}/{}  {:>7.1}s  loss {:.4}  test accuracy {:.2}%",
-                    m.epoch,
-                    config.training.epochs,
-                    elapsed,
-                    m.train_loss,
-                    100.0 * m.eval_accuracy
-                );
-                test_accuracy.push(100.0 * m.eval_accuracy);
-                seconds.push(elapsed);
+        let last_time = std::fs::read_to_string(result_path(experiment.preset))
+            .ok()
+            .and_then(|text| serde_json::from_str::<AccuracyResult>(&text).ok())
+            .map_or(String::new(), |r| {
+                format!(
+                    "; its last run: {} epochs in {} on {}",
+                    r.test_accuracy.len(),
+                    duration(r.seconds.last().copied().unwrap_or(0.0)),
+                    r.machine
+                )
+            });
+        crate::say(&format!(
+            "{}: {} on the full data, natively on the CPU{last_time}",
+            experiment.preset,
+            match epochs.as_deref() {
+                None => "the preset's epochs".to_string(),
+                Some("1") => "1 epoch".to_string(),
+                Some(e) => format!("{e} epochs"),
             }
+        ));
+        let metrics = scratch.join(format!("{}.json", experiment.preset));
+        let _ = std::fs::remove_file(&metrics);
+        let metrics_arg = metrics.display().to_string();
+        let mut args = vec![
+            "train",
+            "--preset",
+            experiment.preset,
+            "--device",
+            "cpu",
+            "--data-dir",
+            &data_dir,
+            "--metrics-json",
+            &metrics_arg,
+        ];
+        if let Some(epochs) = &epochs {
+            args.extend(["--epochs", epochs]);
         }
-        let stopped = match run.state() {
-            TrainerState::Stopped(reason) => Some(reason.to_string()),
-            _ => None,
-        };
+        // A run that stopped early (diverged) fails the CLI but still writes its metrics.
+        crate::kindling::run(&args, true)?;
+        let text = std::fs::read_to_string(&metrics).with_context(|| {
+            format!(
+                "`kindling train --preset {}` wrote no metrics (see its output above)",
+                experiment.preset
+            )
+        })?;
+        let run: TrainedRun = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not what kindling train writes", metrics.display()))?;
         let result = AccuracyResult {
             preset: experiment.preset.into(),
-            test_accuracy,
-            seconds,
-            train_examples,
-            test_examples,
-            stopped,
+            test_accuracy: run
+                .history
+                .epochs
+                .iter()
+                .map(|e| 100.0 * e.eval_accuracy)
+                .collect(),
+            seconds: run.epoch_seconds,
+            train_examples: run.train_examples,
+            test_examples: run.test_examples,
+            stopped: run.stopped,
             commit: commit(),
             machine: crate::bench::machine(),
         };

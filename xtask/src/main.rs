@@ -10,6 +10,7 @@ mod accuracy;
 mod bench;
 mod chart;
 mod data;
+mod kindling;
 mod report_file;
 
 #[derive(Parser)]
@@ -39,8 +40,9 @@ enum Task {
         #[arg(long, default_value_t = 8080)]
         port: u16,
     },
-    /// Measures training throughput against Keras/JAX and PyTorch (CPU) and writes it to
-    /// BENCHMARKS.md (see there for what and how).
+    /// Measures training throughput against Keras/JAX and PyTorch (CPU) and in the browser
+    /// against TF.js, and writes it to BENCHMARKS.md (see there for what and how). Kindling
+    /// native runs through the `kindling` CLI (`cargo run -p kindling-cli -- bench ...`).
     Bench {
         /// CI's one-minute check: Kindling's MLP only, tiny windows, nothing written.
         #[arg(long)]
@@ -53,9 +55,10 @@ enum Task {
         #[arg(long, num_args = 1..)]
         only: Vec<String>,
     },
-    /// Trains the seed notebooks' experiments natively on the full datasets and writes their
-    /// test accuracy, epochs, time and curves to BENCHMARKS.md (results kept per experiment in
-    /// target/accuracy/, so they can be run one at a time).
+    /// Trains the seed notebooks' experiments natively on the full datasets (`kindling train`,
+    /// through `cargo run -p kindling-cli`) and writes their test accuracy, epochs, time and
+    /// curves to BENCHMARKS.md (results kept per experiment in benchmarks/accuracy/, so they can
+    /// be run one at a time).
     Accuracy {
         /// Run only these experiments (mlp-keras, mlp-3layer, cnn-seed, lstm-imdb, gru-imdb,
         /// tinymnist-hw1); all when none is given.
@@ -88,9 +91,23 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Runs a command in the workspace root, echoing it, and fails if it fails.
-pub(crate) fn run(program: &str, args: &[&str]) -> Result<()> {
-    println!("\n==> {program} {}", args.join(" "));
+/// Prints what the next step does and, for a long one, about how long it takes on 2 cores,
+/// so that a fresh machine's first minutes say what they are spent on.
+pub(crate) fn say(what: &str) {
+    println!("\n==> {what}");
+}
+
+/// Prints the step: `what` it does, then the command.
+fn announce(what: &str, program: &str, args: &[&str]) {
+    say(what);
+    println!("    {program} {}", args.join(" "));
+}
+
+/// Runs a command in the workspace root, saying first `what` it does and, for a long step,
+/// about how long it takes (see [`say`]), and fails if it fails. Its output (cargo's progress
+/// bar too) goes straight to the terminal.
+pub(crate) fn run(what: &str, program: &str, args: &[&str]) -> Result<()> {
+    announce(what, program, args);
     let start = std::time::Instant::now();
     let status = Command::new(program)
         .args(args)
@@ -105,16 +122,21 @@ pub(crate) fn run(program: &str, args: &[&str]) -> Result<()> {
 }
 
 /// Prints how long a step took (CI logs show where the time goes).
-fn took(start: std::time::Instant) {
+pub(crate) fn took(start: std::time::Instant) {
     let seconds = start.elapsed().as_secs();
     println!("<== took {}m{:02}s", seconds / 60, seconds % 60);
 }
 
-/// Runs `cargo` with `args` (a test run), echoing its output, and adds up the "test result"
-/// lines of every test binary: (passed, failed).
-pub(crate) fn run_tests(args: &[&str], envs: &[(&str, &str)]) -> Result<(usize, usize)> {
+/// Runs `cargo` with `args` (a test run), saying first `what` it does and how long it takes,
+/// echoing its output (cargo's progress, on stderr, goes straight to the terminal), and adds up
+/// the "test result" lines of every test binary: (passed, failed).
+pub(crate) fn run_tests(
+    what: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Result<(usize, usize)> {
     use std::io::{BufRead, BufReader};
-    println!("\n==> cargo {}", args.join(" "));
+    announce(what, "cargo", args);
     let start = std::time::Instant::now();
     let mut child = Command::new("cargo")
         .args(args)
@@ -205,13 +227,20 @@ const WASM_PACKAGES: [&str; 6] = [
 /// target, trunk, and wasm-bindgen-cli at exactly the Cargo.lock version. Each only if missing.
 fn setup() -> Result<()> {
     if !has_wasm_target() {
-        run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+        run(
+            "adding the wasm32-unknown-unknown target (rustup: under a minute, once)",
+            "rustup",
+            &["target", "add", "wasm32-unknown-unknown"],
+        )?;
     }
     let trunk = version_of("trunk").unwrap_or_default();
     if !trunk.ends_with(TRUNK_VERSION) {
         // trunk's own release profile asks for fat LTO in one codegen unit, which makes its
         // install take about 15 minutes on 2 cores; a build tool does not need either.
         run(
+            &format!(
+                "installing trunk {TRUNK_VERSION} (cargo install: 5-9 minutes on 2 cores, once)"
+            ),
             "cargo",
             &[
                 "install",
@@ -227,12 +256,20 @@ fn setup() -> Result<()> {
         )?;
     }
     // trunk builds offline (it must never download tools): fetch the crates first.
-    run("cargo", &["fetch"])?;
+    run(
+        "fetching the crates (a minute or two the first time, seconds after)",
+        "cargo",
+        &["fetch"],
+    )?;
     let bindgen = locked_version("wasm-bindgen")?;
     let installed = version_of("wasm-bindgen").unwrap_or_default();
     if !installed.ends_with(&bindgen) {
         // Without --locked: with it the install of this version fails to resolve.
         run(
+            &format!(
+                "installing wasm-bindgen-cli {bindgen}, the version in Cargo.lock (cargo install: \
+                 2-6 minutes on 2 cores, once)"
+            ),
             "cargo",
             &["install", "wasm-bindgen-cli", "--version", &bindgen],
         )?;
@@ -259,6 +296,7 @@ fn setup_wasm_opt() -> Result<()> {
         std::fs::create_dir_all(&dir)?;
         let prefix = dir.display().to_string();
         run(
+            "installing wasm-opt (npm's binaryen 132) into tools/ (seconds, once)",
             "npm",
             &[
                 "install",
@@ -273,12 +311,12 @@ fn setup_wasm_opt() -> Result<()> {
     Ok(())
 }
 
-/// Runs trunk with npm's wasm-opt first on PATH.
-fn trunk(args: &[&str]) -> Result<()> {
+/// Runs trunk with npm's wasm-opt first on PATH, saying first `what` it does.
+fn trunk(what: &str, args: &[&str]) -> Result<()> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![binaryen_bin()];
     paths.extend(std::env::split_paths(&path));
-    println!("\n==> trunk {}", args.join(" "));
+    announce(what, "trunk", args);
     let start = std::time::Instant::now();
     // Trunk.toml's watch list ignores these folders, and trunk refuses to start when one is
     // missing (a build folder moved elsewhere with CARGO_TARGET_DIR, say).
@@ -313,28 +351,41 @@ pub(crate) fn setup_browser() -> Result<()> {
     } else {
         vec!["sudo"]
     };
-    let apt = |args: &[&str]| -> Result<()> {
+    let apt = |what: &str, args: &[&str]| -> Result<()> {
         let mut all: Vec<&str> = sudo.clone();
         all.push("apt-get");
         all.extend_from_slice(args);
-        run(all[0], &all[1..])
+        run(what, all[0], &all[1..])
     };
-    apt(&["update", "-q"])?;
-    apt(&["install", "-y", "-q", "chromium", "chromium-driver"])
+    apt(
+        "updating apt's package lists for Chromium (under a minute)",
+        &["update", "-q"],
+    )?;
+    apt(
+        "installing Chromium and ChromeDriver for the browser tests (apt-get: a minute or two, once)",
+        &["install", "-y", "-q", "chromium", "chromium-driver"],
+    )
 }
 
 /// Builds the playground into `dist/` with trunk (release).
 pub(crate) fn build_app() -> Result<()> {
-    trunk(&["build", "--release"])
+    trunk(
+        "building the playground into dist/ with trunk (release, with wasm-opt; burn for wasm32 \
+         takes about 10 minutes on 2 cores the first time, seconds after)",
+        &["build", "--release"],
+    )
 }
 
 fn serve(port: u16) -> Result<()> {
     setup()?;
     data::make(&root().join("data"), None)?;
-    println!(
-        "\nServing the playground on http://127.0.0.1:{port}/ (first build: about 10 minutes)"
-    );
-    trunk(&["serve", "--release", "--port", &port.to_string()])
+    trunk(
+        &format!(
+            "serving the playground on http://127.0.0.1:{port}/ once trunk has built it (burn for \
+             wasm32: about 10 minutes on 2 cores the first time, seconds after)"
+        ),
+        &["serve", "--release", "--port", &port.to_string()],
+    )
 }
 
 fn test(no_lint: bool, browser: bool) -> Result<()> {
@@ -344,19 +395,30 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
     }
     data::make(&root().join("data"), None)?;
     if !no_lint {
-        run("cargo", &["fmt", "--all", "--check"])?;
+        run(
+            "checking the formatting (cargo fmt: seconds)",
+            "cargo",
+            &["fmt", "--all", "--check"],
+        )?;
         lint_while_building();
     }
     // The wasm build of core (and of the app and worker that use it), then the app with trunk.
     let mut build = vec!["build", "--release"];
     build.extend(WASM_PACKAGES);
     build.extend(["--target", "wasm32-unknown-unknown"]);
-    run("cargo", &build)?;
+    run(
+        "building core, the app and the worker for wasm32 (release: burn for wasm32 takes about \
+         10 minutes on 2 cores the first time, seconds after)",
+        "cargo",
+        &build,
+    )?;
     let (mut passed, mut failed) = (0, 0);
     if browser {
         // In-browser unit tests (app/src/browser_tests.rs): the release wasm build above plus a
         // small test harness, run in headless Chromium (capabilities in app/webdriver.json).
         let (p, f) = run_tests(
+            "the in-browser unit tests in headless Chromium (their wasm32 test build: a few \
+             minutes the first time)",
             &[
                 "test",
                 "--release",
@@ -382,6 +444,8 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
     // Every package is always selected (--workspace), so that features unify the same way in
     // every command and nothing is rebuilt between them; browser tests are named `browser_*`.
     let (p, f) = run_tests(
+        "building and running the native tests (burn's native build takes about 15 minutes on \
+         2 cores the first time, seconds after; the tests themselves a few minutes)",
         &[
             "test",
             "--workspace",
@@ -396,6 +460,7 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
     failed += f;
     if browser {
         let (p, f) = run_tests(
+            "the browser tests: headless Chromium driving the playground in dist/ (a few minutes)",
             &[
                 "test",
                 "--workspace",
@@ -412,8 +477,9 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
         passed += p;
         failed += f;
     }
-    // CI runs only a smoke of the benchmark command, never the full bench.
-    println!("\n==> cargo xtask bench --smoke");
+    // CI runs only a smoke of the benchmark command, never the full bench. It runs the CLI in
+    // the dev profile: the build of burn the tests above made.
+    say("cargo xtask bench --smoke (Kindling's MLP natively, a few batches: seconds)");
     bench::bench(true, false, &[])?;
     println!("\nall checks passed");
     println!("tests: {passed} passed, {failed} failed");
@@ -438,12 +504,6 @@ fn lint_while_building() {
         "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
     );
 }
-
-/// The same allocator as the `kindling` CLI, so `bench` and `accuracy` measure what the CLI
-/// runs: mimalloc keeps freed pages for reuse, where glibc's malloc returned burn's large
-/// per-op buffers to the kernel and every batch paid for page faults again.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
     match Cli::parse().command {
@@ -490,19 +550,48 @@ mod tests {
     }
 
     #[test]
-    fn xtask_builds_what_the_workspace_builds() {
-        // `cargo xtask` is built for xtask alone, the tests for the whole workspace; a package
-        // whose features differ between the two is compiled twice (and all that depends on it:
-        // burn's whole tree, on a fresh machine).
+    fn core_tests_and_the_cli_build_what_the_workspace_builds() {
+        // `cargo xtask test` builds burn's tree once, for `cargo test --workspace`. Selecting
+        // one package (`cargo test -p kindling-core`; `cargo run -p kindling-cli`, which bench
+        // and accuracy run) resolves features without the other packages' dependencies: a
+        // package that gets other features is compiled again, with all that depends on it
+        // (burn's whole tree: 14 minutes on 2 cores). Packages only the workspace builds (the
+        // browser tests' crates, xtask's plotters) do not matter; those both build must agree.
         let workspace = resolved(&["--workspace", "-e", "dev"]);
-        let split: Vec<_> = resolved(&["-p", "xtask"])
-            .difference(&workspace)
-            .cloned()
+        for (selection, command) in [
+            (
+                &["-p", "kindling-core", "-e", "dev"][..],
+                "cargo test -p kindling-core",
+            ),
+            (
+                &["-p", "kindling-cli", "-e", "dev"][..],
+                "cargo test -p kindling-cli",
+            ),
+            (&["-p", "kindling-cli"][..], "cargo run -p kindling-cli"),
+        ] {
+            let split: Vec<_> = resolved(selection)
+                .difference(&workspace)
+                .cloned()
+                .collect();
+            assert!(
+                split.is_empty(),
+                "these resolve with other features for `{command}` than for the workspace (give \
+                 kindling-core's Cargo.toml the workspace's features, as its \"not used \
+                 directly\" dependencies do): {split:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn xtask_has_no_burn() {
+        // `cargo xtask` builds xtask first: with burn it printed nothing for 18 minutes.
+        let heavy: Vec<_> = resolved(&["-p", "xtask", "-e", "dev"])
+            .into_iter()
+            .filter(|line| line.starts_with("burn") || line.starts_with("kindling-core "))
             .collect();
         assert!(
-            split.is_empty(),
-            "these resolve with other features for xtask than for the workspace (give xtask's \
-             Cargo.toml the workspace's features): {split:#?}"
+            heavy.is_empty(),
+            "xtask depends on {heavy:?}: run what needs burn through the kindling CLI"
         );
     }
 }

@@ -3,7 +3,7 @@
 use kindling_core::RunConfig;
 use leptos::prelude::*;
 
-use crate::page::use_session;
+use crate::session::{use_builder, use_messages};
 
 /// Formats a number for an input: integers without decimals, others compactly.
 pub fn format_number(v: f64) -> String {
@@ -27,7 +27,7 @@ pub fn number_field(
     get: impl Fn(&RunConfig) -> f64 + Copy + Send + Sync + 'static,
     set: impl Fn(&mut RunConfig, f64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let s = use_session();
+    let builder = use_builder();
     view! {
         <label class="field">
             <span>{label}</span>
@@ -35,17 +35,17 @@ pub fn number_field(
                 type="number"
                 step=step
                 data-testid=testid
-                prop:value=move || format_number(s.config.with(get))
+                prop:value=move || format_number(builder.config.with(get))
                 on:change=move |ev| {
                     let text = event_target_value(&ev);
                     match text.trim().parse::<f64>() {
                         Ok(v) if v.is_finite() => {
-                            s.preset.set(String::new());
-                            s.config.update(|c| set(c, v));
+                            builder.preset.set(String::new());
+                            builder.config.update(|c| set(c, v));
                         }
                         _ => {
                             // Not a number: show the current value again.
-                            s.config.update(|_| {});
+                            builder.config.update(|_| {});
                         }
                     }
                 }
@@ -62,7 +62,7 @@ pub fn select_field(
     get: impl Fn(&RunConfig) -> String + Copy + Send + Sync + 'static,
     set: impl Fn(&mut RunConfig, &str) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let s = use_session();
+    let builder = use_builder();
     view! {
         <label class="field">
             <span>{label}</span>
@@ -70,8 +70,8 @@ pub fn select_field(
                 data-testid=testid
                 on:change=move |ev| {
                     let value = event_target_value(&ev);
-                    s.preset.set(String::new());
-                    s.config.update(|c| set(c, &value));
+                    builder.preset.set(String::new());
+                    builder.config.update(|c| set(c, &value));
                 }
             >
                 {options
@@ -79,7 +79,7 @@ pub fn select_field(
                     .map(|(value, text)| {
                         let v = value.clone();
                         view! {
-                            <option value=value selected=move || s.config.with(get) == v>
+                            <option value=value selected=move || builder.config.with(get) == v>
                                 {text}
                             </option>
                         }
@@ -97,7 +97,7 @@ pub fn cell_number(
     step: &'static str,
     set: impl Fn(&mut RunConfig, f64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let s = use_session();
+    let builder = use_builder();
     view! {
         <input
             class="cell"
@@ -109,8 +109,8 @@ pub fn cell_number(
             on:change=move |ev| {
                 if let Ok(v) = event_target_value(&ev).trim().parse::<f64>() {
                     if v.is_finite() {
-                        s.preset.set(String::new());
-                        s.config.update(|c| set(c, v));
+                        builder.preset.set(String::new());
+                        builder.config.update(|c| set(c, v));
                     }
                 }
             }
@@ -125,7 +125,7 @@ pub fn cell_select(
     options: Vec<(String, String)>,
     set: impl Fn(&mut RunConfig, &str) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let s = use_session();
+    let builder = use_builder();
     view! {
         <select
             class="cell"
@@ -133,8 +133,8 @@ pub fn cell_select(
             aria-label=title
             on:change=move |ev| {
                 let value = event_target_value(&ev);
-                s.preset.set(String::new());
-                s.config.update(|c| set(c, &value));
+                builder.preset.set(String::new());
+                builder.config.update(|c| set(c, &value));
             }
         >
             {options
@@ -159,7 +159,7 @@ pub fn file_button(
     testid: &'static str,
     on_files: impl Fn(Vec<(String, Vec<u8>)>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let s = use_session();
+    let messages = use_messages();
     view! {
         <label class="button file-button" title=title>
             {label}
@@ -174,7 +174,7 @@ pub fn file_button(
                     wasm_bindgen_futures::spawn_local(async move {
                         match crate::files::read_chosen_files(&input).await {
                             Some(Ok(files)) => on_files(files),
-                            Some(Err(e)) => s.error.set(Some(e)),
+                            Some(Err(e)) => messages.error.set(Some(e)),
                             None => {}
                         }
                     });

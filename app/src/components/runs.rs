@@ -10,8 +10,8 @@ use wasm_bindgen::JsCast;
 use super::fields::file_button;
 use crate::charts::{draw_overlay, Series, RUN_COLOURS};
 use crate::files::download;
-use crate::page::use_session;
 use crate::runs::{config_diff, model_text, runs_csv, sorted_filtered, SortKey};
+use crate::session::{use_kept_runs, use_session};
 
 /// Puts `text` on the clipboard (navigator.clipboard.writeText), when the browser allows it.
 fn copy_text(text: &str) {
@@ -45,12 +45,12 @@ fn page_base() -> String {
 /// Overlay charts of the selected runs.
 #[component]
 fn Overlay() -> impl IntoView {
-    let s = use_session();
+    let kept = use_kept_runs();
     let accuracy: NodeRef<Canvas> = NodeRef::new();
     let loss: NodeRef<Canvas> = NodeRef::new();
     let chosen = move || {
-        let ids = s.selected.get();
-        s.runs
+        let ids = kept.selected.get();
+        kept.runs
             .get()
             .into_iter()
             .filter(|r| ids.contains(&r.id))
@@ -85,7 +85,7 @@ fn Overlay() -> impl IntoView {
     });
     let diff = move || config_diff(&chosen());
     view! {
-        <Show when=move || !s.selected.get().is_empty()>
+        <Show when=move || !kept.selected.get().is_empty()>
             <div class="overlay" data-testid="overlay">
                 <div class="overlay-charts">
                     <canvas node_ref=accuracy width="520" height="240" data-testid="overlay-chart"></canvas>
@@ -133,7 +133,8 @@ pub fn RunsPanel() -> impl IntoView {
     let sort = RwSignal::new((SortKey::Created, true));
     let shown = move || {
         let (key, descending) = sort.get();
-        s.runs
+        s.kept
+            .runs
             .with(|runs| sorted_filtered(runs, &filter.get(), key, descending))
     };
     let header = move |label: &'static str, key: SortKey| {
@@ -155,24 +156,21 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     let delete = move |id: u64| {
-        let Some(run) = s.kept_run(id) else {
+        let Some(run) = s.kept.get(id) else {
             return;
         };
-        s.runs.update(|r| r.retain(|r| r.id != id));
-        s.selected.update(|sel| sel.retain(|x| *x != id));
+        s.kept.runs.update(|r| r.retain(|r| r.id != id));
+        s.kept.selected.update(|sel| sel.retain(|x| *x != id));
         let shared = run.shared;
-        s.deleted.set(Some(run));
+        s.kept.deleted.set(Some(run));
         if !shared {
-            let error = s.error;
-            crate::store::delete_run(id, move |e| {
-                error.set(Some(format!("The run could not be deleted: {e}")))
-            });
+            s.delete_run(id);
         }
     };
     let undo = move |_| {
-        if let Some(run) = s.deleted.get_untracked() {
-            s.deleted.set(None);
-            s.runs.update(|r| {
+        if let Some(run) = s.kept.deleted.get_untracked() {
+            s.kept.deleted.set(None);
+            s.kept.runs.update(|r| {
                 r.push(run.clone());
                 r.sort_by_key(|r| r.id);
             });
@@ -180,15 +178,16 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     let share = move |id: u64| {
-        if let Some(run) = s.kept_run(id) {
+        if let Some(run) = s.kept.get(id) {
             let link = encode_link(&page_base(), &run);
-            s.share_link.set(Some(link));
+            s.kept.share_link.set(Some(link));
         }
     };
     let export = move |_| {
-        let csv = s.runs.with_untracked(|r| runs_csv(r));
+        let csv = s.kept.runs.with_untracked(|r| runs_csv(r));
         if let Err(e) = download("kindling-runs.csv", "text/csv", csv.as_bytes()) {
-            s.error
+            s.messages
+                .error
                 .set(Some(format!("The CSV could not be saved: {e}")));
         }
     };
@@ -216,31 +215,31 @@ pub fn RunsPanel() -> impl IntoView {
                         s.import_model(&name, bytes)
                     },
                 )}
-                <Show when=move || s.deleted.get().is_some()>
+                <Show when=move || s.kept.deleted.get().is_some()>
                     <span class="undo">
-                        {move || format!("Deleted \"{}\".", s.deleted.get().map(|r| r.name).unwrap_or_default())}
+                        {move || format!("Deleted \"{}\".", s.kept.deleted.get().map(|r| r.name).unwrap_or_default())}
                         <button data-testid="undo-delete" on:click=undo>"Undo"</button>
                     </span>
                 </Show>
             </div>
-            <Show when=move || s.share_link.get().is_some()>
+            <Show when=move || s.kept.share_link.get().is_some()>
                 <div class="share">
                     <label class="field wide">
-                        <span>{move || format!("Share link ({} characters; the run is in the part after #, never sent to a server)", s.share_link.get().map(|l| l.len()).unwrap_or(0))}</span>
-                        <input type="text" readonly data-testid="share-link" prop:value=move || s.share_link.get().unwrap_or_default() />
+                        <span>{move || format!("Share link ({} characters; the run is in the part after #, never sent to a server)", s.kept.share_link.get().map(|l| l.len()).unwrap_or(0))}</span>
+                        <input type="text" readonly data-testid="share-link" prop:value=move || s.kept.share_link.get().unwrap_or_default() />
                     </label>
                     <button on:click=move |_| {
-                        if let Some(link) = s.share_link.get_untracked() {
+                        if let Some(link) = s.kept.share_link.get_untracked() {
                             copy_text(&link);
                         }
                     }>"Copy"</button>
                 </div>
             </Show>
-            <Show when=move || s.reproduce_result.get().is_some()>
+            <Show when=move || s.kept.reproduction.get().is_some()>
                 <div class="message notice" data-testid="reproduce-result"
-                    data-accuracy-difference=move || s.reproduce_result.get().map(|r| format!("{:.6}", r.1)).unwrap_or_default()
-                    data-loss-difference=move || s.reproduce_result.get().map(|r| format!("{:.6}", r.2)).unwrap_or_default()>
-                    {move || s.reproduce_result.get().map(|r| r.0).unwrap_or_default()}
+                    data-accuracy-difference=move || s.kept.reproduction.get().map(|r| format!("{:.6}", r.accuracy_difference)).unwrap_or_default()
+                    data-loss-difference=move || s.kept.reproduction.get().map(|r| format!("{:.6}", r.loss_difference)).unwrap_or_default()>
+                    {move || s.kept.reproduction.get().map(|r| r.text).unwrap_or_default()}
                 </div>
             </Show>
             <div class="table-wrap">
@@ -266,7 +265,7 @@ pub fn RunsPanel() -> impl IntoView {
                             }
                             runs.into_iter().map(|r| {
                                 let id = r.id;
-                                let checked = move || s.selected.get().contains(&id);
+                                let checked = move || s.kept.selected.get().contains(&id);
                                 let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(r.created_ms));
                                 let started = String::from(when.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
                                 let status_title = match &r.status { RunStatus::Diverged(why) => why.clone(), _ => String::new() };
@@ -277,7 +276,7 @@ pub fn RunsPanel() -> impl IntoView {
                                                 prop:checked=checked
                                                 on:change=move |ev| {
                                                     let on = event_target_checked(&ev);
-                                                    s.selected.update(|sel| {
+                                                    s.kept.selected.update(|sel| {
                                                         sel.retain(|x| *x != id);
                                                         if on { sel.push(id) }
                                                     });
@@ -306,7 +305,7 @@ pub fn RunsPanel() -> impl IntoView {
                                         <td class="when">{started}</td>
                                         <td class="actions">
                                             {r.shared.then(|| view! {
-                                                <button data-testid="reproduce" on:click=move |_| s.reproduce(id) disabled=move || s.busy()>"Reproduce"</button>
+                                                <button data-testid="reproduce" on:click=move |_| s.reproduce(id) disabled=move || s.run.busy()>"Reproduce"</button>
                                             })}
                                             <button data-testid="share" on:click=move |_| share(id)>"Share"</button>
                                             {r.has_weights.then(|| view! {

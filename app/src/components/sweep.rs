@@ -3,13 +3,15 @@
 //! against the swept value, and CSV export.
 
 use kindling_core::record::RunRecord;
-use kindling_core::sweep::{parse_values, sweep_presets, SweepAxis, SweepField, SweepGrid};
+use kindling_core::sweep::{
+    parse_values, SweepAxis, SweepField, SweepGrid, SweepPreset, SWEEP_PRESETS,
+};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::charts::{draw_overlay, Series};
 use crate::files::download;
-use crate::page::{use_session, SweepRun, SweepState};
+use crate::session::{use_session, SweepRun, SweepState};
 
 /// One axis being edited: field name and the values' text.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,20 +72,19 @@ pub fn SweepPanel() -> impl IntoView {
     let base_preset = RwSignal::new(String::new());
     let grid = move || -> Result<SweepGrid, String> {
         let base = match base_preset.get().as_str() {
-            "" => s.config.get(),
-            name => sweep_presets()
-                .into_iter()
-                .find(|(n, _, _)| *n == name)
-                .map(|(_, _, g)| g.base)
+            "" => s.builder.config.get(),
+            name => SweepPreset::find(name)
+                .map(|preset| (preset.base)())
                 .ok_or("no such sweep")?,
         };
         let mut base = base;
-        base.device = s.device.get();
+        base.device = s.builder.device.get();
         Ok(SweepGrid::new(base, axes_of(&drafts.get())?))
     };
     let points = move || grid().and_then(|g| g.points().map_err(|e| e.to_string()));
     let running = move || {
-        s.sweep
+        s.sweeps
+            .sweep
             .with(|st| st.as_ref().is_some_and(|st| st.current.is_some()))
     };
     let start = move |_| match grid().and_then(|g| {
@@ -105,12 +106,17 @@ pub fn SweepPanel() -> impl IntoView {
             current: None,
             cancelled: false,
         }),
-        Err(e) => s.error.set(Some(format!("The sweep cannot start: {e}"))),
+        Err(e) => s
+            .messages
+            .error
+            .set(Some(format!("The sweep cannot start: {e}"))),
     };
     let chart: NodeRef<Canvas> = NodeRef::new();
     Effect::new(move |_| {
-        let Some(state) = s.sweep.get() else { return };
-        let runs = s.runs.get();
+        let Some(state) = s.sweeps.sweep.get() else {
+            return;
+        };
+        let runs = s.kept.runs.get();
         // Final held-out accuracy against the first axis; one line per value of the others.
         let mut series: Vec<Series> = Vec::new();
         for r in &state.runs {
@@ -176,18 +182,18 @@ pub fn SweepPanel() -> impl IntoView {
                         data-testid="sweep-preset"
                         on:change=move |ev| {
                             let name = event_target_value(&ev);
-                            if let Some((_, _, g)) = sweep_presets().into_iter().find(|(n, _, _)| *n == name) {
-                                drafts.set(g.axes.iter().map(|a| AxisDraft {
-                                    field: a.field.name(),
-                                    values: a.values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
+                            if let Some(preset) = SweepPreset::find(&name) {
+                                drafts.set(preset.axes.iter().map(|(field, values)| AxisDraft {
+                                    field: field.name(),
+                                    values: values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
                                 }).collect());
                             }
                             base_preset.set(name);
                         }
                     >
                         <option value="" selected=move || base_preset.get().is_empty()>"the run in the builder"</option>
-                        {sweep_presets().into_iter().map(|(name, description, _)| view! {
-                            <option value=name>{format!("{name}: {description}")}</option>
+                        {SWEEP_PRESETS.iter().map(|preset| view! {
+                            <option value=preset.name>{format!("{}: {}", preset.name, preset.description)}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -234,22 +240,22 @@ pub fn SweepPanel() -> impl IntoView {
                     "+ Add field"
                 </button>
                 <button class="primary" data-testid="run-sweep"
-                    disabled=move || running() || s.busy() || points().is_err() || !s.worker_ready.get()
+                    disabled=move || running() || s.run.busy() || points().is_err() || !s.worker.ready.get()
                     on:click=start>
                     {move || match points() {
                         Ok(p) => format!("Run sweep ({} runs)", p.len()),
                         Err(_) => "Run sweep".into(),
                     }}
                 </button>
-                <button data-testid="stop-sweep" disabled=move || !running() on:click=move |_| s.cancel_sweep()>
+                <button data-testid="stop-sweep" disabled=move || !running() on:click=move |_| s.sweeps.cancel()>
                     "Stop after this run"
                 </button>
-                <button data-testid="export-csv" disabled=move || s.sweep.get().is_none()
+                <button data-testid="export-csv" disabled=move || s.sweeps.sweep.get().is_none()
                     on:click=move |_| {
-                        let text = s.sweep.with_untracked(|st| st.as_ref().map(|st| s.runs.with_untracked(|r| csv(st, r))));
+                        let text = s.sweeps.sweep.with_untracked(|st| st.as_ref().map(|st| s.kept.runs.with_untracked(|r| csv(st, r))));
                         if let Some(text) = text {
                             if let Err(e) = download("kindling-sweep.csv", "text/csv", text.as_bytes()) {
-                                s.error.set(Some(format!("The CSV could not be saved: {e}")));
+                                s.messages.error.set(Some(format!("The CSV could not be saved: {e}")));
                             }
                         }
                     }>
@@ -257,8 +263,8 @@ pub fn SweepPanel() -> impl IntoView {
                 </button>
             </div>
             <p class="problems" data-testid="sweep-problem">{move || points().err().unwrap_or_default()}</p>
-            {move || s.sweep.get().map(|state| {
-                let runs = s.runs.get();
+            {move || s.sweeps.sweep.get().map(|state| {
+                let runs = s.kept.runs.get();
                 view! {
                     <table class="sweep-results" data-testid="sweep-results">
                         <thead>
@@ -291,7 +297,7 @@ pub fn SweepPanel() -> impl IntoView {
                     </table>
                 }
             })}
-            <Show when=move || s.sweep.get().is_some()>
+            <Show when=move || s.sweeps.sweep.get().is_some()>
                 <canvas node_ref=chart width="560" height="260" class="sweep-chart" data-testid="sweep-chart"></canvas>
             </Show>
         </section>

@@ -7,8 +7,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, PointerEvent};
 
 use super::training::ImageTile;
-use crate::page::use_session;
 use crate::protocol::ToWorker;
+use crate::session::{use_predictions, use_worker};
 
 /// Side of the drawing canvas in canvas pixels.
 const PAD: u32 = 280;
@@ -53,7 +53,8 @@ pub(crate) fn drawing(canvas: &web_sys::HtmlCanvasElement) -> Option<Drawing> {
 /// Draw-to-classify.
 #[component]
 fn DrawDigit() -> impl IntoView {
-    let s = use_session();
+    let predictions = use_predictions();
+    let worker = use_worker();
     let canvas: NodeRef<Canvas> = NodeRef::new();
     let drawing_now = RwSignal::new(false);
     let last = RwSignal::new((0.0f64, 0.0f64));
@@ -88,8 +89,8 @@ fn DrawDigit() -> impl IntoView {
         let Some(pixels) = drawing(&c).and_then(|d| d.to_mnist()) else {
             return;
         };
-        let request = s.next_request();
-        s.send(&ToWorker::PredictImage { request, pixels });
+        let request = predictions.next_request();
+        worker.send(&ToWorker::PredictImage { request, pixels });
     };
     let stroke_to = move |x: f64, y: f64| {
         let Some(c) = canvas.get_untracked() else {
@@ -151,12 +152,12 @@ fn DrawDigit() -> impl IntoView {
                         if ev.key() == "Delete" || ev.key() == "Backspace" {
                             if let Some(c) = canvas.get_untracked() { clear(&c); }
                             has_ink.set(false);
-                            s.digit.set(None);
+                            predictions.digit.set(None);
                         }
                     }
                 ></canvas>
                 <div class="model-input">
-                    {move || s.digit.get().map(|d| view! {
+                    {move || predictions.digit.get().map(|d| view! {
                         <ImageTile image=d.input.clone() caption=format!("what the model reads ({0}×{0})", d.input.side) size=112 />
                     })}
                 </div>
@@ -167,7 +168,7 @@ fn DrawDigit() -> impl IntoView {
                 on:click=move |_| {
                     if let Some(c) = canvas.get_untracked() { clear(&c); }
                     has_ink.set(false);
-                    s.digit.set(None);
+                    predictions.digit.set(None);
                 }
             >
                 "Clear"
@@ -175,7 +176,7 @@ fn DrawDigit() -> impl IntoView {
             <div class="guess">
                 <span>"Prediction: "</span>
                 <strong data-testid="predicted-digit">
-                    {move || s.digit.get().map(|d| {
+                    {move || predictions.digit.get().map(|d| {
                         let best = kindling_core::train::argmax(&d.probabilities);
                         best.to_string()
                     }).unwrap_or_else(|| if has_ink.get() { "…".into() } else { "–".into() })}
@@ -184,7 +185,7 @@ fn DrawDigit() -> impl IntoView {
             <ol class="probabilities" data-testid="probabilities">
                 {(0..10)
                     .map(|digit| {
-                        let p = move || s.digit.with(|d| d.as_ref().and_then(|d| d.probabilities.get(digit).copied()).unwrap_or(0.0));
+                        let p = move || predictions.digit.with(|d| d.as_ref().and_then(|d| d.probabilities.get(digit).copied()).unwrap_or(0.0));
                         view! {
                             <li data-testid=format!("digit-{digit}") data-probability=move || format!("{:.6}", p())>
                                 <span class="digit">{digit}</span>
@@ -202,7 +203,8 @@ fn DrawDigit() -> impl IntoView {
 /// Review sentiment.
 #[component]
 fn ReviewBox() -> impl IntoView {
-    let s = use_session();
+    let predictions = use_predictions();
+    let worker = use_worker();
     let text = RwSignal::new(String::new());
     view! {
         <div class="group">
@@ -218,16 +220,16 @@ fn ReviewBox() -> impl IntoView {
                     let value = event_target_value(&ev);
                     text.set(value.clone());
                     if value.trim().is_empty() {
-                        s.review.set(None);
+                        predictions.review.set(None);
                         return;
                     }
-                    let request = s.next_request();
-                    s.send(&ToWorker::PredictReview { request, text: value });
+                    let request = predictions.next_request();
+                    worker.send(&ToWorker::PredictReview { request, text: value });
                 }
             ></textarea>
             <div class="sentiment" data-testid="sentiment"
-                data-positive=move || s.review.with(|r| r.as_ref().map(|r| format!("{:.6}", r.positive)).unwrap_or_default())>
-                {move || s.review.get().map(|r| {
+                data-positive=move || predictions.review.with(|r| r.as_ref().map(|r| format!("{:.6}", r.positive)).unwrap_or_default())>
+                {move || predictions.review.get().map(|r| {
                     let label = if r.positive >= 0.5 { "positive" } else { "negative" };
                     view! {
                         <div class="meter"><span class="mfill" style:width=format!("{:.1}%", r.positive * 100.0)></span></div>
@@ -252,18 +254,18 @@ fn ReviewBox() -> impl IntoView {
 /// The right column.
 #[component]
 pub fn TryItPanel() -> impl IntoView {
-    let s = use_session();
+    let predictions = use_predictions();
     view! {
         <section class="panel try" aria-label="Try the model">
             <h2>"Try it"</h2>
             <p class="hint" data-testid="model-in-use">
-                {move || match s.model_in_use.get() {
+                {move || match predictions.model_in_use.get() {
                     Some(name) => format!("Reading with the saved model \"{name}\" (Runs → Use)."),
                     None => "Reading with the current run's model; a kept run's Use button picks another.".into(),
                 }}
             </p>
-            <Show when=move || s.prediction_note.get().is_some()>
-                <div class="message notice" data-testid="prediction-note">{move || s.prediction_note.get().unwrap_or_default()}</div>
+            <Show when=move || predictions.note.get().is_some()>
+                <div class="message notice" data-testid="prediction-note">{move || predictions.note.get().unwrap_or_default()}</div>
             </Show>
             <DrawDigit />
             <ReviewBox />

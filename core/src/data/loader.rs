@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
+use super::config::{DatasetConfig, ImageSubset};
 use super::dataset::{train_validation_split, Dataset, ExampleShape, Examples, TrainingData};
 use super::digit::downsample_2x2;
-use super::idx::decode_idx_owned;
-use super::imdb::{TokenizedReviews, Vocabulary};
+use super::idx_images::images_from_idx;
+use super::imdb::{ReviewsDataset, TokenizedReviews, Vocabulary};
 use super::DataError;
-use crate::run::{DatasetConfig, ImageSubset};
 
 /// The command that makes the dataset files.
 pub const DATA_COMMAND: &str = "cargo xtask data";
@@ -25,45 +25,6 @@ fn read(dir: &Path, dataset: &str, file: &str) -> Result<Vec<u8>, DataError> {
             file: path.display().to_string(),
             message: e.to_string(),
         },
-    })
-}
-
-/// Reads an images file and its labels file (idx) into a dataset of [1, h, w] u8 images.
-pub fn images_from_idx(
-    images: Vec<u8>,
-    labels: Vec<u8>,
-    name: &str,
-    files: (&str, &str),
-) -> Result<Dataset, DataError> {
-    let images = decode_idx_owned(images, files.0)?;
-    let labels = decode_idx_owned(labels, files.1)?;
-    if images.dims.len() != 3 {
-        return Err(DataError::Malformed {
-            file: files.0.into(),
-            position: 3,
-            message: format!("images need 3 dimensions, found {:?}", images.dims),
-        });
-    }
-    if labels.dims.len() != 1 || labels.dims[0] != images.dims[0] {
-        return Err(DataError::Malformed {
-            file: files.1.into(),
-            position: 4,
-            message: format!("{:?} labels for {} images", labels.dims, images.dims[0]),
-        });
-    }
-    if let Some(i) = labels.values.iter().position(|&l| l > 9) {
-        return Err(DataError::Malformed {
-            file: files.1.into(),
-            position: 8 + i,
-            message: format!("label {} is not a digit class 0..=9", labels.values[i]),
-        });
-    }
-    Ok(Dataset {
-        name: name.to_string(),
-        shape: ExampleShape::Image([1, images.dims[1], images.dims[2]]),
-        examples: Examples::Pixels(images.values),
-        labels: labels.values.into_iter().map(u32::from).collect(),
-        num_classes: 10,
     })
 }
 
@@ -288,7 +249,7 @@ mod tests {
         for config in [
             DatasetConfig::TinyMnist(ImageSubset::new()),
             DatasetConfig::FashionMnist(ImageSubset::new()),
-            DatasetConfig::Imdb(crate::run::ImdbSubset::new(100, 10)),
+            DatasetConfig::Imdb(crate::data::config::ImdbSubset::new(100, 10)),
         ] {
             let mut asked = Vec::new();
             let _ = load_dataset_with(&config, &mut |_, file| {

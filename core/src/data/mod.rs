@@ -1,59 +1,22 @@
 //! Datasets: in-memory examples and labels, batching, decoders, loaders and the generated
 //! 2-D toy sets.
 
+pub mod config;
 pub mod csv;
 pub mod dataset;
 pub mod digit;
-pub mod idx;
+pub mod idx_images;
 pub mod imdb;
 pub mod loader;
-pub mod manifest;
+pub mod split;
 pub mod toy;
 pub mod upload;
 
+pub use config::{DatasetConfig, DatasetId, ImageSubset, ImdbSubset};
 pub use dataset::{Batch, Dataset, ExampleShape, Examples, TrainingData};
+pub use split::held_out_size;
 pub use toy::{ToyConfig, ToyKind};
 
-/// Why a dataset cannot be loaded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DataError {
-    /// The converted files are not there.
-    #[error("{dataset} is not on this machine ({path} is missing): run `{command}` to make it")]
-    Missing {
-        /// Dataset name.
-        dataset: String,
-        /// The file looked for.
-        path: String,
-        /// The command that makes it.
-        command: String,
-    },
-    /// A file is not what it should be.
-    #[error("{file}, byte {position}: {message}")]
-    Malformed {
-        /// File name.
-        file: String,
-        /// Byte offset (or line, for text formats) of the problem.
-        position: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// A text file (CSV) is not what it should be; the message starts with the line (and
-    /// column) of the problem.
-    #[error("{file}, {message}")]
-    Text {
-        /// File name.
-        file: String,
-        /// Line of the problem, from 1.
-        line: usize,
-        /// What is wrong and where.
-        message: String,
-    },
-    /// Reading failed.
-    #[error("cannot read {file}: {message}")]
-    Io {
-        /// File name.
-        file: String,
-        /// The system's message.
-        message: String,
-    },
-}
+/// The file formats (idx, the IMDB token files, `manifest.json`) and their errors live in
+/// `kindling-formats`, which builds without burn (`cargo xtask data` uses it alone).
+pub use kindling_formats::{idx, manifest, DataError};

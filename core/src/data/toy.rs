@@ -72,6 +72,16 @@ pub fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
 }
 
 impl ToyConfig {
+    /// Test points of the split (at least 1, leaving at least 1 for training).
+    pub fn test_size(&self) -> usize {
+        super::split::held_out_size(self.size, self.test_fraction)
+    }
+
+    /// Training points of the split.
+    pub fn train_size(&self) -> usize {
+        self.size - self.test_size()
+    }
+
     /// Generates the points: the first `size * (1 - test_fraction)` train, the rest test.
     pub fn generate(&self) -> TrainingData {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -90,8 +100,7 @@ impl ToyConfig {
             labels,
             num_classes: 2,
         };
-        let test =
-            ((self.size as f64 * self.test_fraction).round() as usize).clamp(1, self.size - 1);
+        let test = self.test_size();
         let train_idx: Vec<usize> = (0..self.size - test).collect();
         let test_idx: Vec<usize> = (self.size - test..self.size).collect();
         TrainingData {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::csv::decode_csv;
 use super::dataset::{Dataset, ExampleShape, TrainingData};
 use super::idx::idx_bytes;
-use super::loader::images_from_idx;
+use super::idx_images::images_from_idx;
 use super::manifest::sha256_hex_of_parts;
 use super::DataError;
 
@@ -54,8 +54,7 @@ impl UploadedData {
 
     /// Test examples of the split (at least 1, leaving at least 1 for training).
     pub fn test_size(&self) -> usize {
-        ((self.examples as f64 * self.test_fraction).round() as usize)
-            .clamp(1, self.examples.max(2) - 1)
+        super::split::held_out_size(self.examples, self.test_fraction)
     }
 
     /// Training examples of the split.

@@ -62,6 +62,14 @@ pub struct Mlp {
 }
 
 impl MlpConfig {
+    /// Units of every layer from the input to the output, e.g. `[784, 300, 10]`.
+    pub fn layer_sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![self.inputs];
+        sizes.extend(self.hidden.iter().map(|l| l.units));
+        sizes.push(self.outputs);
+        sizes
+    }
+
     /// Builds the network on `device` with this config's initialisation.
     pub fn init(&self, device: &Device) -> Mlp {
         let mut inputs = self.inputs;

@@ -4,10 +4,12 @@
 pub mod activation;
 pub mod cnn;
 pub mod dense;
+pub mod kind;
 pub mod mlp;
 pub mod recurrent;
 pub mod sequence;
 pub mod summary;
+pub mod validation;
 pub mod weights;
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -18,10 +20,12 @@ use crate::device::with_device_rng;
 
 pub use activation::{Activation, Padding, WeightInit};
 pub use cnn::{Cnn, CnnConfig, CnnLayerConfig, CnnShapeError, FeatureShape};
+pub use kind::{CnnLayerKind, ModelKind};
 pub use mlp::{DenseLayerConfig, Mlp, MlpConfig};
 pub use recurrent::{Recurrent, RecurrentKind};
 pub use sequence::{SequenceClassifier, SequenceConfig};
 pub use summary::{ModelSummary, SummaryRow};
+pub use validation::{MAX_DEPTH, MAX_WIDTH};
 pub use weights::{SavedModel, WeightsError, WEIGHTS_EXTENSION};
 
 /// Any model Kindling trains.

@@ -10,6 +10,11 @@ use super::activation::{Activation, WeightInit};
 use super::dense::dense_layer;
 use super::recurrent::{Recurrent, RecurrentKind};
 
+/// Largest vocabulary: the words of Keras's `imdb_word_index` (88,584) plus the 3 reserved ids.
+pub const MAX_VOCABULARY: usize = 88_587;
+/// Longest example in tokens (the longest IMDB review, rounded up).
+pub const MAX_EXAMPLE_LEN: usize = 2_500;
+
 /// An Embedding + LSTM/GRU text classifier.
 #[derive(Config, Debug, PartialEq)]
 pub struct SequenceConfig {

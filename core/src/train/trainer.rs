@@ -47,7 +47,7 @@ pub struct TrainingConfig {
 pub enum TrainError {
     /// A model setting is out of range.
     #[error("{0}")]
-    Config(#[from] crate::run::ConfigError),
+    Config(#[from] crate::checks::ConfigError),
     /// The CNN stack does not fit its input.
     #[error("{0}")]
     Shape(#[from] CnnShapeError),
@@ -85,7 +85,7 @@ pub struct StepOutcome {
 }
 
 /// How far a run has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
     /// Current epoch, from 1 (equals `epochs` when finished).
     pub epoch: usize,
@@ -169,7 +169,7 @@ impl Trainer {
         }
         let outputs = model_config.outputs();
         let classes = data.train.num_classes;
-        if outputs != classes && !(outputs == 1 && classes == 2) {
+        if !crate::model::validation::outputs_fit_classes(outputs, classes) {
             return Err(TrainError::Data(format!(
                 "the model has {outputs} outputs but {} has {classes} classes",
                 data.train.name

@@ -40,7 +40,9 @@ impl TrainingRun {
                 device,
             )?)),
             Engine::HandWritten => {
-                let hw1 = config.hw1_config().map_err(TrainError::Data)?;
+                let hw1 = config
+                    .hw1_config()
+                    .map_err(|e| TrainError::Data(e.to_string()))?;
                 RunTrainer::HandWritten(Box::new(
                     Hw1Trainer::new(&hw1, data, device).map_err(TrainError::Data)?,
                 ))

@@ -1,15 +1,52 @@
 //! Sweeps: a base run and one or more fields with lists of values; the grid is every
-//! combination. The presets reproduce the seed notebooks' sweeps.
+//! combination (`mod.rs`); the values of an axis as typed (`values.rs`); the seed notebooks'
+//! sweeps as one declarative table (`presets.rs`).
+
+mod presets;
+mod values;
 
 use burn::config::Config;
 use serde::{Deserialize, Serialize};
 
+use crate::checks::ConfigError;
+use crate::data::config::DatasetConfig;
 use crate::model::ModelConfig;
-use crate::run::{ConfigError, RunConfig};
-use crate::DatasetConfig;
+use crate::run::RunConfig;
+
+pub use presets::{SweepPreset, SWEEP_PRESETS};
+pub use values::parse_values;
 
 /// Most runs one sweep may queue.
 pub const MAX_SWEEP_RUNS: usize = 200;
+
+/// Why a sweep axis cannot be applied or its values cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SweepError {
+    /// The field is not in this run's model.
+    #[error("{0} does not exist in this model")]
+    NoSuchField(String),
+    /// A value is not a number.
+    #[error("{0:?} is not a number")]
+    NotANumber(String),
+    /// A value is infinite or NaN.
+    #[error("{0} is not a finite number")]
+    NotFinite(f64),
+    /// A range lacks `step S` or `log N`.
+    #[error("a range needs 'step S' or 'log N' after it, e.g. 1e-5..1 log 6")]
+    RangeWithoutSpacing,
+    /// A stepped range does not go up.
+    #[error("a stepped range goes up by a positive step")]
+    BadStep,
+    /// A log range with a non-positive end or a bad count.
+    #[error("a log range has positive ends and 2..={MAX_SWEEP_RUNS} values")]
+    BadLogRange,
+    /// Nothing was typed.
+    #[error("no values")]
+    NoValues,
+    /// More values than a sweep may run.
+    #[error("{0} values: at most {MAX_SWEEP_RUNS}")]
+    TooManyValues(usize),
+}
 
 /// A config field a sweep can vary.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,8 +130,8 @@ impl SweepField {
     }
 
     /// Sets this field of `config` to `value`; an error when the config has no such field.
-    pub fn apply(&self, config: &mut RunConfig, value: f64) -> Result<(), String> {
-        let missing = || format!("{} does not exist in this model", self.name());
+    pub fn apply(&self, config: &mut RunConfig, value: f64) -> Result<(), SweepError> {
+        let missing = || SweepError::NoSuchField(self.name());
         let count = value.max(0.0).round() as usize;
         match (self, &mut config.model) {
             (SweepField::LearningRate, _) => config.training.optimizer.learning_rate = value,
@@ -198,13 +235,11 @@ impl SweepGrid {
             }
             let mut config = self.base.clone();
             for (axis, &v) in self.axes.iter().zip(&values) {
-                axis.field
-                    .apply(&mut config, v)
-                    .map_err(|message| ConfigError {
-                        field: format!("sweep.{}", axis.field.name()),
-                        value: v.to_string(),
-                        message,
-                    })?;
+                axis.field.apply(&mut config, v).map_err(|e| ConfigError {
+                    field: format!("sweep.{}", axis.field.name()),
+                    value: v.to_string(),
+                    message: e.to_string(),
+                })?;
             }
             let point = SweepPoint { values, config };
             point.config.validate().map_err(|e| ConfigError {
@@ -217,239 +252,19 @@ impl SweepGrid {
     }
 }
 
-/// Parses a list of values: `1, 0.1, 0.01`, a range `0.001..0.01 step 0.001`, or a log range
-/// `1e-5..1 log 6` (6 values evenly spaced in log scale).
-pub fn parse_values(text: &str) -> Result<Vec<f64>, String> {
-    let text = text.trim();
-    let number = |s: &str| -> Result<f64, String> {
-        let v: f64 = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("{:?} is not a number", s.trim()))?;
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err(format!("{v} is not a finite number"))
-        }
-    };
-    if let Some((from, rest)) = text.split_once("..") {
-        let from = number(from)?;
-        let (to, how) = rest
-            .trim()
-            .split_once(char::is_whitespace)
-            .ok_or("a range needs 'step S' or 'log N' after it, e.g. 1e-5..1 log 6")?;
-        let to = number(to)?;
-        let how = how.trim();
-        let values: Vec<f64> = if let Some(step) = how.strip_prefix("step") {
-            let step = number(step)?;
-            if step <= 0.0 || to < from {
-                return Err("a stepped range goes up by a positive step".into());
-            }
-            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-            if n > MAX_SWEEP_RUNS {
-                return Err(format!("{n} values: at most {MAX_SWEEP_RUNS}"));
-            }
-            (0..n)
-                .map(|i| {
-                    let v = from + i as f64 * step;
-                    (v * 1e12).round() / 1e12
-                })
-                .collect()
-        } else if let Some(n) = how.strip_prefix("log") {
-            let n = number(n)? as usize;
-            if from <= 0.0 || to <= 0.0 || !(2..=MAX_SWEEP_RUNS).contains(&n) {
-                return Err("a log range has positive ends and 2..=200 values".into());
-            }
-            let (a, b) = (from.log10(), to.log10());
-            (0..n)
-                .map(|i| {
-                    let v = 10f64.powf(a + (b - a) * i as f64 / (n - 1) as f64);
-                    let digits = 10f64.powi(6 - v.log10().floor() as i32);
-                    (v * digits).round() / digits
-                })
-                .collect()
-        } else {
-            return Err("after a range write 'step S' or 'log N'".into());
-        };
-        return Ok(values);
-    }
-    let values: Vec<f64> = text
-        .split([',', ' ', ';'])
-        .filter(|s| !s.trim().is_empty())
-        .map(number)
-        .collect::<Result<_, _>>()?;
-    if values.is_empty() {
-        return Err("no values".into());
-    }
-    if values.len() > MAX_SWEEP_RUNS {
-        return Err(format!("{} values: at most {MAX_SWEEP_RUNS}", values.len()));
-    }
-    Ok(values)
-}
-
-/// The seed notebooks' sweeps: (name, description, grid).
-pub fn sweep_presets() -> Vec<(&'static str, &'static str, SweepGrid)> {
-    let preset = |name: &str| RunConfig::preset(name).expect("a preset");
-    let axis = |field, values: &[f64]| SweepAxis::new(field, values.to_vec());
-    let imdb = || {
-        // The seed's IMDB table: dict 5000, length 512, batch 32, embedding 64, 128 units.
-        let mut c = preset("lstm-imdb");
-        for (f, v) in [
-            (SweepField::DictSize, 5000.0),
-            (SweepField::ExampleLen, 512.0),
-            (SweepField::BatchSize, 32.0),
-            (SweepField::EmbeddingLen, 64.0),
-            (SweepField::Units(0), 128.0),
-        ] {
-            f.apply(&mut c, v).expect("a sequence model");
-        }
-        c
-    };
-    let mut dropout = preset("mlp-keras");
-    dropout.training.epochs = 30;
-    let mut l2 = preset("mlp-keras");
-    l2.training.epochs = 10;
-    vec![
-        (
-            "learning-rates",
-            "MLP 784-300-10: learning rates 1 .. 1e-5 (seed Part 2.1)",
-            SweepGrid::new(
-                preset("mlp-keras"),
-                vec![axis(
-                    SweepField::LearningRate,
-                    &[1.0, 0.1, 0.01, 0.001, 0.0001, 0.00001],
-                )],
-            ),
-        ),
-        (
-            "learning-rates-fine",
-            "MLP 784-300-10: learning rates 0.001 .. 0.009 (the seed's interpolation)",
-            SweepGrid::new(
-                preset("mlp-keras"),
-                vec![axis(
-                    SweepField::LearningRate,
-                    &[
-                        0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009,
-                    ],
-                )],
-            ),
-        ),
-        (
-            "hidden-sizes",
-            "MLP 784-M-10: hidden sizes 10 .. 2000",
-            SweepGrid::new(
-                preset("mlp-keras"),
-                vec![axis(
-                    SweepField::Units(0),
-                    &[10.0, 50.0, 100.0, 300.0, 1000.0, 2000.0],
-                )],
-            ),
-        ),
-        (
-            "l2",
-            "MLP 784-300-10 with L2 on the hidden layer: 0, 0.0005, 0.001, 0.002, 0.005",
-            SweepGrid::new(
-                l2,
-                vec![axis(SweepField::L2(0), &[0.0, 0.0005, 0.001, 0.002, 0.005])],
-            ),
-        ),
-        (
-            "dropout",
-            "MLP 784-300-10, 30 epochs: dropout 0.1 .. 0.9",
-            SweepGrid::new(
-                dropout,
-                vec![axis(
-                    SweepField::Dropout(0),
-                    &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
-                )],
-            ),
-        ),
-        (
-            "three-layer-grid",
-            "MLP 784-M-N-10: M in {300, 500}, N in {150, 300}, dropouts in {0, 0.1, 0.2} each",
-            SweepGrid::new(
-                preset("mlp-3layer"),
-                vec![
-                    axis(SweepField::Units(0), &[300.0, 500.0]),
-                    axis(SweepField::Units(1), &[150.0, 300.0]),
-                    axis(SweepField::Dropout(0), &[0.0, 0.1, 0.2]),
-                    axis(SweepField::Dropout(1), &[0.0, 0.1, 0.2]),
-                ],
-            ),
-        ),
-        (
-            "imdb-example-len",
-            "IMDB LSTM: example length 128 .. 1024",
-            SweepGrid::new(
-                imdb(),
-                vec![axis(
-                    SweepField::ExampleLen,
-                    &[128.0, 256.0, 512.0, 768.0, 1024.0],
-                )],
-            ),
-        ),
-        (
-            "imdb-dict-size",
-            "IMDB LSTM: dictionary size 1000 .. 10000",
-            SweepGrid::new(
-                imdb(),
-                vec![axis(
-                    SweepField::DictSize,
-                    &[1000.0, 2500.0, 5000.0, 7500.0, 10000.0],
-                )],
-            ),
-        ),
-        (
-            "imdb-embedding-len",
-            "IMDB LSTM: embedding length 16 .. 256",
-            SweepGrid::new(
-                imdb(),
-                vec![axis(
-                    SweepField::EmbeddingLen,
-                    &[16.0, 32.0, 64.0, 128.0, 256.0],
-                )],
-            ),
-        ),
-        (
-            "imdb-batch-size",
-            "IMDB LSTM: batch size 16 .. 256",
-            SweepGrid::new(
-                imdb(),
-                vec![axis(
-                    SweepField::BatchSize,
-                    &[16.0, 32.0, 64.0, 128.0, 256.0],
-                )],
-            ),
-        ),
-        (
-            "imdb-units",
-            "IMDB LSTM: units 64 .. 256",
-            SweepGrid::new(
-                imdb(),
-                vec![axis(
-                    SweepField::Units(0),
-                    &[64.0, 96.0, 128.0, 192.0, 256.0],
-                )],
-            ),
-        ),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_preset_sweep_expands_to_valid_runs() {
-        for (name, _, grid) in sweep_presets() {
+        for preset in SWEEP_PRESETS {
+            let (name, grid) = (preset.name, preset.grid());
             let points = grid.points().unwrap_or_else(|e| panic!("{name}: {e}"));
             let expected: usize = grid.axes.iter().map(|a| a.values.len()).product();
             assert_eq!(points.len(), expected, "{name}");
         }
-        let (_, _, grid) = sweep_presets()
-            .into_iter()
-            .find(|(n, _, _)| *n == "three-layer-grid")
-            .unwrap();
+        let grid = SweepPreset::find("three-layer-grid").unwrap().grid();
         let points = grid.points().unwrap();
         assert_eq!(points.len(), 36);
         let ModelConfig::Mlp(m) = &points[35].config.model else {

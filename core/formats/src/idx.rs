@@ -2,7 +2,7 @@
 //! a big-endian header (two zero bytes, a type byte 0x08 for u8, the number of dimensions, then
 //! each dimension as u32) followed by the values.
 
-use super::DataError;
+use crate::DataError;
 
 /// A decoded idx file of unsigned bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::DataError;
+use crate::DataError;
 
 /// The manifest's path under the data folder.
 pub const MANIFEST_FILE: &str = "manifest.json";

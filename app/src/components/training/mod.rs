@@ -1,0 +1,67 @@
+//! The middle column: Train / Pause / Stop, progress and messages ([`controls`]), live
+//! curves and the per-epoch table ([`curves`]), the data preview and the 2-D decision
+//! boundary ([`data_view`]), and the test report after a run ([`report`]).
+
+mod controls;
+mod curves;
+mod data_view;
+mod report;
+
+use kindling_core::data::loader::DATA_COMMAND;
+use leptos::prelude::*;
+
+use crate::charts::Metric;
+use crate::session::{use_builder, use_current_run};
+use controls::{Controls, Messages, ProgressLine};
+use curves::{CurveChart, EpochTable};
+pub use data_view::ImageTile;
+use data_view::{Boundary, Preview};
+use report::Report;
+
+/// A number with thousands separators (negative shown as 0).
+fn thousands(n: f64) -> String {
+    kindling_core::model::summary::thousands(n.max(0.0).round() as usize)
+}
+
+/// The middle column.
+#[component]
+pub fn TrainingPanel() -> impl IntoView {
+    let run = use_current_run();
+    let builder = use_builder();
+    let log = RwSignal::new(false);
+    let is_toy = move || {
+        run.config
+            .with(|c| c.as_ref().map(|c| c.dataset.has_boundary_map()))
+            .unwrap_or_else(|| builder.config.with(|c| c.dataset.has_boundary_map()))
+    };
+    view! {
+        <section class="panel training" aria-label="Train and watch">
+            <h2>"Train"</h2>
+            <Controls />
+            <ProgressLine />
+            <Messages />
+            <div class="chart-tools">
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        data-testid="log-scale"
+                        prop:checked=move || log.get()
+                        on:change=move |ev| log.set(event_target_checked(&ev))
+                    />
+                    "log-scale loss"
+                </label>
+            </div>
+            <CurveChart metric=Metric::Loss log=log />
+            <CurveChart metric=Metric::Accuracy log=log />
+            <Show when=is_toy>
+                <Boundary />
+            </Show>
+            <Preview />
+            <EpochTable />
+            <Report />
+            <p class="hint data-hint">
+                {format!("Datasets come from the data folder that `{DATA_COMMAND}` makes; the first load is cached by the browser.")}
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,111 @@
+//! What the user starts that spans several pieces of state: training (the builder's run, a
+//! sweep's, a shared run's reproduction) and reading uploaded data.
+
+use kindling_core::link::curve_distance;
+use kindling_core::record::RunRecord;
+use kindling_core::{DeviceChoice, RunConfig};
+use leptos::prelude::*;
+
+use super::{Reproduction, Session};
+use crate::protocol::ToWorker;
+
+impl Session {
+    /// Starts a run of the builder's config on the chosen device.
+    pub fn train(&self) {
+        self.train_config(self.builder.config.get_untracked());
+    }
+
+    /// Starts a run of `config` on the chosen device.
+    pub fn train_config(&self, mut config: RunConfig) {
+        config.device = self.builder.device.get_untracked();
+        if let Err(e) = config.validate() {
+            self.messages.fail(format!("Fix this setting first: {e}"));
+            return;
+        }
+        let run_id = self.run.id.get_untracked() + 1;
+        self.run.restart(run_id, config.clone());
+        self.messages.error.set(None);
+        self.messages.notice.set(None);
+        self.predictions.clear();
+        self.predictions.model_in_use.set(None);
+        self.worker.send(&ToWorker::Start {
+            run_id,
+            config: Box::new(config),
+        });
+    }
+
+    /// Retrains a shared run with its config and seed, to compare the curves.
+    pub fn reproduce(&self, id: u64) {
+        let Some(run) = self.kept.get(id) else {
+            return;
+        };
+        let mut device = run.config.device;
+        if device == DeviceChoice::Wgpu && self.worker.webgpu.get_untracked() != Some(true) {
+            device = DeviceChoice::Cpu;
+        }
+        self.builder.config.set(run.config.clone());
+        self.builder.preset.set(String::new());
+        self.builder.device.set(device);
+        self.kept.reproducing.set(Some(id));
+        self.kept.reproduction.set(None);
+        self.train();
+    }
+
+    /// Compares a reproduced run with the shared run it retrained, if it was one.
+    pub(super) fn finish_reproduction(&self, reproduced: &RunRecord) {
+        let Some(id) = self.kept.reproducing.get_untracked() else {
+            return;
+        };
+        self.kept.reproducing.set(None);
+        let Some(shared) = self.kept.get(id) else {
+            return;
+        };
+        let points = self.run.points.get_untracked();
+        let (loss, accuracy) = curve_distance(&shared.curve, &points);
+        let recorded = shared.final_accuracy().unwrap_or(0.0);
+        let now = reproduced.final_accuracy().unwrap_or(0.0);
+        let same_device = shared.config.device == reproduced.config.device;
+        let text = format!(
+            "Reproduced \"{}\": final accuracy {:.2}% (recorded {:.2}%); at the {} recorded curve points the loss differs by at most {:.3}% and the accuracy by {:.4}{}",
+            shared.name,
+            now * 100.0,
+            recorded * 100.0,
+            shared.curve.len(),
+            loss * 100.0,
+            accuracy,
+            if same_device {
+                " (same device: expected within 0.1% loss, the link's rounding)."
+            } else {
+                " (another device than the recorded run: small differences are expected)."
+            }
+        );
+        self.kept.reproduction.set(Some(Reproduction {
+            text,
+            accuracy_difference: (now - recorded).abs(),
+            loss_difference: loss,
+        }));
+    }
+
+    /// Sends the user's files to the worker to read as a dataset; on success the builder
+    /// switches to it, on failure nothing changes.
+    pub fn upload_data(&self, files: Vec<(String, Vec<u8>)>) {
+        let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        let sizes: Vec<usize> = files.iter().map(|(_, b)| b.len()).collect();
+        let mut bytes = Vec::with_capacity(sizes.iter().sum());
+        for (_, file) in &files {
+            bytes.extend_from_slice(file);
+        }
+        drop(files);
+        let request = self.predictions.next_request();
+        self.builder.pending_upload.set(Some(request));
+        self.messages.error.set(None);
+        self.messages
+            .tell(format!("Reading {}…", names.join(" and ")));
+        self.worker.send(&ToWorker::UploadData {
+            request,
+            names,
+            sizes,
+            bytes,
+        });
+    }
+}

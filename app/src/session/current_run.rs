@@ -1,0 +1,130 @@
+//! What the run in progress shows: where it is, its curves, epochs, boundary, preview and
+//! test report.
+
+use kindling_core::train::{BatchPoint, EpochMetrics};
+use kindling_core::{DeviceChoice, RunConfig};
+use leptos::prelude::*;
+
+use kindling_core::record::RunStatus;
+
+use crate::protocol::{BoundaryMap, DataPreview, ProgressReport, TestReport};
+
+/// Least milliseconds between two redraws of the curves while training.
+const REDRAW_MS: f64 = 250.0;
+
+thread_local! {
+    static LAST_REDRAW: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Where the current run is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    /// Nothing running.
+    Idle,
+    /// Downloading or reading the data.
+    Loading {
+        /// File being read.
+        file: String,
+        /// Bytes so far.
+        loaded: u64,
+        /// Bytes in all.
+        total: u64,
+        /// From the browser's cache.
+        cached: bool,
+    },
+    /// Training.
+    Training,
+    /// Paused.
+    Paused,
+    /// Ended (finished, stopped or diverged).
+    Ended,
+}
+
+/// The run in progress (Copy: a bundle of signals).
+#[derive(Clone, Copy)]
+pub struct CurrentRun {
+    /// The current run's id in the worker protocol (0: none yet).
+    pub id: RwSignal<u64>,
+    /// The config of the current run, as started.
+    pub config: RwSignal<Option<RunConfig>>,
+    /// Where it is.
+    pub phase: RwSignal<Phase>,
+    /// The device the current run trains on.
+    pub device_used: RwSignal<Option<DeviceChoice>>,
+    /// Progress of the current run.
+    pub progress: RwSignal<ProgressReport>,
+    /// Its batch curve.
+    pub points: RwSignal<Vec<BatchPoint>>,
+    /// Its epochs.
+    pub epochs: RwSignal<Vec<EpochMetrics>>,
+    /// Its decision boundary (2-D sets).
+    pub boundary: RwSignal<Option<BoundaryMap>>,
+    /// What its data looks like.
+    pub preview: RwSignal<Option<DataPreview>>,
+    /// How it ended.
+    pub end: RwSignal<Option<RunStatus>>,
+    /// Its test report.
+    pub report: RwSignal<Option<TestReport>>,
+    /// The id of its kept record.
+    pub record_id: RwSignal<Option<u64>>,
+    /// Bumped (at most a few times a second) when the curves and tables should redraw.
+    pub chart_tick: RwSignal<u64>,
+}
+
+impl CurrentRun {
+    pub(super) fn new() -> Self {
+        Self {
+            id: RwSignal::new(0),
+            config: RwSignal::new(None),
+            phase: RwSignal::new(Phase::Idle),
+            device_used: RwSignal::new(None),
+            progress: RwSignal::new(ProgressReport::default()),
+            points: RwSignal::new(Vec::new()),
+            epochs: RwSignal::new(Vec::new()),
+            boundary: RwSignal::new(None),
+            preview: RwSignal::new(None),
+            end: RwSignal::new(None),
+            report: RwSignal::new(None),
+            record_id: RwSignal::new(None),
+            chart_tick: RwSignal::new(0),
+        }
+    }
+
+    /// Asks the curves to redraw: at once when `now`, else at most every [`REDRAW_MS`].
+    pub fn redraw(&self, now: bool) {
+        let t = js_sys::Date::now();
+        if now || t - LAST_REDRAW.with(|c| c.get()) >= REDRAW_MS {
+            LAST_REDRAW.with(|c| c.set(t));
+            self.chart_tick.update(|n| *n += 1);
+        }
+    }
+
+    /// Whether a run is loading, training or paused.
+    pub fn busy(&self) -> bool {
+        matches!(
+            self.phase.get(),
+            Phase::Loading { .. } | Phase::Training | Phase::Paused
+        )
+    }
+
+    /// Clears what the last run showed, for a new run `id` of `config` (loading its data).
+    pub(super) fn restart(&self, id: u64, config: RunConfig) {
+        self.id.set(id);
+        self.config.set(Some(config));
+        self.phase.set(Phase::Loading {
+            file: String::new(),
+            loaded: 0,
+            total: 0,
+            cached: false,
+        });
+        self.end.set(None);
+        self.report.set(None);
+        self.points.set(Vec::new());
+        self.epochs.set(Vec::new());
+        self.boundary.set(None);
+        self.preview.set(None);
+        self.progress.set(ProgressReport::default());
+        self.record_id.set(None);
+        self.redraw(true);
+    }
+}

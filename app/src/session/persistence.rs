@@ -1,0 +1,246 @@
+//! Keeping runs: saving them to IndexedDB (through [`super::store`]), loading them (and the
+//! run of a share link) when the page opens, and models in and out: using a kept model,
+//! downloading one as a file, importing one.
+
+use std::cell::RefCell;
+
+use kindling_core::link::decode_link;
+use kindling_core::record::{downsample, RunRecord, RunStatus, MAX_CURVE_POINTS};
+use kindling_core::train::BatchPoint;
+use leptos::prelude::*;
+
+use super::store;
+use super::Session;
+use crate::protocol::{ProgressReport, ToWorker};
+
+/// The file name of a run whose name has no letter or digit.
+const FALLBACK_FILE_STEM: &str = "kindling-run";
+
+thread_local! {
+    /// An imported model file waiting for the worker's check: its run and the file's bytes.
+    static PENDING_IMPORT: RefCell<Option<(RunRecord, Vec<u8>)>> = const { RefCell::new(None) };
+}
+
+/// The import waiting for the worker's answer about `run_id`, if that is the one.
+pub(super) fn take_pending_import(run_id: u64) -> Option<(RunRecord, Vec<u8>)> {
+    PENDING_IMPORT.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.as_ref().is_some_and(|(r, _)| r.id == run_id) {
+            p.take()
+        } else {
+            None
+        }
+    })
+}
+
+/// A file name made of a run's name: letters, digits and dashes.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stem = stem.trim_matches('-').to_string();
+    if stem.is_empty() {
+        FALLBACK_FILE_STEM.into()
+    } else {
+        stem
+    }
+}
+
+/// Writes what a run has trained so far into its record: time, throughput and the curve.
+pub(super) fn record_progress(
+    record: &mut RunRecord,
+    progress: &ProgressReport,
+    points: &[BatchPoint],
+) {
+    record.batches_per_epoch = progress.progress.batches_per_epoch;
+    record.seconds = progress.seconds;
+    record.samples_per_second = progress.samples_per_second;
+    record.curve = downsample(points, MAX_CURVE_POINTS);
+}
+
+impl Session {
+    /// Saves a run to IndexedDB in the background; a failure shows as an error.
+    pub fn persist(&self, run: RunRecord) {
+        if run.shared {
+            return;
+        }
+        store::save_run(&run, self.messages.reporter("This run could not be saved"));
+    }
+
+    /// Changes a kept run and saves it.
+    pub fn update_run(&self, id: u64, change: impl FnOnce(&mut RunRecord)) {
+        let mut changed = None;
+        self.kept.runs.update(|runs| {
+            if let Some(r) = runs.iter_mut().find(|r| r.id == id) {
+                change(r);
+                changed = Some(r.clone());
+            }
+        });
+        if let Some(r) = changed {
+            self.persist(r);
+        }
+    }
+
+    /// As [`Session::update_run`], in a main-thread task of its own (saving a run serialises it
+    /// and redraws the runs table: kept out of the task that handles a worker message).
+    pub fn update_run_soon(&self, id: u64, change: impl FnOnce(&mut RunRecord) + 'static) {
+        let s = *self;
+        set_timeout(move || s.update_run(id, change), std::time::Duration::ZERO);
+    }
+
+    /// Deletes a kept run (and its weights) from the table and the browser.
+    pub fn delete_run(&self, id: u64) {
+        store::delete_run(id, self.messages.reporter("The run could not be deleted"));
+    }
+
+    /// Uses a kept run's stored weights for the drawing and the review box.
+    pub fn use_stored_model(&self, id: u64) {
+        let Some(run) = self.kept.get(id) else {
+            return;
+        };
+        let session = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            match store::load_weights(id).await {
+                Ok(Some(weights)) => session.worker.send(&ToWorker::UseModel {
+                    run_id: id,
+                    name: run.name,
+                    config: Box::new(run.config),
+                    weights,
+                }),
+                Ok(None) => session.messages.fail(format!(
+                    "The weights of \"{}\" are not kept in this browser.",
+                    run.name
+                )),
+                Err(e) => session.messages.fail(e),
+            }
+        });
+    }
+
+    /// Downloads a kept run's model: one `.bpk` file (burn's record of the weights, with the
+    /// run record in its metadata) that "Import model" and native burn both load.
+    pub fn export_model(&self, id: u64) {
+        let Some(run) = self.kept.get(id) else {
+            return;
+        };
+        let messages = self.messages;
+        wasm_bindgen_futures::spawn_local(async move {
+            let file = match store::load_weights(id).await {
+                Ok(Some(weights)) => run.model_file(weights).map_err(|e| e.to_string()),
+                Ok(None) => Err("its weights are not kept in this browser".into()),
+                Err(e) => Err(e),
+            };
+            let saved = file.and_then(|file| {
+                crate::files::download(
+                    &format!(
+                        "{}.{}",
+                        file_stem(&run.name),
+                        kindling_core::model::WEIGHTS_EXTENSION
+                    ),
+                    "application/octet-stream",
+                    &file,
+                )
+            });
+            if let Err(e) = saved {
+                messages.fail(format!(
+                    "The model of \"{}\" could not be saved: {e}",
+                    run.name
+                ));
+            }
+        });
+    }
+
+    /// Imports a model file (from "Download model" or `kindling train --weights`): the worker
+    /// checks it against its run's config; only then is the run added to the table.
+    pub fn import_model(&self, file_name: &str, bytes: Vec<u8>) {
+        let mut record = match RunRecord::from_model_file(&bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                self.messages.fail(format!(
+                    "{file_name} cannot be imported: {e}. Nothing was changed."
+                ));
+                return;
+            }
+        };
+        record.id = self.kept.new_id();
+        record.shared = false;
+        record.has_weights = true;
+        if record.status == RunStatus::Training {
+            record.status = RunStatus::Interrupted;
+        }
+        let message = ToWorker::UseModel {
+            run_id: record.id,
+            name: record.name.clone(),
+            config: Box::new(record.config.clone()),
+            weights: bytes.clone(),
+        };
+        PENDING_IMPORT.with(|p| *p.borrow_mut() = Some((record, bytes)));
+        self.messages.error.set(None);
+        self.worker.send(&message);
+    }
+
+    /// Keeps an imported model that the worker accepted: its run joins the table, its weights
+    /// the store.
+    pub(super) fn keep_import(&self, record: RunRecord, weights: Vec<u8>) {
+        let run_id = record.id;
+        self.kept.runs.update(|r| r.push(record.clone()));
+        self.persist(record);
+        store::save_weights(
+            run_id,
+            weights,
+            self.messages
+                .reporter("The imported weights could not be kept"),
+        );
+    }
+}
+
+/// Loads the stored runs (a run still marked as training was cut off by a closed tab: it
+/// becomes interrupted), then opens the run of a share link in the address, if any.
+pub(super) fn load_runs_and_link(session: Session) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match store::load_runs().await {
+            Ok(mut runs) => {
+                for r in runs.iter_mut().filter(|r| r.status == RunStatus::Training) {
+                    r.status = RunStatus::Interrupted;
+                    session.persist(r.clone());
+                }
+                session.kept.runs.update(|all| {
+                    let shared: Vec<RunRecord> = all.drain(..).filter(|r| r.shared).collect();
+                    *all = runs;
+                    all.extend(shared);
+                });
+            }
+            Err(e) => session
+                .messages
+                .fail(format!("Your earlier runs could not be read: {e}")),
+        }
+    });
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    if hash.contains("run=") {
+        match decode_link(&hash) {
+            Ok(mut run) => {
+                run.id = session.kept.new_id();
+                if run.name.trim().is_empty() {
+                    run.name = "shared run".into();
+                }
+                let id = run.id;
+                session.kept.runs.update(|r| r.push(run));
+                session.kept.selected.set(vec![id]);
+                session.messages.tell(
+                    "Opened a shared run: it is listed under Runs, read-only; press Reproduce to train it again here.",
+                );
+            }
+            Err(e) => session.messages.fail(format!(
+                "The run link in the address cannot be opened: {e}. Your stored runs are unchanged."
+            )),
+        }
+    }
+}

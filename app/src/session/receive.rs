@@ -1,0 +1,396 @@
+//! What the page does with each message from the worker: one handler per [`FromWorker`]
+//! variant, dispatched by an exhaustive match (a new message does not compile until it has a
+//! handler). Messages about an older run than the current one, and answers to older
+//! prediction requests, are ignored.
+
+use kindling_core::record::{RunRecord, RunStatus};
+use kindling_core::train::{BatchPoint, EpochMetrics};
+use kindling_core::DeviceChoice;
+use leptos::prelude::*;
+
+use super::persistence::{record_progress, take_pending_import};
+use super::{DigitGuess, Phase, ReviewGuess, Session};
+use crate::protocol::{
+    BoundaryMap, DataPreview, FromWorker, ImageExample, ProgressReport, TestReport,
+};
+
+/// Least milliseconds between two saves of a training run.
+const CHECKPOINT_MS: f64 = 5000.0;
+
+thread_local! {
+    static LAST_CHECKPOINT: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Runs `task` in a main-thread task of its own (rendering and saving are kept out of the
+/// task that handles a worker message, so that no single task grows long).
+fn soon(task: impl FnOnce() + 'static) {
+    set_timeout(task, std::time::Duration::ZERO);
+}
+
+impl Session {
+    /// Handles one message from the worker.
+    pub(super) fn receive(&self, message: FromWorker) {
+        match message {
+            FromWorker::Ready { webgpu } => self.on_ready(webgpu),
+            FromWorker::Loading {
+                run_id,
+                file,
+                loaded,
+                total,
+                cached,
+            } => self.on_loading(
+                run_id,
+                Phase::Loading {
+                    file,
+                    loaded,
+                    total,
+                    cached,
+                },
+            ),
+            FromWorker::Started {
+                run_id,
+                device,
+                device_note,
+                preview,
+            } => self.on_started(run_id, device, device_note, *preview),
+            FromWorker::Progress {
+                run_id,
+                progress,
+                points,
+            } => self.on_progress(run_id, progress, points),
+            FromWorker::Epoch { run_id, metrics } => self.on_epoch(run_id, metrics),
+            FromWorker::Boundary { run_id, map } => self.on_boundary(run_id, map),
+            FromWorker::Paused { run_id, paused } => self.on_paused(run_id, paused),
+            FromWorker::Ended {
+                run_id,
+                end,
+                report,
+                progress,
+            } => self.on_ended(run_id, end, report, progress),
+            FromWorker::Weights { run_id, weights } => self.on_weights(run_id, weights),
+            FromWorker::ModelInUse { run_id, name } => self.on_model_in_use(run_id, name),
+            FromWorker::ModelRejected { run_id, message } => {
+                self.on_model_rejected(run_id, message)
+            }
+            FromWorker::DataUploaded {
+                request,
+                data,
+                preview,
+            } => self.on_data_uploaded(request, data, *preview),
+            FromWorker::UploadRejected { request, message } => {
+                self.on_upload_rejected(request, message)
+            }
+            FromWorker::Failed { run_id, message } => self.on_failed(run_id, message),
+            FromWorker::ImagePrediction {
+                request,
+                probabilities,
+                input,
+            } => self.on_image_prediction(request, probabilities, input),
+            FromWorker::ReviewPrediction {
+                request,
+                positive,
+                unknown,
+                tokens,
+            } => self.on_review_prediction(request, positive, unknown, tokens),
+            FromWorker::PredictionUnavailable { request, message } => {
+                self.on_prediction_unavailable(request, message)
+            }
+            FromWorker::Crashed { message } => self.on_crashed(message),
+        }
+    }
+
+    /// Whether `run_id` is the run in progress (messages about older runs are ignored).
+    fn is_current(&self, run_id: u64) -> bool {
+        run_id == self.run.id.get_untracked()
+    }
+
+    /// Whether `request` is the latest prediction request.
+    fn is_latest_request(&self, request: u64) -> bool {
+        request == self.predictions.request.get_untracked()
+    }
+
+    fn on_ready(&self, webgpu: bool) {
+        self.worker.webgpu.set(Some(webgpu));
+        self.worker.ready.set(true);
+        if webgpu {
+            self.builder.device.set(DeviceChoice::Wgpu);
+        }
+    }
+
+    fn on_loading(&self, run_id: u64, phase: Phase) {
+        if self.is_current(run_id) {
+            self.run.phase.set(phase);
+        }
+    }
+
+    fn on_started(
+        &self,
+        run_id: u64,
+        device: DeviceChoice,
+        device_note: Option<String>,
+        preview: DataPreview,
+    ) {
+        if !self.is_current(run_id) {
+            return;
+        }
+        self.run.device_used.set(Some(device));
+        if device_note.is_some() {
+            self.messages.notice.set(device_note);
+        }
+        // The preview (and the boundary's points) renders in a task of its own.
+        let preview_signal = self.run.preview;
+        soon(move || preview_signal.set(Some(preview)));
+        self.run.phase.set(Phase::Training);
+        let Some(mut config) = self.run.config.get_untracked() else {
+            return;
+        };
+        let id = self.kept.new_id();
+        let count = self.kept.runs.with_untracked(|r| r.len()) + 1;
+        let preset = self.builder.preset.get_untracked();
+        let name = if let Some(label) = self.sweeps.current_label() {
+            format!("sweep {label}")
+        } else if preset.is_empty() {
+            format!("{} run {count}", config.dataset.name())
+        } else {
+            format!("{preset} run {count}")
+        };
+        config.device = device;
+        let record = RunRecord::started(id, name, config, js_sys::Date::now());
+        self.run.record_id.set(Some(id));
+        LAST_CHECKPOINT.with(|c| c.set(js_sys::Date::now()));
+        self.sweeps.started_as(id);
+        // Listed and saved in a task of its own (before any later update of the run: those
+        // are deferred the same way, and timers run in order).
+        let s = *self;
+        soon(move || {
+            s.kept.runs.update(|r| r.push(record.clone()));
+            s.persist(record);
+        });
+    }
+
+    fn on_progress(&self, run_id: u64, progress: ProgressReport, points: Vec<BatchPoint>) {
+        if !self.is_current(run_id) {
+            return;
+        }
+        self.run.progress.set(progress);
+        if !points.is_empty() {
+            self.run.points.update(|p| p.extend(points));
+        }
+        self.run.redraw(false);
+    }
+
+    fn on_epoch(&self, run_id: u64, metrics: EpochMetrics) {
+        if !self.is_current(run_id) {
+            return;
+        }
+        self.run.epochs.update(|e| e.push(metrics));
+        self.run.redraw(false);
+        let due = js_sys::Date::now() - LAST_CHECKPOINT.with(|c| c.get()) >= CHECKPOINT_MS;
+        if let Some(id) = self.run.record_id.get_untracked().filter(|_| due) {
+            LAST_CHECKPOINT.with(|c| c.set(js_sys::Date::now()));
+            let progress = self.run.progress.get_untracked();
+            let points = self.run.points.get_untracked();
+            self.update_run_soon(id, move |r| {
+                r.epochs.push(metrics);
+                record_progress(r, &progress, &points);
+            });
+        }
+    }
+
+    fn on_boundary(&self, run_id: u64, map: BoundaryMap) {
+        if self.is_current(run_id) {
+            self.run.boundary.set(Some(map));
+        }
+    }
+
+    fn on_paused(&self, run_id: u64, paused: bool) {
+        if self.is_current(run_id) {
+            self.run.phase.set(if paused {
+                Phase::Paused
+            } else {
+                Phase::Training
+            });
+        }
+    }
+
+    fn on_ended(
+        &self,
+        run_id: u64,
+        end: RunStatus,
+        report: Option<Box<TestReport>>,
+        progress: ProgressReport,
+    ) {
+        if !self.is_current(run_id) {
+            return;
+        }
+        self.run.progress.set(progress);
+        if let RunStatus::Diverged(why) = &end {
+            self.messages.fail(format!("Training stopped: {why}"));
+        }
+        if let Some(id) = self.run.record_id.get_untracked() {
+            let points = self.run.points.get_untracked();
+            let epochs = self.run.epochs.get_untracked();
+            let test_accuracy = report.as_ref().map(|r| r.accuracy);
+            let status = end.clone();
+            // Saved (and the runs table redrawn) in a task of its own.
+            let s = *self;
+            soon(move || {
+                s.update_run(id, |r| {
+                    r.status = status;
+                    r.epochs = epochs;
+                    record_progress(r, &progress, &points);
+                    r.test_accuracy = test_accuracy;
+                });
+                if let Some(record) = s.kept.get(id) {
+                    s.finish_reproduction(&record);
+                }
+            });
+        }
+        self.run.end.set(Some(end));
+        self.run.phase.set(Phase::Ended);
+        self.run.redraw(true);
+        // The report (confusion matrix, mistakes) renders in a task of its own.
+        let report_signal = self.run.report;
+        soon(move || report_signal.set(report.map(|r| *r)));
+        self.next_sweep_run();
+    }
+
+    fn on_weights(&self, run_id: u64, weights: Vec<u8>) {
+        if !self.is_current(run_id) {
+            return;
+        }
+        if let Some(id) = self.run.record_id.get_untracked() {
+            super::store::save_weights(
+                id,
+                weights,
+                self.messages
+                    .reporter("This run's weights could not be kept"),
+            );
+            self.update_run_soon(id, |r| r.has_weights = true);
+        }
+    }
+
+    fn on_model_in_use(&self, run_id: u64, name: String) {
+        if let Some((record, bytes)) = take_pending_import(run_id) {
+            self.keep_import(record, bytes);
+            self.messages.tell(format!(
+                "Imported \"{name}\": it is listed under Runs, and the drawing and the review box now use it."
+            ));
+        } else {
+            self.messages.tell(format!(
+                "The drawing and the review box now use \"{name}\"."
+            ));
+        }
+        self.predictions.model_in_use.set(Some(name));
+        self.predictions.note.set(None);
+        self.predictions.clear();
+    }
+
+    fn on_model_rejected(&self, run_id: u64, message: String) {
+        self.messages.fail(match take_pending_import(run_id) {
+            Some((record, _)) => format!(
+                "The model \"{}\" cannot be imported: {message}. Nothing was changed.",
+                record.name
+            ),
+            None => format!("That model cannot be used: {message}"),
+        });
+    }
+
+    fn on_data_uploaded(
+        &self,
+        request: u64,
+        data: kindling_core::data::upload::UploadedData,
+        preview: DataPreview,
+    ) {
+        if self.builder.pending_upload.get_untracked() != Some(request) {
+            return;
+        }
+        self.builder.pending_upload.set(None);
+        self.messages.tell(format!(
+            "Loaded {}: {} examples, {} classes. The model now reads them; press Train.",
+            data.file,
+            data.examples,
+            data.classes()
+        ));
+        self.builder.preset.set(String::new());
+        self.builder
+            .config
+            .update(|c| crate::builder::use_upload(c, data));
+        self.run.preview.set(Some(preview));
+    }
+
+    fn on_upload_rejected(&self, request: u64, message: String) {
+        if self.builder.pending_upload.get_untracked() != Some(request) {
+            return;
+        }
+        self.builder.pending_upload.set(None);
+        self.messages.notice.set(None);
+        self.messages.fail(format!(
+            "Your data could not be loaded: {message}. Nothing was changed."
+        ));
+    }
+
+    fn on_failed(&self, run_id: u64, message: String) {
+        if !self.is_current(run_id) {
+            return;
+        }
+        self.messages.fail(message);
+        self.run.phase.set(Phase::Idle);
+        self.kept.reproducing.set(None);
+        self.mark_unfinished(RunStatus::Stopped);
+        self.next_sweep_run();
+    }
+
+    fn on_image_prediction(&self, request: u64, probabilities: Vec<f32>, input: ImageExample) {
+        if self.is_latest_request(request) {
+            self.predictions.note.set(None);
+            self.predictions.digit.set(Some(DigitGuess {
+                probabilities,
+                input,
+            }));
+        }
+    }
+
+    fn on_review_prediction(
+        &self,
+        request: u64,
+        positive: f32,
+        unknown: Vec<String>,
+        tokens: usize,
+    ) {
+        if self.is_latest_request(request) {
+            self.predictions.note.set(None);
+            self.predictions.review.set(Some(ReviewGuess {
+                positive,
+                unknown,
+                tokens,
+            }));
+        }
+    }
+
+    fn on_prediction_unavailable(&self, request: u64, message: String) {
+        if self.is_latest_request(request) {
+            self.predictions.note.set(Some(message));
+        }
+    }
+
+    fn on_crashed(&self, message: String) {
+        self.messages.fail(format!(
+            "The training worker crashed ({message}). Reload the page to go on."
+        ));
+        self.run.phase.set(Phase::Idle);
+        self.worker.ready.set(false);
+        self.mark_unfinished(RunStatus::Interrupted);
+    }
+
+    /// Marks the current run's record `status` if it is still training (it will not end).
+    fn mark_unfinished(&self, status: RunStatus) {
+        if let Some(id) = self.run.record_id.get_untracked() {
+            self.update_run_soon(id, move |r| {
+                if r.status == RunStatus::Training {
+                    r.status = status;
+                }
+            });
+        }
+    }
+}

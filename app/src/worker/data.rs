@@ -1,0 +1,251 @@
+//! A run's data: the user's uploads (kept for runs on them), the files a built-in dataset needs
+//! (fetched and checked), and the data preview the page shows when a run starts.
+
+use std::collections::HashMap;
+
+use kindling_core::data::imdb::{Vocabulary, PAD, START};
+use kindling_core::data::loader::{
+    load_dataset_with, required_files, vocabulary_from_bytes, VOCABULARY_FILE,
+};
+use kindling_core::data::upload::{decode_upload, UploadedData};
+use kindling_core::data::{Dataset, ExampleShape, Examples, TrainingData};
+use kindling_core::DatasetConfig;
+
+use super::error::WorkerError;
+use super::fetch::{fetch_checked, fetch_manifest, missing_file};
+use super::host::post;
+use super::Actor;
+use crate::protocol::{DataPreview, FromWorker, ImageExample, ReviewExample, ToyPoint};
+
+/// Uploads kept at most (the newest ones): each holds a whole dataset in wasm memory.
+const KEPT_UPLOADS: usize = 3;
+/// Images of each class in the preview: a few per class show its variety in one small grid.
+const PREVIEW_IMAGES_PER_CLASS: usize = 3;
+/// Reviews in the preview: enough to show what the texts are like, few enough to read.
+const PREVIEW_REVIEWS: usize = 4;
+/// Points of a 2-D set drawn per split (train, test): all of a default toy set (1,000 points),
+/// and a bound on what a large one (up to 100,000) costs the page to draw.
+const PREVIEW_POINTS_PER_SPLIT: usize = 2500;
+
+impl Actor {
+    /// Answers `UploadData`: the dataset and its preview, or why the files are refused.
+    pub(super) fn receive_upload(
+        &mut self,
+        request: u64,
+        names: Vec<String>,
+        sizes: Vec<usize>,
+        bytes: Vec<u8>,
+    ) {
+        post(&match self.upload(names, sizes, bytes) {
+            Ok((data, preview)) => FromWorker::DataUploaded {
+                request,
+                data,
+                preview: Box::new(preview),
+            },
+            Err(e) => FromWorker::UploadRejected {
+                request,
+                message: e.to_string(),
+            },
+        });
+    }
+
+    /// Reads the user's files and keeps the data for runs on it.
+    fn upload(
+        &mut self,
+        names: Vec<String>,
+        sizes: Vec<usize>,
+        bytes: Vec<u8>,
+    ) -> Result<(UploadedData, DataPreview), WorkerError> {
+        if names.len() != sizes.len() || sizes.iter().sum::<usize>() != bytes.len() {
+            return Err(WorkerError::IncompleteUpload);
+        }
+        let mut files: Vec<(&str, &[u8])> = Vec::with_capacity(names.len());
+        let mut rest = bytes.as_slice();
+        for (name, size) in names.iter().zip(sizes) {
+            let (file, tail) = rest.split_at(size);
+            files.push((name, file));
+            rest = tail;
+        }
+        let (data, dataset) = decode_upload(&files)?;
+        drop(files);
+        drop(bytes);
+        let preview = self.preview(
+            &DatasetConfig::Uploaded(data.clone()),
+            &data.split(&dataset),
+        );
+        self.uploads.retain(|(sha, _)| *sha != data.sha256);
+        self.uploads.push((data.sha256.clone(), dataset));
+        if self.uploads.len() > KEPT_UPLOADS {
+            self.uploads.remove(0);
+        }
+        Ok((data, preview))
+    }
+
+    /// Fetches (or reads from the cache) every file the dataset needs, checks each against the
+    /// manifest, and builds the run's data.
+    pub(super) async fn load_data(
+        &mut self,
+        run_id: u64,
+        dataset: &DatasetConfig,
+    ) -> Result<TrainingData, WorkerError> {
+        if let DatasetConfig::Uploaded(u) = dataset {
+            return self
+                .uploads
+                .iter()
+                .find(|(sha, _)| *sha == u.sha256)
+                .map(|(_, all)| u.split(all))
+                .ok_or_else(|| WorkerError::UploadGone(u.file.clone()));
+        }
+        let mut files = required_files(dataset);
+        if matches!(dataset, DatasetConfig::Imdb(_)) && self.vocabulary.is_none() {
+            files.push(VOCABULARY_FILE.to_string());
+        }
+        let mut contents = fetch_files(run_id, dataset, &files).await?;
+        if let Some(bytes) = contents.remove(VOCABULARY_FILE) {
+            self.vocabulary = Some(vocabulary_from_bytes(bytes)?);
+        }
+        load_dataset_with(dataset, &mut |name, file| {
+            contents
+                .remove(file)
+                .ok_or_else(|| missing_file(name, file))
+        })
+        .map_err(WorkerError::from)
+    }
+
+    /// What the page shows of a run's data: sizes, class counts and a few examples.
+    pub(super) fn preview(&self, config: &DatasetConfig, data: &TrainingData) -> DataPreview {
+        let train = &data.train;
+        let mut preview = DataPreview {
+            name: config.name().into(),
+            sizes: [
+                train.len(),
+                data.validation.as_ref().map_or(0, |v| v.len()),
+                data.eval.len(),
+            ],
+            class_counts: train.class_counts(),
+            class_names: config.class_names(),
+            ..Default::default()
+        };
+        match &train.examples {
+            Examples::Pixels(_) => {
+                preview.images = preview_images(train);
+            }
+            Examples::Tokens(_) => {
+                preview.reviews = (0..train.len().min(PREVIEW_REVIEWS))
+                    .filter_map(|i| review_example(train, i, self.vocabulary.as_ref()))
+                    .collect();
+            }
+            Examples::Dense(_) => {
+                preview.points = preview_points(data);
+            }
+        }
+        preview
+    }
+}
+
+/// Fetches `files` of `dataset` (checked against its manifest), reporting the bytes loaded of
+/// them all; nothing is fetched (not even the manifest) when `files` is empty.
+async fn fetch_files(
+    run_id: u64,
+    dataset: &DatasetConfig,
+    files: &[String],
+) -> Result<HashMap<String, Vec<u8>>, WorkerError> {
+    let mut contents = HashMap::new();
+    if files.is_empty() {
+        return Ok(contents);
+    }
+    let manifest = fetch_manifest(dataset.name()).await?;
+    let total: u64 = files
+        .iter()
+        .map(|f| manifest.file(f).map(|a| a.bytes).unwrap_or(0))
+        .sum();
+    let mut loaded = 0u64;
+    for file in files {
+        let entry = manifest
+            .file(file)
+            .ok_or_else(|| missing_file(dataset.name(), file))?;
+        let bytes = fetch_checked(run_id, file, entry, loaded, total).await?;
+        loaded += bytes.len() as u64;
+        contents.insert(file.clone(), bytes);
+    }
+    Ok(contents)
+}
+
+/// The first examples of each class in turn, so every class shows.
+fn preview_images(train: &Dataset) -> Vec<ImageExample> {
+    let mut picked = Vec::new();
+    for round in 0..PREVIEW_IMAGES_PER_CLASS {
+        for class in 0..train.num_classes as u32 {
+            if let Some(i) = (0..train.len())
+                .filter(|&i| train.labels[i] == class)
+                .nth(round)
+            {
+                picked.push(i);
+            }
+        }
+    }
+    picked
+        .into_iter()
+        .filter_map(|i| image_example(train, i))
+        .collect()
+}
+
+/// The points of a 2-D toy set, train then test; none for other dense data.
+fn preview_points(data: &TrainingData) -> Vec<ToyPoint> {
+    let mut points = Vec::new();
+    for (set, test) in [(&data.train, false), (&data.eval, true)] {
+        if let Examples::Dense(v) = &set.examples {
+            if set.shape == ExampleShape::Features(2) {
+                points.extend(
+                    v.chunks(2)
+                        .zip(&set.labels)
+                        .take(PREVIEW_POINTS_PER_SPLIT)
+                        .map(|(xy, &label)| ToyPoint {
+                            x: xy[0],
+                            y: xy[1],
+                            label,
+                            test,
+                        }),
+                );
+            }
+        }
+    }
+    points
+}
+
+/// Example `i` of an image set, for the page to draw; `None` for other sets.
+pub(super) fn image_example(set: &Dataset, i: usize) -> Option<ImageExample> {
+    let (Examples::Pixels(p), ExampleShape::Image([1, h, w])) = (&set.examples, set.shape) else {
+        return None;
+    };
+    Some(ImageExample {
+        side: w.max(h),
+        pixels: p[i * h * w..(i + 1) * h * w].to_vec(),
+        label: set.labels[i],
+        predicted: None,
+    })
+}
+
+/// Review `i` of a token set as words (`?` for each without a vocabulary); `None` for other
+/// sets.
+pub(super) fn review_example(
+    set: &Dataset,
+    i: usize,
+    vocabulary: Option<&Vocabulary>,
+) -> Option<ReviewExample> {
+    let (Examples::Tokens(t), ExampleShape::Tokens(len)) = (&set.examples, set.shape) else {
+        return None;
+    };
+    let ids = &t[i * len..(i + 1) * len];
+    let words: Vec<&str> = ids
+        .iter()
+        .filter(|&&id| id > START)
+        .map(|&id| vocabulary.map_or("?", |v| v.word(id)))
+        .collect();
+    Some(ReviewExample {
+        text: words.join(" "),
+        label: set.labels[i],
+        tokens: ids.iter().filter(|&&id| id != PAD).count(),
+        predicted: None,
+    })
+}

@@ -1,0 +1,77 @@
+//! The device a run trains on: WebGPU detection, opening the GPU once, and the fall back to the
+//! CPU (with a note for the page) when WebGPU is missing or failed.
+
+use burn::tensor::Device;
+use kindling_core::DeviceChoice;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::Actor;
+
+/// Whether `navigator.gpu.requestAdapter()` gives an adapter here.
+pub(super) async fn webgpu_adapter_exists() -> bool {
+    let try_it = async {
+        let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+        let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).ok()?;
+        if gpu.is_undefined() || gpu.is_null() {
+            return None;
+        }
+        let request: js_sys::Function = js_sys::Reflect::get(&gpu, &"requestAdapter".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+        let adapter = JsFuture::from(promise).await.ok()?;
+        Some(!adapter.is_null() && !adapter.is_undefined())
+    };
+    try_it.await.unwrap_or(false)
+}
+
+impl Actor {
+    /// The device for `choice`, opening WebGPU once; falls back to the CPU with a note.
+    pub(super) async fn device(
+        &mut self,
+        choice: DeviceChoice,
+    ) -> (Device, DeviceChoice, Option<String>) {
+        match choice {
+            DeviceChoice::Wgpu => self.gpu_or_cpu().await,
+            DeviceChoice::Ndarray => {
+                #[allow(deprecated)]
+                let device = Device::ndarray();
+                (device, DeviceChoice::Ndarray, None)
+            }
+            DeviceChoice::Cpu => (self.cpu.clone(), DeviceChoice::Cpu, None),
+        }
+    }
+
+    /// The WebGPU device (opened on the first call), else the CPU with the reason why.
+    async fn gpu_or_cpu(&mut self) -> (Device, DeviceChoice, Option<String>) {
+        if !self.webgpu {
+            return self.cpu_instead(
+                "This browser offers no WebGPU adapter: training on the CPU \
+                 (WebAssembly with SIMD) instead."
+                    .into(),
+            );
+        }
+        if let Some(why) = &self.gpu_failure {
+            let note = format!("WebGPU failed earlier ({why}): training on the CPU.");
+            return self.cpu_instead(note);
+        }
+        if self.gpu.is_none() {
+            match DeviceChoice::Wgpu.open_async().await {
+                Ok(device) => self.gpu = Some(device),
+                Err(e) => {
+                    self.gpu_failure = Some(e.to_string());
+                    return self.cpu_instead(format!("{e}: training on the CPU instead."));
+                }
+            }
+        }
+        let gpu = self.gpu.clone().expect("opened above");
+        (gpu, DeviceChoice::Wgpu, None)
+    }
+
+    /// The CPU, with `note` saying why it stands in for the GPU.
+    fn cpu_instead(&self, note: String) -> (Device, DeviceChoice, Option<String>) {
+        (self.cpu.clone(), DeviceChoice::Cpu, Some(note))
+    }
+}

@@ -1,0 +1,187 @@
+//! Predictions for the page's try-it panel: a drawn digit, a typed review, answered by the
+//! current run's model or by a saved model the user chose (`UseModel`).
+
+use kindling_core::data::digit::{to_tiny, SIDE};
+use kindling_core::data::loader::{vocabulary_from_bytes, VOCABULARY_FILE};
+use kindling_core::data::{Dataset, ExampleShape, Examples};
+use kindling_core::model::SavedModel;
+use kindling_core::{DatasetConfig, RunConfig};
+
+use super::error::WorkerError;
+use super::fetch::{fetch_checked, fetch_manifest};
+use super::host::post;
+use super::training::CurrentRun;
+use super::Actor;
+use crate::protocol::{FromWorker, ImageExample};
+
+/// Side of a tinyMNIST image: MNIST's, halved by [`to_tiny`]'s 2x2 averaging.
+const TINY_SIDE: usize = SIDE / 2;
+
+/// A saved model in use for predictions (until the next run starts).
+pub(super) struct LoadedModel {
+    config: RunConfig,
+    model: SavedModel,
+}
+
+/// What answers the drawing and the review box: the current run's model, or a saved one.
+enum Predictor<'a> {
+    Run(&'a CurrentRun),
+    Saved(&'a LoadedModel),
+}
+
+impl Predictor<'_> {
+    /// The dataset the model was trained on.
+    fn dataset(&self) -> &DatasetConfig {
+        match self {
+            Predictor::Run(c) => &c.config.dataset,
+            Predictor::Saved(m) => &m.config.dataset,
+        }
+    }
+
+    /// The class probabilities of each example of `data`, one row after another.
+    async fn probabilities(&self, data: &Dataset) -> Result<Vec<f32>, String> {
+        match self {
+            Predictor::Run(c) => c.run.probabilities(data).await.map_err(|e| e.to_string()),
+            Predictor::Saved(m) => m.model.probabilities(data).await,
+        }
+    }
+}
+
+/// Posts a prediction, or why none can be made.
+fn post_prediction(request: u64, answer: Result<FromWorker, String>) {
+    post(&answer.unwrap_or_else(|message| FromWorker::PredictionUnavailable { request, message }));
+}
+
+impl Actor {
+    /// Answers `PredictImage`: what the model reads in a drawn digit.
+    pub(super) async fn answer_drawing(&self, request: u64, pixels: Vec<u8>) {
+        post_prediction(request, self.predict_image(request, pixels).await);
+    }
+
+    /// Answers `PredictReview`: how positive the model finds a typed review.
+    pub(super) async fn answer_review(&self, request: u64, text: &str) {
+        post_prediction(request, self.predict_review(request, text).await);
+    }
+
+    /// Answers `UseModel`: the saved model now answers predictions, or why it cannot.
+    pub(super) async fn receive_model(
+        &mut self,
+        run_id: u64,
+        name: String,
+        config: RunConfig,
+        weights: Vec<u8>,
+    ) {
+        post(&match self.use_model(run_id, config, weights).await {
+            Ok(()) => FromWorker::ModelInUse { run_id, name },
+            Err(e) => FromWorker::ModelRejected {
+                run_id,
+                message: e.to_string(),
+            },
+        });
+    }
+
+    /// Loads saved weights (on the CPU) for the drawing and the review box.
+    async fn use_model(
+        &mut self,
+        run_id: u64,
+        config: RunConfig,
+        weights: Vec<u8>,
+    ) -> Result<(), WorkerError> {
+        config.validate().map_err(WorkerError::SavedConfig)?;
+        if matches!(config.dataset, DatasetConfig::Imdb(_)) && self.vocabulary.is_none() {
+            let manifest = fetch_manifest(config.dataset.name()).await?;
+            let entry = manifest
+                .file(VOCABULARY_FILE)
+                .ok_or(WorkerError::NoVocabulary)?;
+            let bytes = fetch_checked(run_id, VOCABULARY_FILE, entry, 0, entry.bytes).await?;
+            self.vocabulary = Some(vocabulary_from_bytes(bytes)?);
+        }
+        let model = SavedModel::load(&config.model, weights, &self.cpu)?;
+        self.saved = Some(LoadedModel { config, model });
+        Ok(())
+    }
+
+    /// The model that answers predictions: a saved one the user chose, else the current run's.
+    fn predictor(&self) -> Option<Predictor<'_>> {
+        match (&self.saved, &self.current) {
+            (Some(saved), _) => Some(Predictor::Saved(saved)),
+            (None, Some(run)) => Some(Predictor::Run(run)),
+            (None, None) => None,
+        }
+    }
+
+    /// The class probabilities of a 28x28 drawing (halved for a tinyMNIST model).
+    async fn predict_image(&self, request: u64, pixels: Vec<u8>) -> Result<FromWorker, String> {
+        let c = self
+            .predictor()
+            .ok_or("Train a model on MNIST (or tinyMNIST) first: then it reads your digit.")?;
+        if pixels.len() != SIDE * SIDE {
+            return Err(format!(
+                "a drawing has {} pixels, not {}",
+                SIDE * SIDE,
+                pixels.len()
+            ));
+        }
+        let (side, pixels) = match c.dataset() {
+            DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => (SIDE, pixels),
+            DatasetConfig::TinyMnist(_) => (TINY_SIDE, to_tiny(&pixels)),
+            other => {
+                return Err(format!(
+                "The current model reads {}, not images: train one on MNIST to classify a drawing.",
+                other.name()
+            ))
+            }
+        };
+        let image = Dataset {
+            name: "drawing".into(),
+            shape: ExampleShape::Image([1, side, side]),
+            examples: Examples::Pixels(pixels.clone()),
+            labels: vec![0],
+            num_classes: 10,
+        };
+        let probabilities = c.probabilities(&image).await?;
+        Ok(FromWorker::ImagePrediction {
+            request,
+            probabilities,
+            input: ImageExample {
+                side,
+                pixels,
+                label: 0,
+                predicted: None,
+            },
+        })
+    }
+
+    /// The probability that a typed review is positive, with its words the vocabulary lacks.
+    async fn predict_review(&self, request: u64, text: &str) -> Result<FromWorker, String> {
+        let c = self
+            .predictor()
+            .ok_or("Train a model on IMDB first: then it reads your review.")?;
+        let DatasetConfig::Imdb(subset) = c.dataset() else {
+            return Err(format!(
+                "The current model reads {}: train one on IMDB to score a review.",
+                c.dataset().name()
+            ));
+        };
+        let vocabulary = self
+            .vocabulary
+            .as_ref()
+            .ok_or("the IMDB vocabulary is not loaded")?;
+        let (ids, unknown) = vocabulary.encode(text, subset.dict_size, subset.example_len);
+        let tokens = kindling_core::data::imdb::words(text).len();
+        let review = Dataset {
+            name: "review".into(),
+            shape: ExampleShape::Tokens(subset.example_len),
+            examples: Examples::Tokens(ids),
+            labels: vec![0],
+            num_classes: 2,
+        };
+        let p = c.probabilities(&review).await?;
+        Ok(FromWorker::ReviewPrediction {
+            request,
+            positive: p.get(1).copied().unwrap_or(0.5),
+            unknown,
+            tokens,
+        })
+    }
+}

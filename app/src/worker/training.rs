@@ -1,0 +1,248 @@
+//! The current run: starting it, stepping its trainer in slices between messages, pausing and
+//! stopping it, and the progress and epoch reports it sends while it trains.
+
+use kindling_core::train::{EpochMetrics, TrainError, TrainerState, TrainingRun};
+use kindling_core::{DeviceChoice, RunConfig};
+
+use super::boundary::toy_extent;
+use super::error::WorkerError;
+use super::host::{now_ms, post, wasm_memory_bytes};
+use super::Actor;
+use crate::protocol::{FromWorker, ProgressReport};
+
+/// Milliseconds of training between two yields to the worker's event loop: short enough that
+/// pause, stop and predictions are answered at once, long enough that yielding costs little.
+pub(super) const SLICE_MS: f64 = 40.0;
+/// Least milliseconds between two progress messages: a few a second keep the page's curves
+/// live without the page redrawing them after every slice.
+const PROGRESS_MS: f64 = 150.0;
+
+/// The run the worker holds: training, paused, or ended and kept for predictions.
+pub(super) struct CurrentRun {
+    pub(super) run_id: u64,
+    pub(super) config: RunConfig,
+    pub(super) run: TrainingRun,
+    /// The device it trains on (the CPU when the GPU asked for was not to be had).
+    device: DeviceChoice,
+    /// Still training (not ended).
+    pub(super) active: bool,
+    pub(super) paused: bool,
+    /// Training milliseconds before the current stretch (pauses excluded).
+    pub(super) trained_ms: f64,
+    /// When the current stretch of training started.
+    pub(super) stretch_start: f64,
+    /// When the last progress message went.
+    last_progress: f64,
+    /// When the last decision-boundary map was made.
+    pub(super) last_boundary: f64,
+    /// Points of the batch curve already sent to the page.
+    points_sent: usize,
+    /// Extent of the toy set's points, for the boundary map.
+    pub(super) extent: Option<[f32; 4]>,
+}
+
+impl CurrentRun {
+    /// Whether the run wants training slices (started, not paused, not ended).
+    pub(super) fn is_training(&self) -> bool {
+        self.active && !self.paused
+    }
+
+    /// Seconds spent training, pauses excluded.
+    fn seconds(&self) -> f64 {
+        let running = if self.is_training() {
+            now_ms() - self.stretch_start
+        } else {
+            0.0
+        };
+        (self.trained_ms + running) / 1000.0
+    }
+
+    /// Where the run is, for the page.
+    pub(super) fn report(&self) -> ProgressReport {
+        let mut p = self.run.progress();
+        if *self.run.state() == TrainerState::Finished {
+            p.batch = p.batches_per_epoch;
+        }
+        let seconds = self.seconds();
+        ProgressReport {
+            progress: p,
+            samples_per_second: if seconds > 0.0 {
+                p.samples_seen as f64 / seconds
+            } else {
+                0.0
+            },
+            seconds,
+        }
+    }
+
+    /// The points of the batch curve not sent yet, counted as sent.
+    pub(super) fn take_new_points(&mut self) -> Vec<kindling_core::train::BatchPoint> {
+        let points = self.run.history().batches[self.points_sent..].to_vec();
+        self.points_sent += points.len();
+        points
+    }
+
+    /// Steps the trainer until `slice_end` or the end of training: the metrics of the epochs
+    /// that ended, and the error that stopped it early, if one did.
+    async fn train_until(&mut self, slice_end: f64) -> (Vec<EpochMetrics>, Option<TrainError>) {
+        let mut epochs = Vec::new();
+        while now_ms() < slice_end && *self.run.state() == TrainerState::Running {
+            match self.run.step().await {
+                Ok(outcome) => epochs.extend(outcome.epoch_end),
+                Err(e) => return (epochs, Some(e)),
+            }
+        }
+        (epochs, None)
+    }
+}
+
+impl Actor {
+    /// Answers `Start`: ends the run held (and drops a saved model), then starts the new one.
+    pub(super) async fn start_run(&mut self, run_id: u64, config: RunConfig) {
+        if let Some(c) = self.current.as_mut() {
+            if c.active {
+                c.run.stop();
+                c.active = false;
+            }
+        }
+        self.current = None;
+        self.saved = None;
+        if let Err(e) = self.start(run_id, config).await {
+            post(&FromWorker::Failed {
+                run_id,
+                message: e.to_string(),
+            });
+        }
+    }
+
+    /// Answers `Pause` (`pause` true) and `Resume`: a change is confirmed with `Paused`.
+    pub(super) fn set_paused(&mut self, pause: bool) {
+        let Some(c) = self.current.as_mut().filter(|c| c.active) else {
+            return;
+        };
+        if c.paused == pause {
+            return;
+        }
+        if pause {
+            c.trained_ms += now_ms() - c.stretch_start;
+        } else {
+            c.stretch_start = now_ms();
+        }
+        c.paused = pause;
+        post(&FromWorker::Paused {
+            run_id: c.run_id,
+            paused: pause,
+        });
+    }
+
+    /// Answers `Stop`: stops the trainer (a paused run too) and ends the run.
+    pub(super) async fn stop(&mut self) {
+        if let Some(c) = self.current.as_mut().filter(|c| c.active) {
+            if c.paused {
+                c.paused = false;
+                c.stretch_start = now_ms();
+            }
+            c.run.stop();
+        }
+        self.finish_if_ended().await;
+    }
+
+    /// Loads the data, opens the device and builds the run; `Started` tells the page.
+    async fn start(&mut self, run_id: u64, config: RunConfig) -> Result<(), WorkerError> {
+        config.validate()?;
+        let data = self.load_data(run_id, &config.dataset).await?;
+        let (device, used, note) = self.device(config.device).await;
+        let note = self.pending_note.take().or(note);
+        let mut preview = self.preview(&config.dataset, &data);
+        preview.memory_bytes = wasm_memory_bytes();
+        let extent = toy_extent(&config.dataset, &data);
+        let run = TrainingRun::new(&config, data, &device)?;
+        post(&FromWorker::Started {
+            run_id,
+            device: used,
+            device_note: note,
+            preview: Box::new(preview),
+        });
+        let now = now_ms();
+        self.current = Some(CurrentRun {
+            run_id,
+            config,
+            run,
+            device: used,
+            active: true,
+            paused: false,
+            trained_ms: 0.0,
+            stretch_start: now,
+            last_progress: now,
+            last_boundary: 0.0,
+            points_sent: 0,
+            extent,
+        });
+        self.post_boundary().await;
+        Ok(())
+    }
+
+    /// Trains batches for about [`SLICE_MS`], then reports.
+    pub(super) async fn train_slice(&mut self) {
+        let Some(c) = self.current.as_mut() else {
+            return;
+        };
+        let (epochs, failure) = c.train_until(now_ms() + SLICE_MS).await;
+        if let Some(e) = failure {
+            self.fail_run(e).await;
+            return;
+        }
+        let Some(c) = self.current.as_mut() else {
+            return;
+        };
+        let now = now_ms();
+        let ended = *c.run.state() != TrainerState::Running;
+        if !epochs.is_empty() || ended || now - c.last_progress >= PROGRESS_MS {
+            c.last_progress = now;
+            post(&FromWorker::Progress {
+                run_id: c.run_id,
+                points: c.take_new_points(),
+                progress: c.report(),
+            });
+        }
+        for metrics in epochs {
+            post(&FromWorker::Epoch {
+                run_id: c.run_id,
+                metrics,
+            });
+        }
+        self.post_boundary_if_due(now, ended).await;
+        self.finish_if_ended().await;
+    }
+
+    /// A step failed: a run on the GPU restarts on the CPU (saying so), another one fails.
+    async fn fail_run(&mut self, e: TrainError) {
+        let Some(c) = self.current.as_mut() else {
+            return;
+        };
+        c.active = false;
+        let run_id = c.run_id;
+        if c.device != DeviceChoice::Wgpu {
+            post(&FromWorker::Failed {
+                run_id,
+                message: format!("training failed: {e}"),
+            });
+            return;
+        }
+        // A lost or failing GPU: retrain on the CPU, saying so.
+        self.gpu = None;
+        self.gpu_failure = Some(e.to_string());
+        self.pending_note = Some(format!(
+            "The GPU failed during training ({e}): the run restarted on the CPU."
+        ));
+        let mut config = c.config.clone();
+        config.device = DeviceChoice::Cpu;
+        self.current = None;
+        if let Err(e) = self.start(run_id, config).await {
+            post(&FromWorker::Failed {
+                run_id,
+                message: e.to_string(),
+            });
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Whether a run can be trained: every field in range (the dataset's and the model's own
+//! checks, then training's), then the fields against each other (the model reads the data,
+//! outputs match classes, the loss fits the output layer, the engine can train the model,
+//! the memory it needs is allowed).
+
+use super::{Engine, RunConfig};
+use crate::checks::{Checker, ConfigError};
+use crate::data::config::DatasetConfig;
+use crate::model::summary::human_bytes;
+use crate::model::validation::outputs_fit_classes;
+use crate::model::{ModelConfig, ModelKind};
+
+/// Most epochs allowed.
+pub const MAX_EPOCHS: usize = 1000;
+/// Largest model a run may build, in bytes of training memory (weights, gradients, optimizer
+/// state and one batch of activations).
+pub const MAX_TRAINING_BYTES: usize = 2 << 30;
+/// Most batches between two loss read-backs, and the largest evaluation batch.
+const MAX_BATCH_SETTING: usize = 10_000;
+
+impl RunConfig {
+    /// Every problem of this config, each naming its field and the allowed range (empty: valid).
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut c = Checker::default();
+        self.dataset.check(&mut c);
+        c.0.extend(self.model.problems());
+        self.check_training(&mut c);
+        if c.0.is_empty() {
+            self.check_fit(&mut c);
+        }
+        c.into_problems()
+    }
+
+    /// `Ok` when the config can be trained; otherwise its first problem.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.problems().into_iter().next() {
+            None => Ok(()),
+            Some(e) => Err(e),
+        }
+    }
+
+    fn check_training(&self, c: &mut Checker) {
+        let t = &self.training;
+        let o = &t.optimizer;
+        if !(o.learning_rate.is_finite() && o.learning_rate > 0.0 && o.learning_rate <= 10.0) {
+            c.fail(
+                "training.optimizer.learning_rate",
+                o.learning_rate,
+                "must be in (0, 10]",
+            );
+        }
+        c.unit("training.optimizer.momentum", o.momentum, "momentum");
+        c.unit("training.optimizer.beta_1", o.beta_1, "beta_1");
+        c.unit("training.optimizer.beta_2", o.beta_2, "beta_2");
+        c.unit("training.optimizer.rho", o.rho, "rho");
+        if !(o.epsilon.is_finite() && o.epsilon > 0.0 && o.epsilon <= 1.0) {
+            c.fail("training.optimizer.epsilon", o.epsilon, "must be in (0, 1]");
+        }
+        c.range("training.epochs", t.epochs, 1, MAX_EPOCHS);
+        let train = self.dataset.train_size().max(1);
+        c.range("training.batch_size", t.batch_size, 1, train);
+        c.range(
+            "training.readback_every",
+            t.readback_every,
+            1,
+            MAX_BATCH_SETTING,
+        );
+        c.range(
+            "training.eval_batch_size",
+            t.eval_batch_size,
+            1,
+            MAX_BATCH_SETTING,
+        );
+    }
+
+    /// Cross-field checks, once every field is in range.
+    fn check_fit(&self, c: &mut Checker) {
+        let classes = self.dataset.classes();
+        let outputs = self.model.outputs();
+        if !outputs_fit_classes(outputs, classes) {
+            c.fail(
+                "model.outputs",
+                outputs,
+                format!("{} has {classes} classes", self.dataset.name()),
+            );
+        }
+        if let Some(why) = self
+            .training
+            .loss
+            .incompatibility(outputs, self.model.output_activation())
+        {
+            c.fail("training.loss", self.training.loss.name(), why);
+        }
+        match (&self.dataset, &self.model) {
+            (DatasetConfig::Imdb(d), ModelConfig::Sequence(m)) => {
+                if m.dict_size != d.dict_size {
+                    c.fail(
+                        "model.dict_size",
+                        m.dict_size,
+                        format!("must equal dataset.dict_size ({})", d.dict_size),
+                    );
+                }
+                if m.example_len != d.example_len {
+                    c.fail(
+                        "model.example_len",
+                        m.example_len,
+                        format!("must equal dataset.example_len ({})", d.example_len),
+                    );
+                }
+            }
+            (dataset, model) => {
+                let input = model.input_kind();
+                if !(ModelKind::of(model).reads(input) && dataset.accepts(input)) {
+                    c.fail(
+                        "model",
+                        model.input_description(),
+                        format!("{} has {}", dataset.name(), dataset.input_description()),
+                    );
+                }
+            }
+        }
+        if self.engine == Engine::HandWritten {
+            if let Err(why) = self.hw1_config() {
+                c.fail("engine", "hand_written", why.to_string());
+            }
+        }
+        match self.model.summary() {
+            Ok(summary) => {
+                let bytes = summary.training_bytes(
+                    self.training.batch_size,
+                    self.training.optimizer.state_slots(),
+                );
+                if bytes > MAX_TRAINING_BYTES {
+                    c.fail(
+                        "model",
+                        format!("{} parameters", summary.total_params),
+                        format!(
+                            "needs about {} to train; at most {} is allowed",
+                            human_bytes(bytes),
+                            human_bytes(MAX_TRAINING_BYTES)
+                        ),
+                    );
+                }
+            }
+            Err(e) => c.fail("model.layers", "stack", e.to_string()),
+        }
+    }
+}
