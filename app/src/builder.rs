@@ -23,12 +23,7 @@ pub fn use_upload(config: &mut RunConfig, upload: UploadedData) {
 /// Switches the dataset to `id`, keeping subset sizes where they carry over and fitting the
 /// model to it.
 pub fn switch_dataset(config: &mut RunConfig, id: DatasetId) {
-    let old_images = match &config.dataset {
-        DatasetConfig::Mnist(s) | DatasetConfig::TinyMnist(s) | DatasetConfig::FashionMnist(s) => {
-            Some(s.clone())
-        }
-        _ => None,
-    };
+    let old_images = config.dataset.image_subset().cloned();
     let toy = |kind| {
         let mut t = ToyConfig::new(kind);
         if let DatasetConfig::Toy(old) = &config.dataset {

@@ -40,8 +40,7 @@ pub fn number_field(
                     let text = event_target_value(&ev);
                     match text.trim().parse::<f64>() {
                         Ok(v) if v.is_finite() => {
-                            builder.preset.set(String::new());
-                            builder.config.update(|c| set(c, v));
+                            builder.edit(|c| set(c, v));
                         }
                         _ => {
                             // Not a number: show the current value again.
@@ -70,8 +69,7 @@ pub fn select_field(
                 data-testid=testid
                 on:change=move |ev| {
                     let value = event_target_value(&ev);
-                    builder.preset.set(String::new());
-                    builder.config.update(|c| set(c, &value));
+                    builder.edit(|c| set(c, &value));
                 }
             >
                 {options
@@ -109,8 +107,7 @@ pub fn cell_number(
             on:change=move |ev| {
                 if let Ok(v) = event_target_value(&ev).trim().parse::<f64>() {
                     if v.is_finite() {
-                        builder.preset.set(String::new());
-                        builder.config.update(|c| set(c, v));
+                        builder.edit(|c| set(c, v));
                     }
                 }
             }
@@ -133,8 +130,7 @@ pub fn cell_select(
             aria-label=title
             on:change=move |ev| {
                 let value = event_target_value(&ev);
-                builder.preset.set(String::new());
-                builder.config.update(|c| set(c, &value));
+                builder.edit(|c| set(c, &value));
             }
         >
             {options

@@ -32,7 +32,7 @@ impl BuilderState {
 
     /// Changes the config by hand: it no longer is the preset it came from.
     pub fn edit(&self, change: impl FnOnce(&mut RunConfig)) {
-        self.config.update(change);
         self.preset.set(String::new());
+        self.config.update(change);
     }
 }

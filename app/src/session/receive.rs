@@ -312,10 +312,7 @@ impl Session {
             data.examples,
             data.classes()
         ));
-        self.builder.preset.set(String::new());
-        self.builder
-            .config
-            .update(|c| crate::builder::use_upload(c, data));
+        self.builder.edit(|c| crate::builder::use_upload(c, data));
         self.run.preview.set(Some(preview));
     }
 

@@ -228,6 +228,16 @@ impl DatasetConfig {
         }
     }
 
+    /// The subset options of an image dataset, to change.
+    pub fn image_subset_mut(&mut self) -> Option<&mut ImageSubset> {
+        match self {
+            DatasetConfig::Mnist(s)
+            | DatasetConfig::TinyMnist(s)
+            | DatasetConfig::FashionMnist(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Training examples the run will use.
     pub fn train_size(&self) -> usize {
         match self {

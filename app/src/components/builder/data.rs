@@ -60,8 +60,7 @@ pub(super) fn DataSection() -> impl IntoView {
                     data-testid="dataset"
                     on:change=move |ev| {
                         if let Some(id) = DatasetId::parse(&event_target_value(&ev)) {
-                            builder.preset.set(String::new());
-                            builder.config.update(|c| switch_dataset(c, id));
+                            builder.edit(|c| switch_dataset(c, id));
                         }
                     }
                 >
@@ -226,20 +225,10 @@ fn upload_fields() -> impl IntoView {
 
 fn image_fields() -> impl IntoView {
     fn subset(c: &RunConfig) -> Option<&kindling_core::run::ImageSubset> {
-        match &c.dataset {
-            DatasetConfig::Mnist(s)
-            | DatasetConfig::TinyMnist(s)
-            | DatasetConfig::FashionMnist(s) => Some(s),
-            _ => None,
-        }
+        c.dataset.image_subset()
     }
     fn subset_mut(c: &mut RunConfig) -> Option<&mut kindling_core::run::ImageSubset> {
-        match &mut c.dataset {
-            DatasetConfig::Mnist(s)
-            | DatasetConfig::TinyMnist(s)
-            | DatasetConfig::FashionMnist(s) => Some(s),
-            _ => None,
-        }
+        c.dataset.image_subset_mut()
     }
     view! {
         <div class="row">

@@ -32,8 +32,7 @@ pub(super) fn ModelSection() -> impl IntoView {
                     data-testid="model-kind"
                     on:change=move |ev| {
                         if let Some(kind) = ModelKind::parse(&event_target_value(&ev)) {
-                            builder.preset.set(String::new());
-                            builder.config.update(|c| switch_model_kind(c, kind));
+                            builder.edit(|c| switch_model_kind(c, kind));
                         }
                     }
                 >
@@ -138,8 +137,7 @@ fn mlp_editor() -> impl IntoView {
                                 aria-label=format!("Remove layer {}", i + 1)
                                 disabled=count <= 1
                                 on:click=move |_| {
-                                    builder.preset.set(String::new());
-                                    builder.config.update(|c| if let Some(l) = layers_mut(c) {
+                                    builder.edit(|c| if let Some(l) = layers_mut(c) {
                                         if l.len() > 1 { l.remove(i); }
                                     });
                                 }
@@ -172,8 +170,7 @@ fn mlp_editor() -> impl IntoView {
             class="secondary"
             data-testid="add-layer"
             on:click=move |_| {
-                builder.preset.set(String::new());
-                builder.config.update(|c| if let Some(l) = layers_mut(c) {
+                builder.edit(|c| if let Some(l) = layers_mut(c) {
                     let last = l.last().cloned().unwrap_or_else(|| DenseLayerConfig::new(32));
                     l.push(last);
                 });
@@ -302,8 +299,7 @@ fn cnn_editor() -> impl IntoView {
                             aria-label=format!("Remove layer {}", i + 1)
                             disabled=count <= 1
                             on:click=move |_| {
-                                builder.preset.set(String::new());
-                                builder.config.update(|c| if let ModelConfig::Cnn(m) = &mut c.model {
+                                builder.edit(|c| if let ModelConfig::Cnn(m) = &mut c.model {
                                     if m.layers.len() > 1 { m.layers.remove(i); }
                                 });
                             }
@@ -322,8 +318,7 @@ fn cnn_editor() -> impl IntoView {
             class="secondary"
             data-testid="add-layer"
             on:click=move |_| {
-                builder.preset.set(String::new());
-                builder.config.update(|c| if let ModelConfig::Cnn(m) = &mut c.model {
+                builder.edit(|c| if let ModelConfig::Cnn(m) = &mut c.model {
                     m.layers.push(CnnLayerKind::Dense.new_layer());
                 });
             }

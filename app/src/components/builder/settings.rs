@@ -25,8 +25,7 @@ pub(super) fn TrainingSection() -> impl IntoView {
                         data-testid="engine"
                         on:change=move |ev| {
                             let v = event_target_value(&ev);
-                            builder.preset.set(String::new());
-                            builder.config.update(|c| {
+                            builder.edit(|c| {
                                 c.engine = if v == "hand_written" { Engine::HandWritten } else { Engine::Autodiff }
                             });
                         }
