@@ -193,3 +193,65 @@ async fn the_dataset_cache_is_checked_against_the_manifest() {
     assert!(error.contains("cargo xtask data"), "{error}");
     assert_eq!(cached(&url).await, None, "the stale copy is gone");
 }
+
+/// The configs of core/tests/configs/ (included at build time) with their refusals.
+fn wrapping_configs() -> Vec<(&'static str, RunConfig, Vec<String>)> {
+    let refusals: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_str(include_str!("../../core/tests/configs/refusals.json")).unwrap();
+    let configs = [
+        (
+            "cnn-1024-filters-dense-4096.json",
+            include_str!("../../core/tests/configs/cnn-1024-filters-dense-4096.json"),
+        ),
+        (
+            "lstm-1024-units-2500-steps.json",
+            include_str!("../../core/tests/configs/lstm-1024-units-2500-steps.json"),
+        ),
+        (
+            "mlp-16x4096-batch-1000.json",
+            include_str!("../../core/tests/configs/mlp-16x4096-batch-1000.json"),
+        ),
+    ];
+    assert_eq!(configs.len(), refusals.len());
+    configs
+        .into_iter()
+        .map(|(file, text)| {
+            let refusal = refusals[file].clone();
+            (file, serde_json::from_str(text).unwrap(), refusal)
+        })
+        .collect()
+}
+
+/// In wasm32 (a 32-bit `usize`, overflow unchecked in this release build) the configs whose
+/// memory exceeds 4 GiB are refused with exactly the native CLI's message: the sixteen
+/// 4096-wide layers at batch 1000 need 4.60 GB, not the 309 MB a wrapped sum made of it.
+#[wasm_bindgen_test]
+fn configs_whose_memory_wraps_32_bits_are_refused_as_natively() {
+    assert_eq!(std::mem::size_of::<usize>(), 4, "this test runs in wasm32");
+    for (file, config, refusal) in wrapping_configs() {
+        let problems: Vec<String> = config.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems, refusal, "{file}");
+        let (_, bytes) = config.memory_estimate().unwrap();
+        assert!(bytes > u32::MAX as u64, "{file}: {bytes}");
+    }
+    let (_, mlp, _) = wrapping_configs()
+        .into_iter()
+        .find(|(f, ..)| f.starts_with("mlp"))
+        .unwrap();
+    assert_eq!(mlp.memory_estimate().unwrap().1, 4_603_984_160);
+}
+
+/// A share link carrying such a config (it is well-formed) is refused in wasm32 with the
+/// same message, before anything trains.
+#[wasm_bindgen_test]
+fn a_link_to_a_config_that_wraps_is_refused_with_the_same_message() {
+    for (file, config, refusal) in wrapping_configs() {
+        let record = RunRecord::started(1, "huge".into(), config, 0.0);
+        let link = encode_link("http://127.0.0.1/", &record);
+        let error = decode_link(&link).unwrap_err();
+        assert!(
+            matches!(error, LinkError::InvalidRun(_)) && error.to_string().contains(&refusal[0]),
+            "{file}: {error}"
+        );
+    }
+}

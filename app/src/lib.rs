@@ -23,3 +23,5 @@ pub mod worker;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod decoder_tests;

@@ -5,8 +5,8 @@ use kindling_core::DeviceChoice;
 use leptos::prelude::*;
 
 use crate::components::{
-    builder::BuilderPanel, runs::RunsPanel, sweep::SweepPanel, training::TrainingPanel,
-    try_it::TryItPanel,
+    about::About, builder::BuilderPanel, runs::RunsPanel, sweep::SweepPanel,
+    training::TrainingPanel, try_it::TryItPanel,
 };
 use crate::session::{provide_session, use_builder, use_current_run, use_worker};
 
@@ -86,9 +86,7 @@ pub fn App() -> impl IntoView {
             <RunsPanel />
             <SweepPanel />
         </main>
-        <footer class="foot">
-            "Kindling · burn + leptos, compiled to WebAssembly · data never leaves this browser"
-        </footer>
+        <About />
     }
 }
 

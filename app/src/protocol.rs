@@ -168,8 +168,13 @@ pub struct TestReport {
     pub accuracy: f64,
     /// Test examples.
     pub examples: usize,
-    /// `confusion[true][predicted]`.
+    /// `confusion[true][predicted]` over `matrix_classes` (then, with `matrix_others`, one
+    /// row and column for the rest: at most [`kindling_core::train::MAX_MATRIX_CLASSES`]).
     pub confusion: Vec<Vec<usize>>,
+    /// The class ids of the matrix's rows and columns.
+    pub matrix_classes: Vec<u32>,
+    /// Whether the matrix's last row and column count the classes not shown one by one.
+    pub matrix_others: bool,
     /// Class names.
     pub class_names: Vec<String>,
     /// Misclassified test images (the first few).

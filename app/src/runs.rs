@@ -138,11 +138,20 @@ pub fn config_diff(runs: &[RunRecord]) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// A text cell of a CSV file: quoted when it holds a separator, a quote or a line break, and
+/// defused when a spreadsheet would run it as a formula (OWASP's rule: a cell starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`). A run's name and notes
+/// can come from a share link, so they are someone else's text.
+pub(crate) fn csv_field(text: &str) -> String {
+    let defused = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
     } else {
         text.to_string()
+    };
+    if defused.contains([',', '"', '\n', '\r', '\'']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
     }
 }
 
@@ -192,6 +201,26 @@ pub fn runs_csv(runs: &[RunRecord]) -> String {
 mod tests {
     use super::*;
     use kindling_core::record::RunStatus;
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_defused() {
+        assert_eq!(csv_field("plain run"), "plain run");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            let cell = csv_field(formula);
+            assert!(cell.starts_with("\"'"), "{formula:?} -> {cell}");
+            let inner = &cell[1..cell.len() - 1];
+            assert_eq!(inner.replace("\"\"", "\""), format!("'{formula}"));
+        }
+    }
     use kindling_core::train::EpochMetrics;
     use kindling_core::RunConfig;
 

@@ -179,6 +179,17 @@ fn load_config(args: &RunArgs) -> Result<RunConfig> {
     }
 }
 
+/// `config` when it can be trained; otherwise every problem, one per line (the same list the
+/// page shows, from the same checks).
+fn checked(config: RunConfig) -> Result<RunConfig> {
+    let problems = config.problems();
+    if problems.is_empty() {
+        return Ok(config);
+    }
+    let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+    bail!("the run config is invalid:\n{}", list.join("\n"))
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Presets => {
@@ -188,11 +199,14 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Show { run } => {
-            println!("{}", serde_json::to_string_pretty(&load_config(&run)?)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&checked(load_config(&run)?)?)?
+            );
             Ok(())
         }
         Command::Summary { run } => {
-            let config = load_config(&run)?;
+            let config = checked(load_config(&run)?)?;
             let summary = config.model.summary()?;
             print!("{summary}");
             Ok(())
@@ -219,6 +233,7 @@ fn run(cli: Cli) -> Result<()> {
                 None => (load_config(&run)?, None),
             };
             config.device = device;
+            let config = checked(config)?;
             let plan = BenchPlan {
                 warmup,
                 windows,
@@ -289,11 +304,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(device) = device {
                 config.device = device;
             }
-            let problems = config.problems();
-            if !problems.is_empty() {
-                let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-                bail!("the run config is invalid:\n{}", list.join("\n"));
-            }
+            let config = checked(config)?;
             let outputs = RunOutputs {
                 metrics_json,
                 metrics_csv,

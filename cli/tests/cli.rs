@@ -186,3 +186,48 @@ fn the_benchmark_measures_through_json() {
     let adapters = json_lines(&["adapters", "--json"]);
     assert!(adapters[0]["adapters"].is_array());
 }
+
+/// The configs whose memory would wrap a 32-bit `usize` (core/tests/configs/) are refused by
+/// every command that reads a config, with the refusal core's tests and the browser's wasm32
+/// tests expect (core/tests/configs/refusals.json).
+#[test]
+fn every_command_refuses_configs_whose_memory_wraps_32_bits() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/configs");
+    let refusals: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("refusals.json")).unwrap()).unwrap();
+    assert_eq!(refusals.len(), 3);
+    for (file, refusal) in refusals {
+        let path = dir.join(&file);
+        for command in ["summary", "show", "bench", "train"] {
+            let (ok, text) = kindling(&[command, "--config", path.to_str().unwrap()]);
+            assert!(!ok, "{command} {file} was accepted: {text}");
+            for line in &refusal {
+                assert!(text.contains(line), "{command} {file}: {text}");
+            }
+            assert!(!text.contains("panicked"), "{command} {file}: {text}");
+        }
+    }
+}
+
+/// A size far beyond any limit (it overflowed the debug build's parameter count) is named
+/// with its range, without a panic.
+#[test]
+fn a_huge_input_count_is_refused_without_a_panic() {
+    let dir = std::env::temp_dir().join(format!("kindling-cli-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, shown) = kindling(&["show", "--preset", "mlp-keras"]);
+    let mut config: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    config["model"]["inputs"] = serde_json::json!(1_000_000_000_000_000_000u64);
+    config["model"]["hidden"][0]["units"] = serde_json::json!(1_000_000_000_000u64);
+    let path = dir.join("huge.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    for command in ["summary", "show", "bench", "train"] {
+        let (ok, text) = kindling(&[command, "--config", path.to_str().unwrap()]);
+        assert!(!ok && !text.contains("panicked"), "{command}: {text}");
+        assert!(
+            text.contains("model.inputs = 1000000000000000000: must be in 1..=100000"),
+            "{command}: {text}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

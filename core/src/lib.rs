@@ -7,8 +7,11 @@ pub mod checks;
 pub mod data;
 pub mod device;
 pub mod hw1;
+pub mod limits;
 pub mod link;
 pub mod model;
+#[doc(hidden)]
+pub mod mutations;
 pub mod record;
 pub mod run;
 pub mod sweep;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::weights::{metadata, with_metadata, WeightsError};
 use crate::run::RunConfig;
+use crate::run::MAX_TRAINING_BYTES;
 use crate::train::{BatchPoint, EpochMetrics, StopReason, TrainerState};
 
 /// Key of the run record (JSON) in a model file's metadata.
@@ -12,6 +13,18 @@ pub const RUN_METADATA_KEY: &str = "kindling.run";
 
 /// Most points of a stored batch curve.
 pub const MAX_CURVE_POINTS: usize = 400;
+
+/// Longest run name an imported run keeps, in characters (as a share link's run).
+pub const MAX_RUN_NAME_CHARS: usize = 200;
+
+/// Longest notes an imported run keeps, in characters.
+pub const MAX_NOTES_CHARS: usize = 10_000;
+
+/// Most bytes of a model file: the weights of the largest model a run may train (at most half
+/// of [`MAX_TRAINING_BYTES`], which counts the weights and their gradients at least) and 16 MB
+/// for its run record and the file's own tables: 1,040 MB (1 MB = 2^20 bytes). The page
+/// checks a chosen file's size against it before reading it.
+pub const MAX_MODEL_FILE_BYTES: usize = (MAX_TRAINING_BYTES / 2) as usize + 16 * 1024 * 1024;
 
 /// How a run ended (or that it did not).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -127,14 +140,147 @@ impl RunRecord {
 
     /// The record kept in a model file made by [`RunRecord::model_file`] (the file itself is
     /// the weights: load it with [`crate::model::SavedModel::load`]).
+    ///
+    /// Checked as a share link's run is: a file of at most [`MAX_MODEL_FILE_BYTES`], its name
+    /// and notes cut to [`MAX_RUN_NAME_CHARS`] and [`MAX_NOTES_CHARS`], then
+    /// [`RunRecord::check_imported`].
     pub fn from_model_file(bytes: &[u8]) -> Result<RunRecord, WeightsError> {
+        if bytes.len() > MAX_MODEL_FILE_BYTES {
+            return Err(WeightsError::Unreadable(format!(
+                "it is {:.1} MB, more than the {} MB a model file may have",
+                bytes.len() as f64 / (1024.0 * 1024.0),
+                MAX_MODEL_FILE_BYTES / (1024 * 1024)
+            )));
+        }
         let json = metadata(bytes, RUN_METADATA_KEY)?.ok_or_else(|| {
             WeightsError::Unreadable(
                 "it holds weights but no Kindling run (was it saved by Kindling?)".into(),
             )
         })?;
-        serde_json::from_str(&json)
-            .map_err(|e| WeightsError::Unreadable(format!("its run record is damaged: {e}")))
+        let mut record: RunRecord = serde_json::from_str(&json)
+            .map_err(|e| WeightsError::Unreadable(format!("its run record is damaged: {e}")))?;
+        if record.name.chars().count() > MAX_RUN_NAME_CHARS {
+            record.name = record.name.chars().take(MAX_RUN_NAME_CHARS).collect();
+        }
+        if record.notes.chars().count() > MAX_NOTES_CHARS {
+            record.notes = record.notes.chars().take(MAX_NOTES_CHARS).collect();
+        }
+        record
+            .check_imported()
+            .map_err(|e| WeightsError::Unreadable(format!("its run is not valid: {e}")))?;
+        Ok(record)
+    }
+
+    /// Whether a run that comes from outside (a model file) is one this build could have
+    /// made, as strictly as a share link's run is checked: name and notes not longer than
+    /// [`MAX_RUN_NAME_CHARS`] and [`MAX_NOTES_CHARS`]; a config that validates; times,
+    /// throughput and accuracies finite and in range; at most the config's epochs, numbered
+    /// from 1; at most [`MAX_CURVE_POINTS`] curve points with increasing steps, within the
+    /// config's epochs and batches; losses not negative (NaN or infinite: a diverged run).
+    /// The error says what is wrong.
+    pub fn check_imported(&self) -> Result<(), String> {
+        let chars = self.name.chars().count();
+        if chars > MAX_RUN_NAME_CHARS {
+            return Err(format!(
+                "its name is {chars} characters long; at most {MAX_RUN_NAME_CHARS}"
+            ));
+        }
+        let chars = self.notes.chars().count();
+        if chars > MAX_NOTES_CHARS {
+            return Err(format!(
+                "its notes are {chars} characters long; at most {MAX_NOTES_CHARS}"
+            ));
+        }
+        self.config.validate().map_err(|e| e.to_string())?;
+        for (what, v) in [
+            ("seconds", self.seconds),
+            ("samples per second", self.samples_per_second),
+            ("creation time", self.created_ms),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                return Err(format!("{what} is {v}"));
+            }
+        }
+        let accuracy = |what: &str, a: f64| match (0.0..=1.0).contains(&a) {
+            true => Ok(()),
+            false => Err(format!("{what} is {a}")),
+        };
+        // A loss is not negative; NaN or infinite when the run diverged.
+        let loss = |what: &str, l: f64| match l >= 0.0 || l.is_nan() {
+            true => Ok(()),
+            false => Err(format!("{what} is {l}")),
+        };
+        if let Some(a) = self.test_accuracy {
+            accuracy("test accuracy", a)?;
+        }
+        let epochs = self.config.training.epochs;
+        if self.epochs.len() > epochs {
+            return Err(format!(
+                "{} epochs recorded for a run of {epochs}",
+                self.epochs.len()
+            ));
+        }
+        for (i, e) in self.epochs.iter().enumerate() {
+            if e.epoch != i + 1 {
+                return Err(format!("epoch {} is recorded as epoch {}", i + 1, e.epoch));
+            }
+            let at = |what: &str| format!("epoch {}'s {what}", i + 1);
+            loss(&at("training loss"), e.train_loss)?;
+            loss(&at("held-out loss"), e.eval_loss)?;
+            accuracy(&at("training accuracy"), e.train_accuracy)?;
+            accuracy(&at("held-out accuracy"), e.eval_accuracy)?;
+        }
+        let batches = self.batches_per_epoch;
+        let train = self.config.dataset.train_size().max(1);
+        if batches > train {
+            return Err(format!(
+                "{batches} batches per epoch for {train} training examples"
+            ));
+        }
+        if self.curve.len() > MAX_CURVE_POINTS {
+            return Err(format!(
+                "its curve has {} points; at most {MAX_CURVE_POINTS}",
+                self.curve.len()
+            ));
+        }
+        let last_step = epochs.saturating_mul(batches);
+        let (mut step, mut epoch) = (0, 1);
+        for (i, p) in self.curve.iter().enumerate() {
+            let at = |what: &str| format!("curve point {}'s {what}", i + 1);
+            if p.step <= step {
+                return Err(format!(
+                    "{} {} does not follow step {step}",
+                    at("step"),
+                    p.step
+                ));
+            }
+            if batches > 0 && p.step > last_step {
+                return Err(format!(
+                    "{} {} is past the run's last, {last_step} ({epochs} epochs of {batches} \
+                     batches)",
+                    at("step"),
+                    p.step
+                ));
+            }
+            if p.epoch < epoch {
+                return Err(format!(
+                    "{} {} does not follow epoch {epoch}",
+                    at("epoch"),
+                    p.epoch
+                ));
+            }
+            if p.epoch > epochs {
+                return Err(format!(
+                    "{} {} is past the run's {epochs} epochs",
+                    at("epoch"),
+                    p.epoch
+                ));
+            }
+            (step, epoch) = (p.step, p.epoch);
+            loss(&at("loss"), p.loss)?;
+            accuracy(&at("accuracy"), p.accuracy)?;
+        }
+        Ok(())
     }
 
     /// The last epoch's held-out accuracy.
@@ -185,6 +331,112 @@ mod tests {
         assert!(crate::model::SavedModel::load(&config.model, file, &device).is_ok());
         let bare = RunRecord::from_model_file(&weights).unwrap_err();
         assert!(bare.to_string().contains("no Kindling run"), "{bare}");
+    }
+
+    fn finished_run() -> RunRecord {
+        crate::mutations::sample_run()
+    }
+
+    #[test]
+    fn an_imported_run_is_checked_as_a_link_s_run() {
+        let good = finished_run();
+        assert_eq!(good.check_imported(), Ok(()));
+        type Change = fn(&mut RunRecord);
+        let cases: [(Change, &str); 16] = [
+            (
+                |r| r.name = "n".repeat(201),
+                "its name is 201 characters long; at most 200",
+            ),
+            (
+                |r| r.notes = "n".repeat(10_001),
+                "its notes are 10001 characters long; at most 10000",
+            ),
+            (
+                |r| r.config.training.optimizer.learning_rate = 1e9,
+                "learning_rate",
+            ),
+            (|r| r.seconds = -1.0, "seconds is -1"),
+            (
+                |r| r.samples_per_second = f64::INFINITY,
+                "samples per second is inf",
+            ),
+            (|r| r.test_accuracy = Some(1.5), "test accuracy is 1.5"),
+            (
+                |r| r.epochs.push(r.epochs[0]),
+                "epochs recorded for a run of",
+            ),
+            (|r| r.epochs[0].epoch = 3, "epoch 1 is recorded as epoch 3"),
+            (
+                |r| r.epochs[0].train_loss = -0.5,
+                "epoch 1's training loss is -0.5",
+            ),
+            (
+                |r| r.epochs[1].eval_accuracy = f64::NAN,
+                "epoch 2's held-out accuracy is NaN",
+            ),
+            (|r| r.batches_per_epoch = 1 << 40, "batches per epoch for"),
+            (
+                |r| r.curve = vec![r.curve[0]; MAX_CURVE_POINTS + 1],
+                "its curve has 401 points; at most 400",
+            ),
+            (
+                |r| r.curve.swap(0, 1),
+                "curve point 2's step 800 does not follow step 1600",
+            ),
+            (
+                |r| r.curve[0].step = 1 << 40,
+                "curve point 1's step 1099511627776 is past the run's last, 24000 (30 epochs \
+                 of 800 batches)",
+            ),
+            (
+                |r| r.curve[1].epoch = 1000,
+                "curve point 2's epoch 1000 is past the run's 30 epochs",
+            ),
+            (
+                |r| r.curve[0].loss = f64::NEG_INFINITY,
+                "curve point 1's loss is -inf",
+            ),
+        ];
+        for (change, expected) in cases {
+            let mut run = good.clone();
+            change(&mut run);
+            let e = run.check_imported().unwrap_err();
+            assert!(e.contains(expected), "{expected}: {e}");
+        }
+        // A diverged run keeps its NaN losses; a run still training has fewer epochs.
+        let mut diverged = good.clone();
+        diverged.status = RunStatus::Diverged("loss NaN".into());
+        diverged.curve[1].loss = f64::NAN;
+        assert_eq!(diverged.check_imported(), Ok(()));
+        let mut partial = good;
+        partial.epochs.truncate(1);
+        partial.curve.truncate(1);
+        assert_eq!(partial.check_imported(), Ok(()));
+    }
+
+    #[test]
+    fn a_model_file_with_an_invalid_run_is_refused() {
+        let run = finished_run();
+        let device = burn::tensor::Device::flex();
+        let model = run.config.model.init(&device).unwrap();
+        let weights =
+            crate::block_on(crate::model::weights::weights_of(&model, &run.config.model)).unwrap();
+        // A long name and notes are cut, as a link's are.
+        let mut long = run.clone();
+        long.name = "é".repeat(300);
+        long.notes = "x".repeat(20_000);
+        let back = RunRecord::from_model_file(&long.model_file(weights.clone()).unwrap()).unwrap();
+        assert_eq!(back.name.chars().count(), MAX_RUN_NAME_CHARS);
+        assert_eq!(back.notes.len(), MAX_NOTES_CHARS);
+        let mut bad = run;
+        bad.epochs[0].train_accuracy = 2.0;
+        let e = RunRecord::from_model_file(&bad.model_file(weights).unwrap()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "not a Kindling weights file (burnpack): its run is not valid: epoch 1's training \
+             accuracy is 2"
+        );
+        assert_eq!(MAX_MODEL_FILE_BYTES, 1040 << 20);
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn seed_cnn_tables_are_reproduced() {
             vec![10]
         ]
     );
-    let params: Vec<usize> = s.rows.iter().map(|r| r.params).collect();
+    let params: Vec<u64> = s.rows.iter().map(|r| r.params).collect();
     assert_eq!(params, vec![832, 0, 0, 0, 4_609_000, 0, 10_010]);
     assert_eq!(s.total_params, 4_619_842);
 
@@ -75,7 +75,7 @@ fn built_models_have_the_summarised_parameter_counts() {
         let config = RunConfig::preset(preset).unwrap().model;
         let model = config.init(&device).unwrap();
         assert_eq!(
-            model.num_params(),
+            model.num_params() as u64,
             config.summary().unwrap().total_params,
             "{preset}"
         );

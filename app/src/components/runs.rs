@@ -268,9 +268,11 @@ pub fn RunsPanel() -> impl IntoView {
                                 let checked = move || s.kept.selected.get().contains(&id);
                                 let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(r.created_ms));
                                 let started = String::from(when.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
+                                let epoch_list = r.epochs.iter().map(|e| e.epoch.to_string()).collect::<Vec<_>>().join(",");
                                 let status_title = match &r.status { RunStatus::Diverged(why) => why.clone(), _ => String::new() };
                                 view! {
-                                    <tr data-testid="run-row" data-run-id=id.to_string() data-status=r.status.name() class:shared=r.shared>
+                                    <tr data-testid="run-row" data-run-id=id.to_string() data-status=r.status.name() class:shared=r.shared
+                                        data-epochs=r.epochs.len().to_string() data-epoch-list=epoch_list>
                                         <td>
                                             <input type="checkbox" aria-label=format!("Select {}", r.name)
                                                 prop:checked=checked

@@ -33,7 +33,12 @@ fn axes_of(drafts: &[AxisDraft]) -> Result<Vec<SweepAxis>, String> {
 }
 
 fn csv(state: &SweepState, runs: &[RunRecord]) -> String {
-    let mut out = state.fields.join(",");
+    let header: Vec<String> = state
+        .fields
+        .iter()
+        .map(|f| crate::runs::csv_field(f))
+        .collect();
+    let mut out = header.join(",");
     out.push_str(",status,final_heldout_accuracy,test_accuracy,final_train_loss,seconds\n");
     for r in &state.runs {
         let record = r.record.and_then(|id| runs.iter().find(|x| x.id == id));

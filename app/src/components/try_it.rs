@@ -1,6 +1,8 @@
 //! The right column: draw a digit for the model to read, or type a review for the IMDB model.
 
 use kindling_core::data::digit::Drawing;
+use kindling_core::data::imdb::{review_to_read, MAX_REVIEW_CHARS};
+use kindling_core::model::summary::thousands;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -206,6 +208,7 @@ fn ReviewBox() -> impl IntoView {
     let predictions = use_predictions();
     let worker = use_worker();
     let text = RwSignal::new(String::new());
+    let cut = RwSignal::new(false);
     view! {
         <div class="group">
             <h3>"Type a review"</h3>
@@ -218,15 +221,26 @@ fn ReviewBox() -> impl IntoView {
                 prop:value=move || text.get()
                 on:input=move |ev| {
                     let value = event_target_value(&ev);
-                    text.set(value.clone());
-                    if value.trim().is_empty() {
+                    // A pasted book is read from its end, as a model reads a review's last words.
+                    let (read, was_cut) = review_to_read(&value);
+                    cut.set(was_cut);
+                    if read.trim().is_empty() {
                         predictions.review.set(None);
-                        return;
+                    } else {
+                        let request = predictions.next_request();
+                        worker.send(&ToWorker::PredictReview { request, text: read.to_string() });
                     }
-                    let request = predictions.next_request();
-                    worker.send(&ToWorker::PredictReview { request, text: value });
+                    text.set(value);
                 }
             ></textarea>
+            <Show when=move || cut.get()>
+                <p class="hint warn" data-testid="review-cut">
+                    {format!(
+                        "This text is long: only its last {} characters are read (a model reads a review's last words).",
+                        thousands(MAX_REVIEW_CHARS as u64)
+                    )}
+                </p>
+            </Show>
             <div class="sentiment" data-testid="sentiment"
                 data-positive=move || predictions.review.with(|r| r.as_ref().map(|r| format!("{:.6}", r.positive)).unwrap_or_default())>
                 {move || predictions.review.get().map(|r| {

@@ -50,9 +50,12 @@ impl KeptRuns {
             .with_untracked(|r| r.iter().find(|r| r.id == id).cloned())
     }
 
-    /// A new unique run id (milliseconds now, after every existing id).
+    /// A new unique run id, after every existing id: milliseconds now times 1,000 plus a
+    /// random draw, so that two tabs starting a run in the same millisecond (each knowing only
+    /// the runs it has read) do not collide. Below 2^53 until the year 2255: exact as the
+    /// JS number IndexedDB keys it by.
     pub fn new_id(&self) -> u64 {
-        let now = js_sys::Date::now() as u64;
+        let now = js_sys::Date::now() as u64 * 1000 + (js_sys::Math::random() * 1000.0) as u64;
         let last = self
             .runs
             .with_untracked(|r| r.iter().map(|r| r.id).max().unwrap_or(0));

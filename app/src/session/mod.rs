@@ -16,7 +16,9 @@
 //! importing). Worker messages are handled in `receive.rs` (one handler per message, an
 //! exhaustive match); runs are kept in IndexedDB by `persistence.rs` (through `store.rs`),
 //! which also imports and exports models; `worker_link.rs` starts the worker and carries
-//! messages to it; `actions.rs` holds what the user starts (train, reproduce, upload).
+//! messages to it; `actions.rs` holds what the user starts (train, reproduce, upload);
+//! `tabs.rs` keeps several open tabs right (a lock per training run, a channel announcing
+//! every write to the store).
 
 mod actions;
 mod builder;
@@ -28,6 +30,7 @@ mod predictions;
 mod receive;
 pub mod store;
 mod sweeps;
+mod tabs;
 mod worker_link;
 
 use leptos::prelude::*;
@@ -88,6 +91,7 @@ pub fn provide_session() {
     provide_context(session.worker);
     worker_link::start_worker(session);
     persistence::load_runs_and_link(session);
+    tabs::listen(move |id| session.refresh_run(id));
 }
 
 /// The whole session, for components that start actions spanning several pieces of state.

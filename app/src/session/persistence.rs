@@ -66,7 +66,8 @@ pub(super) fn record_progress(
 }
 
 impl Session {
-    /// Saves a run to IndexedDB in the background; a failure shows as an error.
+    /// Saves a run whole to IndexedDB in the background (a new run, or one brought back by
+    /// Undo); a failure shows as an error.
     pub fn persist(&self, run: RunRecord) {
         if run.shared {
             return;
@@ -74,25 +75,67 @@ impl Session {
         store::save_run(&run, self.messages.reporter("This run could not be saved"));
     }
 
-    /// Changes a kept run and saves it.
-    pub fn update_run(&self, id: u64, change: impl FnOnce(&mut RunRecord)) {
-        let mut changed = None;
+    /// Changes a kept run here and in the store: `change` sets only the fields it is about, and
+    /// is applied to the record as stored, so another tab's edits to other fields stay.
+    pub fn update_run(&self, id: u64, change: impl FnOnce(&mut RunRecord) + Clone + 'static) {
+        let mut shared = None;
+        let in_store = change.clone();
         self.kept.runs.update(|runs| {
             if let Some(r) = runs.iter_mut().find(|r| r.id == id) {
                 change(r);
-                changed = Some(r.clone());
+                shared = Some(r.shared);
             }
         });
-        if let Some(r) = changed {
-            self.persist(r);
+        if shared == Some(false) {
+            store::update_run(
+                id,
+                Box::new(in_store),
+                self.messages.reporter("This run could not be saved"),
+            );
         }
     }
 
     /// As [`Session::update_run`], in a main-thread task of its own (saving a run serialises it
     /// and redraws the runs table: kept out of the task that handles a worker message).
-    pub fn update_run_soon(&self, id: u64, change: impl FnOnce(&mut RunRecord) + 'static) {
+    pub fn update_run_soon(&self, id: u64, change: impl FnOnce(&mut RunRecord) + Clone + 'static) {
         let s = *self;
         set_timeout(move || s.update_run(id, change), std::time::Duration::ZERO);
+    }
+
+    /// Reads run `id` again from the store after another tab changed it: the table shows
+    /// the stored run (a run this tab is training keeps its own progress and takes only the
+    /// name and notes); a run deleted there goes here too.
+    pub(super) fn refresh_run(&self, id: u64) {
+        let s = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            let stored = match store::load_run(id).await {
+                Ok(stored) => stored,
+                Err(_) => return,
+            };
+            let training_here = s.run.record_id.get_untracked() == Some(id)
+                && !matches!(
+                    s.run.phase.get_untracked(),
+                    super::Phase::Ended | super::Phase::Idle
+                );
+            s.kept.runs.update(|runs| {
+                let at = runs.iter().position(|r| r.id == id);
+                match (stored, at) {
+                    (Some(stored), Some(i)) if training_here => {
+                        runs[i].name = stored.name;
+                        runs[i].notes = stored.notes;
+                    }
+                    (Some(stored), Some(i)) => runs[i] = stored,
+                    (Some(stored), None) => {
+                        runs.push(stored);
+                        runs.sort_by_key(|r| r.id);
+                    }
+                    (None, Some(i)) if !runs[i].shared && !training_here => {
+                        runs.remove(i);
+                    }
+                    (None, _) => {}
+                }
+            });
+        });
     }
 
     /// Deletes a kept run (and its weights) from the table and the browser.
@@ -185,30 +228,46 @@ impl Session {
         self.worker.send(&message);
     }
 
-    /// Keeps an imported model that the worker accepted: its run joins the table, its weights
-    /// the store.
+    /// Keeps an imported model that the worker accepted: its run joins the table; the store
+    /// gets the record and its weights in one transaction (the record never names weights
+    /// that are not there).
     pub(super) fn keep_import(&self, record: RunRecord, weights: Vec<u8>) {
         let run_id = record.id;
         self.kept.runs.update(|r| r.push(record.clone()));
-        self.persist(record);
         store::save_weights(
             run_id,
             weights,
+            Box::new(|_| {}),
+            Some(record),
             self.messages
-                .reporter("The imported weights could not be kept"),
+                .reporter("The imported model could not be kept"),
         );
     }
 }
 
-/// Loads the stored runs (a run still marked as training was cut off by a closed tab: it
-/// becomes interrupted), then opens the run of a share link in the address, if any.
+/// Loads the stored runs (a run still marked as training that no open tab trains was cut off
+/// by a closed tab or a reload: it becomes interrupted, with every epoch it completed), then
+/// opens the run of a share link in the address, if any.
 pub(super) fn load_runs_and_link(session: Session) {
     wasm_bindgen_futures::spawn_local(async move {
         match store::load_runs().await {
             Ok(mut runs) => {
-                for r in runs.iter_mut().filter(|r| r.status == RunStatus::Training) {
+                // A run still training is interrupted unless another tab trains it now.
+                let live = super::tabs::live_runs().await.unwrap_or_default();
+                for r in runs
+                    .iter_mut()
+                    .filter(|r| r.status == RunStatus::Training && !live.contains(&r.id))
+                {
                     r.status = RunStatus::Interrupted;
-                    session.persist(r.clone());
+                    store::update_run(
+                        r.id,
+                        Box::new(|r| {
+                            if r.status == RunStatus::Training {
+                                r.status = RunStatus::Interrupted;
+                            }
+                        }),
+                        session.messages.reporter("This run could not be saved"),
+                    );
                 }
                 session.kept.runs.update(|all| {
                     let shared: Vec<RunRecord> = all.drain(..).filter(|r| r.shared).collect();

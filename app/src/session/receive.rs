@@ -157,6 +157,8 @@ impl Session {
         config.device = device;
         let record = RunRecord::started(id, name, config, js_sys::Date::now());
         self.run.record_id.set(Some(id));
+        // Other tabs see the run as live (not interrupted) while this tab holds its lock.
+        super::tabs::hold_run(id);
         LAST_CHECKPOINT.with(|c| c.set(js_sys::Date::now()));
         self.sweeps.started_as(id);
         // Listed and saved in a task of its own (before any later update of the run: those
@@ -185,14 +187,37 @@ impl Session {
         }
         self.run.epochs.update(|e| e.push(metrics));
         self.run.redraw(false);
+        let Some(id) = self.run.record_id.get_untracked() else {
+            return;
+        };
+        // Every epoch reaches the store, so a reload keeps them all, in order; the runs table
+        // is redrawn with them at most every CHECKPOINT_MS.
         let due = js_sys::Date::now() - LAST_CHECKPOINT.with(|c| c.get()) >= CHECKPOINT_MS;
-        if let Some(id) = self.run.record_id.get_untracked().filter(|_| due) {
+        if due {
             LAST_CHECKPOINT.with(|c| c.set(js_sys::Date::now()));
-            let progress = self.run.progress.get_untracked();
+        }
+        let epochs = self.run.epochs.get_untracked();
+        let progress = self.run.progress.get_untracked();
+        if due {
             let points = self.run.points.get_untracked();
             self.update_run_soon(id, move |r| {
-                r.epochs.push(metrics);
+                r.epochs = epochs;
                 record_progress(r, &progress, &points);
+            });
+        } else {
+            // Between checkpoints only the epochs (and the time): the curve, which can hold
+            // many points, is copied at checkpoints and at the end.
+            let on_error = self.messages.reporter("This run could not be saved");
+            soon(move || {
+                super::store::update_run(
+                    id,
+                    Box::new(move |r| {
+                        r.epochs = epochs;
+                        r.batches_per_epoch = progress.progress.batches_per_epoch;
+                        r.seconds = progress.seconds;
+                    }),
+                    on_error,
+                )
             });
         }
     }
@@ -235,12 +260,13 @@ impl Session {
             // Saved (and the runs table redrawn) in a task of its own.
             let s = *self;
             soon(move || {
-                s.update_run(id, |r| {
+                s.update_run(id, move |r| {
                     r.status = status;
                     r.epochs = epochs;
                     record_progress(r, &progress, &points);
                     r.test_accuracy = test_accuracy;
                 });
+                super::tabs::release_run(id);
                 if let Some(record) = s.kept.get(id) {
                     s.finish_reproduction(&record);
                 }
@@ -260,13 +286,23 @@ impl Session {
             return;
         }
         if let Some(id) = self.run.record_id.get_untracked() {
+            // The weights and the record's mark of them, in one transaction.
             super::store::save_weights(
                 id,
                 weights,
+                Box::new(|r| r.has_weights = true),
+                None,
                 self.messages
                     .reporter("This run's weights could not be kept"),
             );
-            self.update_run_soon(id, |r| r.has_weights = true);
+            let kept = self.kept;
+            soon(move || {
+                kept.runs.update(|runs| {
+                    if let Some(r) = runs.iter_mut().find(|r| r.id == id) {
+                        r.has_weights = true;
+                    }
+                })
+            });
         }
     }
 

@@ -1,6 +1,15 @@
 //! Runs kept in the browser's IndexedDB (through rexie): one object store of [`RunRecord`]s as
-//! JSON and one of their models' weights (burnpack bytes), both keyed by run id. Errors (a full quota, a private window without storage) come back as
-//! messages for the page; nothing is dropped silently.
+//! JSON and one of their models' weights (burnpack bytes), both keyed by run id. Errors (a full
+//! quota, a private window without storage) come back as messages for the page; nothing is
+//! dropped silently.
+//!
+//! Several tabs share the store, so a write never replaces a whole record with a copy that may
+//! be stale: it is a change (a closure that sets the fields it is about) applied to the record
+//! as stored, read and written back in one transaction. A rename in one tab and a training
+//! tab's epochs therefore both land. Weights and the record that names them are written in one
+//! transaction too, and the clean-up of orphaned weights reads the runs in the same transaction
+//! as it deletes, so no tab deletes weights another tab has just saved. Every write is then
+//! announced to the other tabs ([`super::tabs`]).
 
 use std::rc::Rc;
 
@@ -58,10 +67,25 @@ async fn database() -> Result<Rc<Rexie>, String> {
     result
 }
 
+/// A change to one stored run: sets the fields it is about.
+pub type Change = Box<dyn FnOnce(&mut RunRecord)>;
+
 /// A write to the store.
 enum Write {
-    Save(Box<RunRecord>),
-    SaveWeights(u64, Vec<u8>),
+    /// Applies a change to the stored run; a run not stored yet is stored as `insert` (when
+    /// given; else the change is dropped: the run was deleted meanwhile).
+    Update {
+        id: u64,
+        change: Change,
+        insert: Option<Box<RunRecord>>,
+    },
+    /// Stores a run's weights, and the change to its record, in one transaction.
+    SaveWeights {
+        id: u64,
+        bytes: Vec<u8>,
+        change: Change,
+        insert: Option<Box<RunRecord>>,
+    },
     Delete(u64),
 }
 
@@ -83,13 +107,21 @@ fn enqueue(write: Write, on_error: Box<dyn Fn(String)>) {
             wasm_bindgen_futures::spawn_local(async move {
                 use futures_util::StreamExt;
                 while let Some((write, on_error)) = receiver.next().await {
-                    let result = match write {
-                        Write::Save(run) => save_now(&run).await,
-                        Write::SaveWeights(id, bytes) => save_weights_now(id, &bytes).await,
-                        Write::Delete(id) => delete_now(id).await,
+                    let (result, id) = match write {
+                        Write::Update { id, change, insert } => {
+                            (update_now(id, change, insert, None).await, id)
+                        }
+                        Write::SaveWeights {
+                            id,
+                            bytes,
+                            change,
+                            insert,
+                        } => (update_now(id, change, insert, Some(&bytes)).await, id),
+                        Write::Delete(id) => (delete_now(id).await, id),
                     };
-                    if let Err(e) = result {
-                        on_error(e);
+                    match result {
+                        Ok(()) => super::tabs::announce_change(id),
+                        Err(e) => on_error(e),
                     }
                 }
             });
@@ -101,14 +133,69 @@ fn enqueue(write: Write, on_error: Box<dyn Fn(String)>) {
     });
 }
 
-/// Saves a run (queued after earlier writes).
+/// Saves a run whole: stored as it is when new, else every field replaced (queued after
+/// earlier writes). For a run this tab made or brought back; edits go through [`update_run`].
 pub fn save_run(run: &RunRecord, on_error: impl Fn(String) + 'static) {
-    enqueue(Write::Save(Box::new(run.clone())), Box::new(on_error));
+    let whole = run.clone();
+    enqueue(
+        Write::Update {
+            id: run.id,
+            change: Box::new(move |r| *r = whole),
+            insert: Some(Box::new(run.clone())),
+        },
+        Box::new(on_error),
+    );
 }
 
-/// Keeps a run's weights (queued after earlier writes).
-pub fn save_weights(id: u64, bytes: Vec<u8>, on_error: impl Fn(String) + 'static) {
-    enqueue(Write::SaveWeights(id, bytes), Box::new(on_error));
+/// Changes a stored run (queued after earlier writes): `change` is applied to the record as
+/// stored, whatever other tabs wrote since this tab read it. A run no longer stored stays
+/// deleted.
+pub fn update_run(id: u64, change: Change, on_error: impl Fn(String) + 'static) {
+    enqueue(
+        Write::Update {
+            id,
+            change,
+            insert: None,
+        },
+        Box::new(on_error),
+    );
+}
+
+/// Keeps a run's weights and applies `change` to its record in the same transaction (queued
+/// after earlier writes); a record not stored yet is stored as `insert`: an imported run is
+/// stored only with its weights.
+pub fn save_weights(
+    id: u64,
+    bytes: Vec<u8>,
+    change: Change,
+    insert: Option<RunRecord>,
+    on_error: impl Fn(String) + 'static,
+) {
+    enqueue(
+        Write::SaveWeights {
+            id,
+            bytes,
+            change,
+            insert: insert.map(Box::new),
+        },
+        Box::new(on_error),
+    );
+}
+
+/// One stored run, if it is stored (and readable).
+pub async fn load_run(id: u64) -> Result<Option<RunRecord>, String> {
+    let db = database().await?;
+    let tx = db
+        .transaction(&[RUNS], TransactionMode::ReadOnly)
+        .map_err(describe)?;
+    let store = tx.store(RUNS).map_err(describe)?;
+    let value = store
+        .get(JsValue::from_f64(id as f64))
+        .await
+        .map_err(describe)?;
+    Ok(value
+        .and_then(|v| v.as_string())
+        .and_then(|t| serde_json::from_str(&t).ok()))
 }
 
 /// A run's stored weights, if any.
@@ -148,44 +235,59 @@ pub async fn load_runs() -> Result<Vec<RunRecord>, String> {
         }
     }
     runs.sort_by_key(|r| r.id);
-    let kept: Vec<u64> = runs.iter().map(|r| r.id).collect();
-    if let Err(e) = delete_orphan_weights(&kept).await {
+    if let Err(e) = delete_orphan_weights().await {
         web_sys::console::warn_1(&format!("kindling: old weights not cleared: {e}").into());
     }
     Ok(runs)
 }
 
-async fn save_now(run: &RunRecord) -> Result<(), String> {
+/// Reads run `id`, applies `change` (or stores `insert` when it is not stored) and writes it
+/// back, with `weights` when given, all in one transaction: no other tab's write comes between
+/// the read and the write.
+async fn update_now(
+    id: u64,
+    change: Change,
+    insert: Option<Box<RunRecord>>,
+    weights: Option<&[u8]>,
+) -> Result<(), String> {
     let db = database().await?;
+    let stores: &[&str] = if weights.is_some() {
+        &[RUNS, WEIGHTS]
+    } else {
+        &[RUNS]
+    };
     let tx = db
-        .transaction(&[RUNS], TransactionMode::ReadWrite)
+        .transaction(stores, TransactionMode::ReadWrite)
         .map_err(describe)?;
-    let store = tx.store(RUNS).map_err(describe)?;
-    let json = serde_json::to_string(run).map_err(|e| e.to_string())?;
-    store
-        .put(
-            &JsValue::from_str(&json),
-            Some(&JsValue::from_f64(run.id as f64)),
-        )
+    let runs = tx.store(RUNS).map_err(describe)?;
+    let key = JsValue::from_f64(id as f64);
+    let stored = runs
+        .get(key.clone())
         .await
-        .map_err(describe)?;
-    tx.done().await.map_err(describe)?;
-    Ok(())
-}
-
-async fn save_weights_now(id: u64, bytes: &[u8]) -> Result<(), String> {
-    let db = database().await?;
-    let tx = db
-        .transaction(&[WEIGHTS], TransactionMode::ReadWrite)
-        .map_err(describe)?;
-    let store = tx.store(WEIGHTS).map_err(describe)?;
-    store
-        .put(
-            &js_sys::Uint8Array::from(bytes).into(),
-            Some(&JsValue::from_f64(id as f64)),
-        )
-        .await
-        .map_err(describe)?;
+        .map_err(describe)?
+        .and_then(|v| v.as_string())
+        .and_then(|t| serde_json::from_str::<RunRecord>(&t).ok());
+    let record = match (stored, insert) {
+        (Some(mut stored), _) => {
+            change(&mut stored);
+            Some(stored)
+        }
+        (None, Some(insert)) => Some(*insert),
+        (None, None) => None,
+    };
+    if let Some(record) = record {
+        let json = serde_json::to_string(&record).map_err(|e| e.to_string())?;
+        runs.put(&JsValue::from_str(&json), Some(&key))
+            .await
+            .map_err(describe)?;
+        if let Some(bytes) = weights {
+            let store = tx.store(WEIGHTS).map_err(describe)?;
+            store
+                .put(&js_sys::Uint8Array::from(bytes).into(), Some(&key))
+                .await
+                .map_err(describe)?;
+        }
+    }
     tx.done().await.map_err(describe)?;
     Ok(())
 }
@@ -205,15 +307,25 @@ async fn delete_now(id: u64) -> Result<(), String> {
 }
 
 /// Deletes the weights of runs no longer kept. (A deleted run's weights stay until the next
-/// page load, so that Undo brings the run back whole.)
-async fn delete_orphan_weights(kept: &[u64]) -> Result<(), String> {
+/// page load, so that Undo brings the run back whole.) The runs are read in the same
+/// transaction: weights saved with their record by another tab are never taken for orphans.
+async fn delete_orphan_weights() -> Result<(), String> {
     let db = database().await?;
     let tx = db
-        .transaction(&[WEIGHTS], TransactionMode::ReadWrite)
+        .transaction(&[RUNS, WEIGHTS], TransactionMode::ReadWrite)
         .map_err(describe)?;
+    let kept: Vec<f64> = tx
+        .store(RUNS)
+        .map_err(describe)?
+        .get_all_keys(None, None)
+        .await
+        .map_err(describe)?
+        .iter()
+        .filter_map(|k| k.as_f64())
+        .collect();
     let store = tx.store(WEIGHTS).map_err(describe)?;
     for key in store.get_all_keys(None, None).await.map_err(describe)? {
-        let orphan = key.as_f64().is_some_and(|id| !kept.contains(&(id as u64)));
+        let orphan = key.as_f64().is_some_and(|id| !kept.contains(&id));
         if orphan {
             store.delete(key).await.map_err(describe)?;
         }

@@ -21,6 +21,9 @@ use crate::protocol::{DataPreview, FromWorker, ImageExample, ReviewExample, ToyP
 const KEPT_UPLOADS: usize = 3;
 /// Images of each class in the preview: a few per class show its variety in one small grid.
 const PREVIEW_IMAGES_PER_CLASS: usize = 3;
+/// Images in the preview at most: three of each of MNIST's ten classes; an upload of a
+/// thousand classes shows its first classes, not three thousand images.
+const PREVIEW_IMAGES: usize = 30;
 /// Reviews in the preview: enough to show what the texts are like, few enough to read.
 const PREVIEW_REVIEWS: usize = 4;
 /// Points of a 2-D set drawn per split (train, test): all of a default toy set (1,000 points),
@@ -171,21 +174,28 @@ async fn fetch_files(
     Ok(contents)
 }
 
-/// The first examples of each class in turn, so every class shows.
+/// The first examples of each class in turn (so every class shows, up to
+/// [`PREVIEW_IMAGES`]), found in one pass over the labels whatever the number of classes.
 fn preview_images(train: &Dataset) -> Vec<ImageExample> {
-    let mut picked = Vec::new();
-    for round in 0..PREVIEW_IMAGES_PER_CLASS {
-        for class in 0..train.num_classes as u32 {
-            if let Some(i) = (0..train.len())
-                .filter(|&i| train.labels[i] == class)
-                .nth(round)
-            {
+    let classes = train.num_classes.min(PREVIEW_IMAGES);
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    let mut full = 0;
+    for (i, &label) in train.labels.iter().enumerate() {
+        if let Some(picked) = by_class.get_mut(label as usize) {
+            if picked.len() < PREVIEW_IMAGES_PER_CLASS {
                 picked.push(i);
+                if picked.len() == PREVIEW_IMAGES_PER_CLASS {
+                    full += 1;
+                }
             }
         }
+        if full == classes {
+            break;
+        }
     }
-    picked
-        .into_iter()
+    (0..PREVIEW_IMAGES_PER_CLASS)
+        .flat_map(|round| by_class.iter().filter_map(move |c| c.get(round).copied()))
+        .take(PREVIEW_IMAGES)
         .filter_map(|i| image_example(train, i))
         .collect()
 }

@@ -2,7 +2,7 @@
 //! confusion matrix, misclassified examples), then the trained weights for the page to keep.
 
 use kindling_core::record::RunStatus;
-use kindling_core::train::{confusion_matrix, TrainerState};
+use kindling_core::train::{shown_confusion, TrainerState};
 
 use super::data::{image_example, review_example};
 use super::host::{now_ms, post};
@@ -109,10 +109,13 @@ impl Actor {
                 }
             }
         }
+        let matrix = shown_confusion(&test.labels, &predicted, classes);
         Ok(TestReport {
             accuracy: correct as f64 / test.len().max(1) as f64,
             examples: test.len(),
-            confusion: confusion_matrix(&test.labels, &predicted, classes),
+            confusion: matrix.counts,
+            matrix_classes: matrix.classes,
+            matrix_others: matrix.others,
             class_names: c.config.dataset.class_names(),
             wrong_images,
             wrong_reviews,

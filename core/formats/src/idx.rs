@@ -106,27 +106,133 @@ fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
-/// The bytes of an idx file that may be gzip-compressed, decompressed (not yet checked).
+/// The bytes of an idx file that may be gzip-compressed, decompressed (not yet checked); gzip
+/// inflates to at most [`MAX_INFLATED_BYTES`].
 pub fn idx_bytes(bytes: &[u8], file: &str) -> Result<Vec<u8>, DataError> {
+    idx_bytes_within(bytes, file, MAX_INFLATED_BYTES, "the limit of a gzip file")
+}
+
+/// [`idx_bytes`] with gzip inflating to at most `limit` bytes (see [`gunzip_within`]).
+pub fn idx_bytes_within(
+    bytes: &[u8],
+    file: &str,
+    limit: u64,
+    limit_is: &str,
+) -> Result<Vec<u8>, DataError> {
     if is_gzip(bytes) {
-        gunzip(bytes, file)
+        gunzip_within(bytes, file, limit, limit_is)
     } else {
         Ok(bytes.to_vec())
     }
 }
 
-/// Decompresses gzip bytes; `file` names the file in errors.
+/// Most bytes a gzip-compressed file may inflate to (200 MB, as much as an upload may hold; a
+/// full MNIST training set is 47 MB as idx). Inflation stops there: a gzip bomb (a few hundred
+/// kB that inflate to gigabytes) is refused without being inflated whole.
+pub const MAX_INFLATED_BYTES: u64 = 200 * 1024 * 1024;
+
+/// The most bytes deflate inflates one byte to (its longest match, 258 bytes, in about 2
+/// bits, rounded up).
+const MAX_DEFLATE_RATIO: usize = 1032;
+
+/// `bytes` in words: whole megabytes ("200 MB", 1 MB = 2^20 bytes) or bytes ("1000 bytes").
+pub fn size_text(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if bytes >= MB && bytes.is_multiple_of(MB) {
+        format!("{} MB", bytes / MB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Decompresses gzip bytes, at most [`MAX_INFLATED_BYTES`] of them; `file` names the file in
+/// errors.
 pub fn gunzip(bytes: &[u8], file: &str) -> Result<Vec<u8>, DataError> {
+    gunzip_within(bytes, file, MAX_INFLATED_BYTES, "the limit of a gzip file")
+}
+
+/// Decompresses gzip bytes, refusing (with a message naming `limit` and, after it, `limit_is`,
+/// e.g. "the limit of an upload") a stream that inflates to more than `limit` bytes. Never
+/// holds more than `limit + 1` inflated bytes: the buffer grows (from the size the stream's
+/// trailer announces, at most `limit`) up to `limit + 1` and no further.
+pub fn gunzip_within(
+    bytes: &[u8],
+    file: &str,
+    limit: u64,
+    limit_is: &str,
+) -> Result<Vec<u8>, DataError> {
     use std::io::Read;
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| DataError::Malformed {
-            file: file.to_string(),
-            position: 0,
-            message: format!("not a valid gzip stream: {e}"),
+    let malformed = |position: usize, message: String| DataError::Malformed {
+        file: file.to_string(),
+        position,
+        message,
+    };
+    // The most bytes the buffer may hold: the limit and one more (which tells "too big").
+    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    // A gzip trailer ends with the inflated size (mod 2^32): a hint, untrusted beyond `limit`
+    // and beyond what deflate can make of these bytes (at most 1,032 bytes a byte), so that a
+    // cut or changed trailer cannot make a small file reserve much.
+    let announced = bytes
+        .len()
+        .checked_sub(4)
+        .and_then(|at| bytes.get(at..))
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .min(bytes.len().saturating_mul(MAX_DEFLATE_RATIO));
+    let mut out: Vec<u8> = Vec::new();
+    out.try_reserve_exact(announced.min(cap.saturating_sub(1)))
+        .map_err(|_| {
+            malformed(
+                0,
+                format!("cannot hold {} inflated", size_text(announced as u64)),
+            )
         })?;
-    Ok(out)
+    let mut decoder = flate2::read::GzDecoder::new(bytes);
+    const CHUNK: usize = 64 * 1024;
+    const PROBE: usize = 4096;
+    let mut probe = [0u8; PROBE];
+    loop {
+        if out.len() >= cap {
+            return Err(malformed(
+                0,
+                format!("inflates to more than {}, {limit_is}", size_text(limit)),
+            ));
+        }
+        let read = if out.len() < out.capacity() {
+            // Inflate straight into the buffer's spare room, a chunk at a time (zeroed first:
+            // safe code only; a chunk, not all the room, so that zeroing stays linear).
+            let at = out.len();
+            let room = (out.capacity() - at).min(cap - at).min(CHUNK);
+            out.resize(at + room, 0);
+            let n = decoder.read(&mut out[at..]);
+            out.truncate(at + *n.as_ref().unwrap_or(&0));
+            n
+        } else {
+            // Full: read a little first, so that a buffer of the exact size never grows.
+            let n = decoder.read(&mut probe[..PROBE.min(cap - out.len())]);
+            if let Ok(n) = n {
+                if n > 0 {
+                    let grow = out.capacity().max(PROBE).min(cap - out.len());
+                    out.try_reserve_exact(grow).map_err(|_| {
+                        malformed(
+                            0,
+                            format!(
+                                "cannot hold {} inflated",
+                                size_text((out.len() + grow) as u64)
+                            ),
+                        )
+                    })?;
+                    out.extend_from_slice(&probe[..n]);
+                }
+            }
+            n
+        };
+        match read {
+            Ok(0) => return Ok(out),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(malformed(0, format!("not a valid gzip stream: {e}"))),
+        }
+    }
 }
 
 /// Encodes u8 values with `dims` as an idx file.
@@ -189,6 +295,76 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("a.gz") && err.contains("gzip"), "{err}");
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn inflation_stops_at_its_limit() {
+        // A small bomb: 4 MB of zeros in about 20 kB, against a limit of 1 MB.
+        let zeros = vec![0u8; 4 << 20];
+        let bomb = gzip(&zeros);
+        assert!(bomb.len() < 40_000, "{}", bomb.len());
+        let err = gunzip_within(&bomb, "bomb.gz", 1 << 20, "the limit of a test")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "bomb.gz, byte 0: inflates to more than 1 MB, the limit of a test"
+        );
+        // Exactly the limit inflates; one byte more does not.
+        let exact = gzip(&zeros[..1000]);
+        assert_eq!(
+            gunzip_within(&exact, "e.gz", 1000, "x").unwrap().len(),
+            1000
+        );
+        let err = gunzip_within(&exact, "e.gz", 999, "x").unwrap_err();
+        assert!(err.to_string().contains("more than 999 bytes, x"), "{err}");
+        // A trailer that lies about the size changes nothing but the first allocation.
+        let mut lying = bomb.clone();
+        let n = lying.len();
+        lying[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        let err = gunzip_within(&lying, "l.gz", 1 << 20, "x").unwrap_err();
+        assert!(err.to_string().contains("more than 1 MB"), "{err}");
+        // Below the limit, flate2 checks the trailer: a wrong size is a damaged stream.
+        lying[n - 4..].copy_from_slice(&1u32.to_le_bytes());
+        let err = gunzip_within(&lying, "l.gz", 8 << 20, "x").unwrap_err();
+        assert!(err.to_string().contains("not a valid gzip stream"), "{err}");
+        // The idx readers go through the same limit.
+        let idx = gzip(&encode_idx(&[4], &[1, 2, 3, 4]));
+        assert!(idx_bytes_within(&idx, "i.gz", 5, "x").is_err());
+        assert_eq!(idx_bytes_within(&idx, "i.gz", 12, "x").unwrap().len(), 12);
+        assert_eq!(MAX_INFLATED_BYTES, 200 << 20);
+        assert_eq!(size_text(MAX_INFLATED_BYTES), "200 MB");
+    }
+
+    #[test]
+    fn the_buffer_never_grows_past_the_limit() {
+        // Inflated sizes around the limit and around the first chunk sizes, with a trailer
+        // that is right, too small or absent: the bytes are the same and the capacity stays
+        // within limit + 1.
+        for size in [0usize, 1, 4095, 4096, 4097, 65_536, 70_000, 200_000] {
+            let raw: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+            let gz = gzip(&raw);
+            for limit in [size as u64, size as u64 + 1, 2 * size as u64 + 10] {
+                let out = gunzip_within(&gz, "g", limit, "x").unwrap();
+                assert_eq!(out, raw);
+                assert!(out.capacity() as u64 <= limit + 1, "{size} {limit}");
+            }
+            let mut small = gz.clone();
+            let n = small.len();
+            small[n - 4..].copy_from_slice(&0u32.to_le_bytes());
+            // A wrong trailer is a gzip error (flate2 checks it), never a larger buffer.
+            let _ = gunzip_within(&small, "g", size as u64, "x");
+            if size > 0 {
+                assert!(gunzip_within(&gz, "g", size as u64 - 1, "x").is_err());
+            }
+        }
     }
 
     #[test]

@@ -116,6 +116,19 @@ impl Vocabulary {
     }
 }
 
+/// Most characters of a typed review that are read: far more than the longest example a model
+/// reads (2,500 words), few enough that each keystroke's work stays small whatever is pasted.
+pub const MAX_REVIEW_CHARS: usize = 20_000;
+
+/// The part of a typed review that is read: all of it, or its last [`MAX_REVIEW_CHARS`]
+/// characters (a model reads a review's last words, as Keras truncates), and whether it was cut.
+pub fn review_to_read(text: &str) -> (&str, bool) {
+    match text.char_indices().rev().nth(MAX_REVIEW_CHARS - 1) {
+        Some((start, _)) if start > 0 => (&text[start..], true),
+        _ => (text, false),
+    }
+}
+
 /// Maps ids >= `num_words` to UNKNOWN, keeps the last `example_len` ids and pre-pads with 0
 /// (Keras `pad_sequences` with padding and truncating `'pre'`).
 pub fn fit(ids: &[u32], num_words: usize, example_len: usize) -> Vec<u32> {
@@ -219,6 +232,18 @@ impl TokenizedReviews {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_review_is_read_from_its_end() {
+        assert_eq!(review_to_read("short"), ("short", false));
+        let exact = "é".repeat(MAX_REVIEW_CHARS);
+        assert_eq!(review_to_read(&exact), (exact.as_str(), false));
+        let long = format!("start {}", "ü".repeat(MAX_REVIEW_CHARS));
+        let (read, cut) = review_to_read(&long);
+        assert!(cut);
+        assert_eq!(read.chars().count(), MAX_REVIEW_CHARS);
+        assert!(long.ends_with(read));
+    }
 
     #[test]
     fn words_follow_keras_text_to_word_sequence() {

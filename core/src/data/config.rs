@@ -314,7 +314,9 @@ impl DatasetConfig {
     /// read as a flat vector of its pixels by an MLP.
     pub fn accepts(&self, input: InputKind) -> bool {
         match (self.input(), input) {
-            (InputKind::Image([1, h, w]), InputKind::Features(n)) => n == h * w,
+            (InputKind::Image([1, h, w]), InputKind::Features(n)) => {
+                n as u64 == h as u64 * w as u64
+            }
             (own, other) => own == other,
         }
     }

@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::csv::decode_csv;
 use super::dataset::{Dataset, ExampleShape, TrainingData};
-use super::idx::idx_bytes;
+use super::idx::{idx_bytes_within, size_text};
 use super::idx_images::images_from_idx;
 use super::manifest::sha256_hex_of_parts;
 use super::DataError;
 
-/// Most bytes of an upload (a full MNIST training set is 47 MB as idx).
+/// Most bytes of an upload (a full MNIST training set is 47 MB as idx), as chosen and, for
+/// gzip-compressed idx files, once inflated (the two files together): inflation stops there.
+/// The page checks the chosen files' sizes against it before it reads them.
 pub const MAX_UPLOAD_BYTES: usize = 200 * 1024 * 1024;
 
 /// What one example of an upload is.
@@ -73,24 +75,47 @@ impl UploadedData {
     }
 }
 
+/// The message of files (`total` bytes) that are more than `limit` bytes, the most an upload
+/// may have: what the page says before reading them and [`decode_upload`] after.
+pub fn too_big_message(total: u64, limit: u64) -> String {
+    format!(
+        "{:.1} MB is more than the {} an upload may have",
+        total as f64 / (1024.0 * 1024.0),
+        size_text(limit)
+    )
+}
+
 /// Reads an upload: one CSV file, or an idx pair (images and labels, in either order). Every
 /// problem comes back as an error naming the file and where in it (line and column for CSV);
 /// nothing is partly loaded.
+///
+/// Bounded: at most [`MAX_UPLOAD_BYTES`] in all, chosen and inflated (gzip stops inflating
+/// there), then the CSV limits ([`MAX_ROWS`](super::csv::MAX_ROWS),
+/// [`MAX_FEATURES`](super::csv::MAX_FEATURES), [`MAX_VALUES`](super::csv::MAX_VALUES),
+/// [`MAX_CLASSES`](super::csv::MAX_CLASSES)) or the idx images' ones
+/// ([`MAX_IMAGES`](super::idx_images::MAX_IMAGES),
+/// [`MAX_IMAGE_SIDE`](super::idx_images::MAX_IMAGE_SIDE)).
 pub fn decode_upload(files: &[(&str, &[u8])]) -> Result<(UploadedData, Dataset), DataError> {
-    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+    decode_upload_within(files, MAX_UPLOAD_BYTES)
+}
+
+/// [`decode_upload`] with at most `limit` bytes in all.
+fn decode_upload_within(
+    files: &[(&str, &[u8])],
+    limit: usize,
+) -> Result<(UploadedData, Dataset), DataError> {
+    let total = files
+        .iter()
+        .fold(0u64, |sum, (_, b)| sum.saturating_add(b.len() as u64));
     let first = files
         .first()
         .map(|(n, _)| n.to_string())
         .unwrap_or_default();
-    if total > MAX_UPLOAD_BYTES {
+    if total > limit as u64 {
         return Err(DataError::Malformed {
             file: first,
             position: 0,
-            message: format!(
-                "{} MB is more than the {} MB an upload may have",
-                total / (1024 * 1024),
-                MAX_UPLOAD_BYTES / (1024 * 1024)
-            ),
+            message: too_big_message(total, limit as u64),
         });
     }
     let parts: Vec<&[u8]> = files.iter().map(|(_, b)| *b).collect();
@@ -119,7 +144,19 @@ pub fn decode_upload(files: &[(&str, &[u8])]) -> Result<(UploadedData, Dataset),
             Ok((upload, data))
         }
         [(a, a_bytes), (b, b_bytes)] => {
-            let (a_raw, b_raw) = (idx_bytes(a_bytes, a)?, idx_bytes(b_bytes, b)?);
+            // Both files inflate to at most `limit` bytes together.
+            let a_raw = idx_bytes_within(a_bytes, a, limit as u64, "the limit of an upload")?;
+            let left = limit.saturating_sub(a_raw.len());
+            let b_raw = idx_bytes_within(
+                b_bytes,
+                b,
+                left as u64,
+                &format!(
+                    "what is left of the {} an upload may have after {a} ({})",
+                    size_text(limit as u64),
+                    size_text(a_raw.len() as u64)
+                ),
+            )?;
             // The images file is the one with 3 dimensions (byte 3 of an idx header).
             let ((images, i_raw), (labels, l_raw)) = if a_raw.get(3) == Some(&3) {
                 ((a, a_raw), (b, b_raw))
@@ -223,5 +260,72 @@ mod tests {
         let labels = encode_idx(&[2], &[1, 2]);
         let e = decode_upload(&[("i", &images), ("l", &labels)]).unwrap_err();
         assert!(e.to_string().contains("labels for 3 images"), "{e}");
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn uploads_beyond_the_limit_are_refused_with_it() {
+        // Chosen bytes: the total, against a lowered limit of 1 MB.
+        let limit = 1 << 20;
+        let big = vec![b'1'; limit + 1];
+        let e = decode_upload_within(&[("a.csv", &big)], limit).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a.csv, byte 0: 1.0 MB is more than the 1 MB an upload may have"
+        );
+        // A gzip bomb: 3 MB of zeros in a few kB, an images file that claims them.
+        let mut bomb = encode_idx(&[3, 1024, 1024], &[]);
+        bomb.resize(8 + 4 * 3 + (3 << 20), 0);
+        let bomb = gzip(&bomb);
+        let labels = encode_idx(&[3], &[1, 2, 3]);
+        let e =
+            decode_upload_within(&[("bomb.idx3.gz", &bomb), ("l", &labels)], limit).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bomb.idx3.gz, byte 0: inflates to more than 1 MB, the limit of an upload"
+        );
+        // Two files that inflate to more than the limit together: the second is refused.
+        let images = encode_idx(&[1, 512, 512], &vec![0; 512 * 512]);
+        let rest = encode_idx(&[1, 1000, 1000], &vec![0; 1000 * 1000]);
+        let e = decode_upload_within(&[("a.gz", &gzip(&images)), ("b.gz", &gzip(&rest))], limit)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "b.gz, byte 0: inflates to more than 786416 bytes, what is left of the 1 MB an \
+             upload may have after a.gz (262160 bytes)"
+        );
+        // Within the limits, the same kinds of files load.
+        let labels = encode_idx(&[1], &[7]);
+        let (upload, _) =
+            decode_upload_within(&[("a.gz", &gzip(&images)), ("l.gz", &gzip(&labels))], limit)
+                .unwrap();
+        assert_eq!(upload.input, UploadedInput::Image([512, 512]));
+        assert_eq!(MAX_UPLOAD_BYTES, 200 << 20);
+    }
+
+    #[test]
+    fn many_classes_and_large_images_are_refused_with_their_limits() {
+        let classes: String = (0..1001).map(|c| format!("{c}.5,name{c}\n")).collect();
+        let e = decode_upload(&[("many.csv", format!("x,y\n{classes}").as_bytes())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("many.csv") && e.contains("than the 1000 classes a dataset may have"),
+            "{e}"
+        );
+        let images = encode_idx(&[1, 513, 513], &vec![0; 513 * 513]);
+        let labels = encode_idx(&[1], &[1]);
+        let e = decode_upload(&[("big.idx3", &images), ("l", &labels)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("big.idx3, byte 8: images are 513x513: the height must be 1 to 512"),
+            "{e}"
+        );
     }
 }

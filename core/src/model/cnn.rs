@@ -64,11 +64,19 @@ pub enum FeatureShape {
 }
 
 impl FeatureShape {
-    /// Number of values per example.
+    /// Number of values per example (for building layers: a validated config's shapes fit
+    /// a 32-bit `usize`; saturates instead of wrapping when they do not).
     pub fn size(&self) -> usize {
+        usize::try_from(self.size_u64()).unwrap_or(usize::MAX)
+    }
+
+    /// Number of values per example, in u64 (saturating), for sizes and memory figures.
+    pub fn size_u64(&self) -> u64 {
         match self {
-            FeatureShape::Image([c, h, w]) => c * h * w,
-            FeatureShape::Flat(n) => *n,
+            FeatureShape::Image([c, h, w]) => (*c as u64)
+                .saturating_mul(*h as u64)
+                .saturating_mul(*w as u64),
+            FeatureShape::Flat(n) => *n as u64,
         }
     }
 

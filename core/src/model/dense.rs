@@ -19,7 +19,7 @@ pub fn dense_layer(inputs: usize, units: usize, init: WeightInit, device: &Devic
     linear
 }
 
-/// Parameters of a dense layer: weights plus biases.
-pub fn dense_params(inputs: usize, units: usize) -> usize {
-    inputs * units + units
+/// Parameters of a dense layer: weights plus biases (saturating: never wraps).
+pub fn dense_params(inputs: u64, units: u64) -> u64 {
+    inputs.saturating_mul(units).saturating_add(units)
 }

@@ -34,10 +34,12 @@ impl RecurrentKind {
         }
     }
 
-    /// Trainable parameters of the layer on `inputs` features with `units` units.
-    pub fn params(&self, inputs: usize, units: usize) -> usize {
-        let g = self.gates();
-        g * units * (inputs + units) + g * units
+    /// Trainable parameters of the layer on `inputs` features with `units` units (saturating).
+    pub fn params(&self, inputs: u64, units: u64) -> u64 {
+        let gate_units = (self.gates() as u64).saturating_mul(units);
+        gate_units
+            .saturating_mul(inputs.saturating_add(units))
+            .saturating_add(gate_units)
     }
 
     /// Keras's layer name.

@@ -9,6 +9,20 @@ use crate::checks::{Checker, ConfigError};
 pub const MAX_WIDTH: usize = 4096;
 /// Most hidden layers (or a quarter of the most CNN stack layers) allowed.
 pub const MAX_DEPTH: usize = 16;
+/// Most inputs of an MLP.
+pub const MAX_INPUTS: usize = 100_000;
+/// Most channels of a CNN's input image.
+pub const MAX_CHANNELS: usize = 4;
+/// Largest height and width of a CNN's input image.
+pub const MAX_SIDE: usize = 512;
+/// Most filters of a convolution.
+pub const MAX_FILTERS: usize = 1024;
+/// Largest convolution kernel.
+pub const MAX_KERNEL: usize = 15;
+/// Largest stride (and pooling window).
+pub const MAX_STRIDE: usize = 8;
+/// Longest embedding, and most units of a recurrent layer.
+pub const MAX_EMBEDDING: usize = 1024;
 
 impl ModelConfig {
     /// Every out-of-range setting of the model (fields prefixed `model.`); empty when it can
@@ -18,7 +32,7 @@ impl ModelConfig {
         let c = &mut checker;
         match self {
             ModelConfig::Mlp(m) => {
-                c.range("model.inputs", m.inputs, 1, 100_000);
+                c.range("model.inputs", m.inputs, 1, MAX_INPUTS);
                 if m.hidden.len() > MAX_DEPTH {
                     c.fail(
                         "model.hidden",
@@ -52,9 +66,9 @@ impl ModelConfig {
             }
             ModelConfig::Cnn(m) => {
                 let [ch, h, w] = m.input;
-                c.range("model.input.channels", ch, 1, 4);
-                c.range("model.input.height", h, 1, 512);
-                c.range("model.input.width", w, 1, 512);
+                c.range("model.input.channels", ch, 1, MAX_CHANNELS);
+                c.range("model.input.height", h, 1, MAX_SIDE);
+                c.range("model.input.width", w, 1, MAX_SIDE);
                 if m.layers.len() > 4 * MAX_DEPTH {
                     c.fail(
                         "model.layers",
@@ -70,13 +84,18 @@ impl ModelConfig {
                             stride,
                             ..
                         } => {
-                            c.range(format!("model.layers[{i}].filters"), *filters, 1, 1024);
-                            c.range(format!("model.layers[{i}].kernel"), *kernel, 1, 15);
-                            c.range(format!("model.layers[{i}].stride"), *stride, 1, 8);
+                            c.range(
+                                format!("model.layers[{i}].filters"),
+                                *filters,
+                                1,
+                                MAX_FILTERS,
+                            );
+                            c.range(format!("model.layers[{i}].kernel"), *kernel, 1, MAX_KERNEL);
+                            c.range(format!("model.layers[{i}].stride"), *stride, 1, MAX_STRIDE);
                         }
                         CnnLayerConfig::MaxPool2d { pool, stride } => {
-                            c.range(format!("model.layers[{i}].pool"), *pool, 1, 8);
-                            c.range(format!("model.layers[{i}].stride"), *stride, 1, 8);
+                            c.range(format!("model.layers[{i}].pool"), *pool, 1, MAX_STRIDE);
+                            c.range(format!("model.layers[{i}].stride"), *stride, 1, MAX_STRIDE);
                         }
                         CnnLayerConfig::Dropout { rate } => {
                             c.unit(format!("model.layers[{i}].rate"), *rate, "dropout")
@@ -99,8 +118,8 @@ impl ModelConfig {
             ModelConfig::Sequence(m) => {
                 c.range("model.dict_size", m.dict_size, 4, MAX_VOCABULARY);
                 c.range("model.example_len", m.example_len, 1, MAX_EXAMPLE_LEN);
-                c.range("model.embedding_len", m.embedding_len, 1, 1024);
-                c.range("model.units", m.units, 1, 1024);
+                c.range("model.embedding_len", m.embedding_len, 1, MAX_EMBEDDING);
+                c.range("model.units", m.units, 1, MAX_EMBEDDING);
                 c.unit("model.dropout", m.dropout, "dropout");
                 c.range("model.outputs", m.outputs, 1, 2);
                 c.l2("model.output_l2", m.output_l2);

@@ -19,7 +19,7 @@ pub use crate::checks::ConfigError;
 pub use crate::data::config::{DatasetConfig, ImageSubset, ImdbSubset};
 pub use hw1::Hw1Mismatch;
 pub use presets::{presets_markdown, Preset, PresetGroup, PRESETS};
-pub use validation::{MAX_EPOCHS, MAX_TRAINING_BYTES};
+pub use validation::{MAX_BATCH_SETTING, MAX_EPOCHS, MAX_TRAINING_BYTES};
 
 /// Which engine trains the model.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

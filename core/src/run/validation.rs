@@ -6,17 +6,19 @@
 use super::{Engine, RunConfig};
 use crate::checks::{Checker, ConfigError};
 use crate::data::config::DatasetConfig;
-use crate::model::summary::human_bytes;
+use crate::model::summary::{human_bytes, thousands, ModelSummary};
 use crate::model::validation::outputs_fit_classes;
+use crate::model::CnnShapeError;
 use crate::model::{ModelConfig, ModelKind};
 
 /// Most epochs allowed.
 pub const MAX_EPOCHS: usize = 1000;
 /// Largest model a run may build, in bytes of training memory (weights, gradients, optimizer
-/// state and one batch of activations).
-pub const MAX_TRAINING_BYTES: usize = 2 << 30;
+/// state and one batch of activations, for training or for evaluation). A u64, as is every
+/// figure compared with it: the same verdict on wasm32 (32-bit `usize`) as natively.
+pub const MAX_TRAINING_BYTES: u64 = 2 << 30;
 /// Most batches between two loss read-backs, and the largest evaluation batch.
-const MAX_BATCH_SETTING: usize = 10_000;
+pub const MAX_BATCH_SETTING: usize = 10_000;
 
 impl RunConfig {
     /// Every problem of this config, each naming its field and the allowed range (empty: valid).
@@ -37,6 +39,19 @@ impl RunConfig {
             None => Ok(()),
             Some(e) => Err(e),
         }
+    }
+
+    /// The model's summary and the bytes this run needs at most: while training (weights,
+    /// gradients, optimizer state, a batch's activations for the backward pass) or while
+    /// evaluating (a batch of `eval_batch_size`). The figure the page shows and the limit
+    /// [`MAX_TRAINING_BYTES`] is checked against, in u64 on every target.
+    pub fn memory_estimate(&self) -> Result<(ModelSummary, u64), CnnShapeError> {
+        let summary = self.model.summary()?;
+        let slots = self.training.optimizer.state_slots();
+        let bytes = summary
+            .training_bytes(self.training.batch_size, slots)
+            .max(summary.evaluation_bytes(self.training.eval_batch_size, slots));
+        Ok((summary, bytes))
     }
 
     fn check_training(&self, c: &mut Checker) {
@@ -124,16 +139,12 @@ impl RunConfig {
                 c.fail("engine", "hand_written", why.to_string());
             }
         }
-        match self.model.summary() {
-            Ok(summary) => {
-                let bytes = summary.training_bytes(
-                    self.training.batch_size,
-                    self.training.optimizer.state_slots(),
-                );
+        match self.memory_estimate() {
+            Ok((summary, bytes)) => {
                 if bytes > MAX_TRAINING_BYTES {
                     c.fail(
                         "model",
-                        format!("{} parameters", summary.total_params),
+                        format!("{} parameters", thousands(summary.total_params)),
                         format!(
                             "needs about {} to train; at most {} is allowed",
                             human_bytes(bytes),

@@ -45,7 +45,7 @@ pub enum SweepError {
     NoValues,
     /// More values than a sweep may run.
     #[error("{0} values: at most {MAX_SWEEP_RUNS}")]
-    TooManyValues(usize),
+    TooManyValues(u64),
 }
 
 /// A config field a sweep can vary.
@@ -211,12 +211,12 @@ impl SweepGrid {
     /// Every combination, first axis slowest; each config validated (the first problem is
     /// returned, naming the grid point).
     pub fn points(&self) -> Result<Vec<SweepPoint>, ConfigError> {
+        // u64 and saturating: the same count (and message) on wasm32 as natively.
         let total = self
             .axes
             .iter()
-            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
-            .unwrap_or(usize::MAX);
-        if self.axes.is_empty() || total == 0 || total > MAX_SWEEP_RUNS {
+            .fold(1u64, |n, a| n.saturating_mul(a.values.len() as u64));
+        if self.axes.is_empty() || total == 0 || total > MAX_SWEEP_RUNS as u64 {
             return Err(ConfigError {
                 field: "sweep".into(),
                 value: total.to_string(),
@@ -225,6 +225,7 @@ impl SweepGrid {
                 ),
             });
         }
+        let total = total as usize;
         let mut out = Vec::with_capacity(total);
         for index in 0..total {
             let mut rest = index;

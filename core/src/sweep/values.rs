@@ -31,10 +31,12 @@ pub fn parse_values(text: &str) -> Result<Vec<f64>, SweepError> {
             if step <= 0.0 || to < from {
                 return Err(SweepError::BadStep);
             }
-            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-            if n > MAX_SWEEP_RUNS {
+            // u64 (saturating): a huge range gives the same refusal on wasm32 as natively.
+            let n = (((to - from) / step + 1e-9).floor() as u64).saturating_add(1);
+            if n > MAX_SWEEP_RUNS as u64 {
                 return Err(SweepError::TooManyValues(n));
             }
+            let n = n as usize;
             (0..n)
                 .map(|i| {
                     let v = from + i as f64 * step;
@@ -68,7 +70,7 @@ pub fn parse_values(text: &str) -> Result<Vec<f64>, SweepError> {
         return Err(SweepError::NoValues);
     }
     if values.len() > MAX_SWEEP_RUNS {
-        return Err(SweepError::TooManyValues(values.len()));
+        return Err(SweepError::TooManyValues(values.len() as u64));
     }
     Ok(values)
 }

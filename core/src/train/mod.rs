@@ -12,4 +12,6 @@ pub use loss::{l2_penalty, L2Mode, LossKind};
 pub use metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState, TrainingConfig};
-pub use training_run::{argmax, confusion_matrix, TrainingRun};
+pub use training_run::{
+    argmax, confusion_matrix, shown_confusion, ShownConfusion, TrainingRun, MAX_MATRIX_CLASSES,
+};

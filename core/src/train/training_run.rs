@@ -159,9 +159,89 @@ pub fn confusion_matrix(labels: &[u32], predicted: &[u32], classes: usize) -> Ve
     matrix
 }
 
+/// Most classes a confusion matrix shows one by one; with more (an upload may have up to a
+/// thousand), the rest share one "other" row and column, so the matrix stays small to send,
+/// draw and read.
+pub const MAX_MATRIX_CLASSES: usize = 20;
+
+/// A confusion matrix small enough to show: the classes it shows one by one and, when there
+/// were more than [`MAX_MATRIX_CLASSES`], one last row and column for all the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownConfusion {
+    /// The class ids of the rows (and columns), ascending; the most frequent test classes.
+    pub classes: Vec<u32>,
+    /// Whether a last row and column counts every other class.
+    pub others: bool,
+    /// `counts[true][predicted]`, over `classes` (then the others).
+    pub counts: Vec<Vec<usize>>,
+}
+
+/// The confusion matrix of `classes` classes, at most [`MAX_MATRIX_CLASSES`] rows: the most
+/// frequent true classes of the test set one by one (ties to the lower id), the rest merged.
+pub fn shown_confusion(labels: &[u32], predicted: &[u32], classes: usize) -> ShownConfusion {
+    if classes <= MAX_MATRIX_CLASSES {
+        return ShownConfusion {
+            classes: (0..classes as u32).collect(),
+            others: false,
+            counts: confusion_matrix(labels, predicted, classes),
+        };
+    }
+    let mut frequency = vec![0usize; classes];
+    for &t in labels {
+        if let Some(n) = frequency.get_mut(t as usize) {
+            *n += 1;
+        }
+    }
+    let mut order: Vec<u32> = (0..classes as u32).collect();
+    order.sort_by_key(|&c| (std::cmp::Reverse(frequency[c as usize]), c));
+    let mut shown = order[..MAX_MATRIX_CLASSES - 1].to_vec();
+    shown.sort_unstable();
+    let other = shown.len();
+    let mut row_of = vec![other; classes];
+    for (row, &c) in shown.iter().enumerate() {
+        row_of[c as usize] = row;
+    }
+    let mut counts = vec![vec![0; other + 1]; other + 1];
+    for (&t, &p) in labels.iter().zip(predicted) {
+        if let (Some(&r), Some(&c)) = (row_of.get(t as usize), row_of.get(p as usize)) {
+            counts[r][c] += 1;
+        }
+    }
+    ShownConfusion {
+        classes: shown,
+        others: true,
+        counts,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thousand_classes_show_as_the_most_frequent_and_the_others() {
+        let classes = 1000;
+        // Class c appears c % 50 + 1 times; every prediction is the next class.
+        let labels: Vec<u32> = (0..classes as u32)
+            .flat_map(|c| std::iter::repeat_n(c, c as usize % 50 + 1))
+            .collect();
+        let predicted: Vec<u32> = labels.iter().map(|&c| (c + 1) % classes as u32).collect();
+        let shown = shown_confusion(&labels, &predicted, classes);
+        assert_eq!(shown.classes.len(), MAX_MATRIX_CLASSES - 1);
+        assert!(shown.others);
+        assert_eq!(shown.counts.len(), MAX_MATRIX_CLASSES);
+        assert!(shown.counts.iter().all(|r| r.len() == MAX_MATRIX_CLASSES));
+        // The most frequent classes (49 mod 50: 50 times each) come first, lowest ids.
+        assert_eq!(&shown.classes[..3], &[49, 99, 149]);
+        let total: usize = shown.counts.iter().flatten().sum();
+        assert_eq!(total, labels.len(), "every example is counted once");
+        // 49 -> 50 (not shown): row 0, the others' column.
+        assert_eq!(shown.counts[0][MAX_MATRIX_CLASSES - 1], 50);
+        let small = shown_confusion(&[0, 1, 1], &[0, 1, 0], 2);
+        assert_eq!(small.classes, vec![0, 1]);
+        assert!(!small.others);
+        assert_eq!(small.counts, confusion_matrix(&[0, 1, 1], &[0, 1, 0], 2));
+    }
 
     /// The hand-written network's weights load into the sigmoid MLP it is, which then predicts
     /// exactly what the network does.

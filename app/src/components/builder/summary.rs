@@ -10,20 +10,16 @@ use crate::session::use_builder;
 pub(super) fn SummarySection() -> impl IntoView {
     let builder = use_builder();
     let summary = move || {
-        builder.config.with(|c| match c.model.summary() {
-            Ok(summary) => {
-                let slots = c.training.optimizer.state_slots();
-                let memory = summary.training_bytes(c.training.batch_size, slots);
-                (
-                    summary.to_string(),
-                    format!(
-                        "Training memory ≈ {} (weights {}, batch {})",
-                        human_bytes(memory),
-                        human_bytes(summary.weight_bytes),
-                        c.training.batch_size
-                    ),
-                )
-            }
+        builder.config.with(|c| match c.memory_estimate() {
+            Ok((summary, memory)) => (
+                summary.to_string(),
+                format!(
+                    "Memory to train ≈ {} (weights {}, batch {})",
+                    human_bytes(memory),
+                    human_bytes(summary.weight_bytes),
+                    c.training.batch_size
+                ),
+            ),
             Err(e) => (
                 format!("The stack does not fit its input: {e}"),
                 String::new(),

@@ -20,7 +20,7 @@ use report::Report;
 
 /// A number with thousands separators (negative shown as 0).
 fn thousands(n: f64) -> String {
-    kindling_core::model::summary::thousands(n.max(0.0).round() as usize)
+    kindling_core::model::summary::thousands(n.max(0.0).round() as u64)
 }
 
 /// The middle column.
