@@ -466,6 +466,8 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
                 "--workspace",
                 "--test",
                 "playground",
+                "--test",
+                "faults",
                 "--",
                 "--include-ignored",
                 "--test-threads=1",
