@@ -3,6 +3,7 @@
 //! plain Rust and tested natively; the page and the worker exist only in wasm32 builds.
 
 pub mod builder;
+pub mod faults;
 pub mod protocol;
 pub mod runs;
 

@@ -7,6 +7,8 @@ use kindling_core::train::{BatchPoint, EpochMetrics, Progress};
 use kindling_core::{DeviceChoice, RunConfig};
 use serde::{Deserialize, Serialize};
 
+use crate::faults::Fault;
+
 /// A message that is not one of the protocol's (another version of the page or worker, or a
 /// damaged one).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,6 +76,13 @@ pub enum ToWorker {
         /// The files' bytes; they travel beside the JSON, not in it.
         #[serde(skip)]
         bytes: Vec<u8>,
+    },
+    /// Fail on purpose as `fault` does (for the browser tests of recovery; the page sends it
+    /// only on a [`crate::faults::FAULT_EVENT`] that a script dispatches). Nothing answers:
+    /// the worker dies.
+    Fault {
+        /// How to fail.
+        fault: Fault,
     },
 }
 
@@ -328,12 +337,24 @@ pub enum FromWorker {
         /// Why.
         message: String,
     },
-    /// The worker itself failed (a panic); the page should offer a reload.
+    /// The worker itself failed (a panic): it is dead, and the page starts a fresh one.
     Crashed {
         /// The panic message.
         message: String,
     },
+    /// The worker's memory allocator failed. Sent from inside the allocator, so it never
+    /// allocates; the abort that usually follows kills the worker, and this says why.
+    OutOfMemory {
+        /// Bytes asked for.
+        requested: u64,
+        /// Bytes of WebAssembly memory held then.
+        memory: u64,
+    },
 }
+
+/// Room for the JSON of a [`FromWorker::OutOfMemory`], which the worker's allocator writes into
+/// a buffer of this size on its stack.
+pub const OUT_OF_MEMORY_NOTE_BYTES: usize = 96;
 
 impl ToWorker {
     /// JSON text of the message.
@@ -430,5 +451,22 @@ mod tests {
         let decoded = FromWorker::decode(&text).unwrap();
         assert_ne!(decoded, with_bytes);
         assert_eq!(decoded.attach(vec![1, 2, 3]), with_bytes);
+        let fault = ToWorker::Fault { fault: Fault::Trap };
+        assert_eq!(ToWorker::decode(&fault.encode()).unwrap(), fault);
+    }
+
+    #[test]
+    fn the_out_of_memory_note_fits_the_allocators_buffer() {
+        // The worker writes it into a fixed buffer from inside its allocator (no heap there).
+        let note = FromWorker::OutOfMemory {
+            requested: u64::MAX,
+            memory: u64::MAX,
+        };
+        let mut buffer = [0u8; OUT_OF_MEMORY_NOTE_BYTES];
+        let mut writer = &mut buffer[..];
+        serde_json::to_writer(&mut writer, &note).expect("it fits");
+        let written = OUT_OF_MEMORY_NOTE_BYTES - writer.len();
+        let text = std::str::from_utf8(&buffer[..written]).unwrap();
+        assert_eq!(FromWorker::decode(text).unwrap(), note);
     }
 }

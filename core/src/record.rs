@@ -39,6 +39,9 @@ pub enum RunStatus {
     Diverged(String),
     /// The page closed while it trained.
     Interrupted,
+    /// It could not go on: its training failed, or the worker training it stopped (a trap, out
+    /// of memory, a lost device). The reason says which; the epochs it completed are kept.
+    Failed(String),
 }
 
 impl RunStatus {
@@ -55,6 +58,14 @@ impl RunStatus {
         }
     }
 
+    /// Why the run diverged or failed, if it did.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            RunStatus::Diverged(why) | RunStatus::Failed(why) => Some(why),
+            _ => None,
+        }
+    }
+
     /// Whether the run ended by diverging.
     pub fn diverged(&self) -> bool {
         matches!(self, RunStatus::Diverged(_))
@@ -68,6 +79,7 @@ impl RunStatus {
             RunStatus::Stopped => "stopped",
             RunStatus::Diverged(_) => "diverged",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed(_) => "failed",
         }
     }
 }
@@ -437,6 +449,26 @@ mod tests {
              accuracy is 2"
         );
         assert_eq!(MAX_MODEL_FILE_BYTES, 1040 << 20);
+    }
+
+    #[test]
+    fn a_failed_status_keeps_its_reason_and_older_statuses_still_read() {
+        let failed = RunStatus::Failed("the training worker stopped: out of memory".into());
+        let json = serde_json::to_string(&failed).unwrap();
+        assert_eq!(serde_json::from_str::<RunStatus>(&json).unwrap(), failed);
+        assert_eq!(failed.name(), "failed");
+        assert_eq!(
+            failed.reason(),
+            Some("the training worker stopped: out of memory")
+        );
+        assert_eq!(RunStatus::Finished.reason(), None);
+        // Records stored before `Failed` existed read as they did.
+        for (stored, status) in [
+            ("\"Interrupted\"", RunStatus::Interrupted),
+            ("{\"Diverged\":\"NaN\"}", RunStatus::Diverged("NaN".into())),
+        ] {
+            assert_eq!(serde_json::from_str::<RunStatus>(stored).unwrap(), status);
+        }
     }
 
     #[test]

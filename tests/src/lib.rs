@@ -492,6 +492,28 @@ impl Page {
         Ok(())
     }
 
+    /// As [`Page::finish`], for a test that breaks the page on purpose: console errors that
+    /// contain one of `expected` (what the fault logs) are allowed; any other fails the test.
+    pub async fn finish_allowing(mut self, expected: &[&str]) -> Result<()> {
+        let shot = self.screenshot("last").await?;
+        let errors: Vec<String> = self
+            .console_errors()
+            .await?
+            .into_iter()
+            .filter(|e| !expected.iter().any(|x| e.contains(x)))
+            .collect();
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        if !errors.is_empty() {
+            bail!(
+                "the browser console logged unexpected errors (screenshot {}): {errors:#?}",
+                shot.display()
+            );
+        }
+        Ok(())
+    }
+
     /// Ends a session without the console check (for pages other than the playground's).
     pub async fn close(mut self) -> Result<()> {
         let _ = self.client.clone().close().await;

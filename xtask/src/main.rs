@@ -470,6 +470,8 @@ fn test(no_lint: bool, browser: bool) -> Result<()> {
                 "--workspace",
                 "--test",
                 "playground",
+                "--test",
+                "faults",
                 "--",
                 "--include-ignored",
                 "--test-threads=1",

@@ -2,7 +2,7 @@
 //! undo, share link, CSV export); selected runs overlaid on one chart with a config diff.
 
 use kindling_core::link::encode_link;
-use kindling_core::record::{RunRecord, RunStatus};
+use kindling_core::record::RunRecord;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -26,13 +26,6 @@ fn copy_text(text: &str) {
         if let Ok(write) = write.dyn_into::<js_sys::Function>() {
             let _ = write.call1(&clipboard, &text.into());
         }
-    }
-}
-
-fn status_text(status: &RunStatus) -> String {
-    match status {
-        RunStatus::Diverged(_) => "diverged".into(),
-        other => other.name().into(),
     }
 }
 
@@ -269,7 +262,7 @@ pub fn RunsPanel() -> impl IntoView {
                                 let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(r.created_ms));
                                 let started = String::from(when.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
                                 let epoch_list = r.epochs.iter().map(|e| e.epoch.to_string()).collect::<Vec<_>>().join(",");
-                                let status_title = match &r.status { RunStatus::Diverged(why) => why.clone(), _ => String::new() };
+                                let status_title = r.status.reason().unwrap_or_default().to_string();
                                 view! {
                                     <tr data-testid="run-row" data-run-id=id.to_string() data-status=r.status.name() class:shared=r.shared
                                         data-epochs=r.epochs.len().to_string() data-epoch-list=epoch_list>
@@ -300,9 +293,9 @@ pub fn RunsPanel() -> impl IntoView {
                                             />
                                         </td>
                                         <td>{format!("{} · {}", r.config.dataset.name(), model_text(&r))}</td>
-                                        <td title=status_title>{status_text(&r.status)}{if r.shared { " (shared)" } else { "" }}</td>
+                                        <td title=status_title data-testid="run-status">{r.status.name()}{if r.shared { " (shared)" } else { "" }}</td>
                                         <td data-testid="run-accuracy">{r.final_accuracy().map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_else(|| "–".into())}</td>
-                                        <td>{format!("{}/{}", r.epochs.len(), r.config.training.epochs)}</td>
+                                        <td data-testid="run-epochs" data-epochs=r.epochs.len()>{format!("{}/{}", r.epochs.len(), r.config.training.epochs)}</td>
                                         <td>{format!("{:.1} s", r.seconds)}</td>
                                         <td class="when">{started}</td>
                                         <td class="actions">

@@ -288,10 +288,12 @@ pub fn SweepPanel() -> impl IntoView {
                                     (None, _, false) => if state.cancelled { "cancelled".into() } else { "queued".into() },
                                 };
                                 let data_status = status.clone();
+                                // Why a run diverged or failed (a worker that died, say).
+                                let why = record.as_ref().and_then(|x| x.status.reason().map(str::to_string)).unwrap_or_default();
                                 view! {
                                     <tr data-testid="sweep-row" data-status=data_status>
                                         {r.values.iter().map(|v| view! { <td>{v.to_string()}</td> }).collect_view()}
-                                        <td>{status}</td>
+                                        <td title=why>{status}</td>
                                         <td>{record.as_ref().and_then(|x| x.epochs.last()).map(|e| format!("{:.2}%", e.eval_accuracy * 100.0)).unwrap_or_default()}</td>
                                         <td>{record.as_ref().and_then(|x| x.test_accuracy).map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_default()}</td>
                                         <td>{record.as_ref().map(|x| format!("{:.1} s", x.seconds)).unwrap_or_default()}</td>

@@ -40,6 +40,16 @@ pub enum Phase {
     Ended,
 }
 
+impl Phase {
+    /// Whether a run is loading, training or paused.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Phase::Loading { .. } | Phase::Training | Phase::Paused
+        )
+    }
+}
+
 /// The run in progress (Copy: a bundle of signals).
 #[derive(Clone, Copy)]
 pub struct CurrentRun {
@@ -101,10 +111,12 @@ impl CurrentRun {
 
     /// Whether a run is loading, training or paused.
     pub fn busy(&self) -> bool {
-        matches!(
-            self.phase.get(),
-            Phase::Loading { .. } | Phase::Training | Phase::Paused
-        )
+        self.phase.with(Phase::is_busy)
+    }
+
+    /// [`CurrentRun::busy`], untracked (for handlers and actions).
+    pub fn busy_untracked(&self) -> bool {
+        self.phase.with_untracked(Phase::is_busy)
     }
 
     /// Clears what the last run showed, for a new run `id` of `config` (loading its data).

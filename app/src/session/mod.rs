@@ -15,19 +15,23 @@
 //! [`Session`] bundles them for the actions that span several (training, reproducing,
 //! importing). Worker messages are handled in `receive.rs` (one handler per message, an
 //! exhaustive match); runs are kept in IndexedDB by `persistence.rs` (through `store.rs`),
-//! which also imports and exports models; `worker_link.rs` starts the worker and carries
-//! messages to it; `actions.rs` holds what the user starts (train, reproduce, upload);
-//! `tabs.rs` keeps several open tabs right (a lock per training run, a channel announcing
-//! every write to the store).
+//! which also imports and exports models; `links.rs` opens a share link in the address (at
+//! start, and when only the fragment changes in an open tab); `worker_link.rs` starts the
+//! worker, carries messages to it and notices when it dies; `recovery.rs` fails the run of a
+//! dead worker and starts a fresh one; `actions.rs` holds what the user starts (train,
+//! reproduce, upload); `tabs.rs` keeps several open tabs right (a lock per training run, a
+//! channel announcing every write to the store).
 
 mod actions;
 mod builder;
 mod current_run;
 mod kept_runs;
+mod links;
 mod messages;
 mod persistence;
 mod predictions;
 mod receive;
+mod recovery;
 pub mod store;
 mod sweeps;
 mod tabs;
@@ -78,7 +82,8 @@ impl Session {
 }
 
 /// Makes the page's state, provides it (the whole and each piece as its own context), starts
-/// the worker and loads the kept runs (and the run of a share link in the address).
+/// the worker and loads the kept runs (and the run of a share link in the address, now and
+/// whenever the address's fragment changes).
 pub fn provide_session() {
     let session = Session::new();
     provide_context(session);
@@ -89,8 +94,11 @@ pub fn provide_session() {
     provide_context(session.sweeps);
     provide_context(session.messages);
     provide_context(session.worker);
-    worker_link::start_worker(session);
-    persistence::load_runs_and_link(session);
+    let _ = worker_link::start_worker(session);
+    worker_link::listen_for_test_faults(session.worker);
+    persistence::load_runs(session);
+    links::open_link_in_address(session);
+    links::watch_address(session);
     tabs::listen(move |id| session.refresh_run(id));
 }
 

@@ -1,10 +1,9 @@
-//! Keeping runs: saving them to IndexedDB (through [`super::store`]), loading them (and the
-//! run of a share link) when the page opens, and models in and out: using a kept model,
-//! downloading one as a file, importing one.
+//! Keeping runs: saving them to IndexedDB (through [`super::store`]), loading them when the
+//! page opens, and models in and out: using a kept model, downloading one as a file,
+//! importing one.
 
 use std::cell::RefCell;
 
-use kindling_core::link::decode_link;
 use kindling_core::record::{downsample, RunRecord, RunStatus, MAX_CURVE_POINTS};
 use kindling_core::train::BatchPoint;
 use leptos::prelude::*;
@@ -31,6 +30,11 @@ pub(super) fn take_pending_import(run_id: u64) -> Option<(RunRecord, Vec<u8>)> {
             None
         }
     })
+}
+
+/// Forgets an import waiting for the worker's answer (the worker that was to answer died).
+pub(super) fn forget_pending_import() {
+    PENDING_IMPORT.with(|p| p.borrow_mut().take());
 }
 
 /// A file name made of a run's name: letters, digits and dashes.
@@ -246,9 +250,9 @@ impl Session {
 }
 
 /// Loads the stored runs (a run still marked as training that no open tab trains was cut off
-/// by a closed tab or a reload: it becomes interrupted, with every epoch it completed), then
-/// opens the run of a share link in the address, if any.
-pub(super) fn load_runs_and_link(session: Session) {
+/// by a closed tab or a reload: it becomes interrupted, with every epoch it completed); a
+/// shared run opened meanwhile stays listed.
+pub(super) fn load_runs(session: Session) {
     wasm_bindgen_futures::spawn_local(async move {
         match store::load_runs().await {
             Ok(mut runs) => {
@@ -280,26 +284,4 @@ pub(super) fn load_runs_and_link(session: Session) {
                 .fail(format!("Your earlier runs could not be read: {e}")),
         }
     });
-    let hash = web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default();
-    if hash.contains("run=") {
-        match decode_link(&hash) {
-            Ok(mut run) => {
-                run.id = session.kept.new_id();
-                if run.name.trim().is_empty() {
-                    run.name = "shared run".into();
-                }
-                let id = run.id;
-                session.kept.runs.update(|r| r.push(run));
-                session.kept.selected.set(vec![id]);
-                session.messages.tell(
-                    "Opened a shared run: it is listed under Runs, read-only; press Reproduce to train it again here.",
-                );
-            }
-            Err(e) => session.messages.fail(format!(
-                "The run link in the address cannot be opened: {e}. Your stored runs are unchanged."
-            )),
-        }
-    }
 }

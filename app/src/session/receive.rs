@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use super::persistence::{record_progress, take_pending_import};
 use super::{DigitGuess, Phase, ReviewGuess, Session};
+use crate::faults::WorkerDeath;
 use crate::protocol::{
     BoundaryMap, DataPreview, FromWorker, ImageExample, ProgressReport, TestReport,
 };
@@ -96,6 +97,9 @@ impl Session {
                 self.on_prediction_unavailable(request, message)
             }
             FromWorker::Crashed { message } => self.on_crashed(message),
+            FromWorker::OutOfMemory { requested, memory } => {
+                self.on_out_of_memory(requested, memory)
+            }
         }
     }
 
@@ -110,11 +114,14 @@ impl Session {
     }
 
     fn on_ready(&self, webgpu: bool) {
+        // The first worker picks WebGPU when there is one; a fresh one (after a failure)
+        // leaves the user's choice alone.
+        let first = self.worker.webgpu.get_untracked().is_none();
         self.worker.webgpu.set(Some(webgpu));
-        self.worker.ready.set(true);
-        if webgpu {
+        if webgpu && first {
             self.builder.device.set(DeviceChoice::Wgpu);
         }
+        self.worker.started();
     }
 
     fn on_loading(&self, run_id: u64, phase: Phase) {
@@ -367,11 +374,10 @@ impl Session {
         if !self.is_current(run_id) {
             return;
         }
-        self.messages.fail(message);
-        self.run.phase.set(Phase::Idle);
-        self.kept.reproducing.set(None);
-        self.mark_unfinished(RunStatus::Stopped);
+        self.fail_current_run(message.clone());
         self.next_sweep_run();
+        // Told last: starting a sweep's next run clears the messages.
+        self.messages.fail(message);
     }
 
     fn on_image_prediction(&self, request: u64, probabilities: Vec<f32>, input: ImageExample) {
@@ -407,23 +413,14 @@ impl Session {
         }
     }
 
+    /// The worker panicked: it is dead (the panic aborts it); the page recovers.
     fn on_crashed(&self, message: String) {
-        self.messages.fail(format!(
-            "The training worker crashed ({message}). Reload the page to go on."
-        ));
-        self.run.phase.set(Phase::Idle);
-        self.worker.ready.set(false);
-        self.mark_unfinished(RunStatus::Interrupted);
+        self.worker_died(None, WorkerDeath::Panicked(message));
     }
 
-    /// Marks the current run's record `status` if it is still training (it will not end).
-    fn mark_unfinished(&self, status: RunStatus) {
-        if let Some(id) = self.run.record_id.get_untracked() {
-            self.update_run_soon(id, move |r| {
-                if r.status == RunStatus::Training {
-                    r.status = status;
-                }
-            });
-        }
+    /// The worker's allocator failed: kept to explain the death that usually follows.
+    fn on_out_of_memory(&self, requested: u64, memory: u64) {
+        self.worker
+            .last_words(WorkerDeath::OutOfMemory { requested, memory });
     }
 }

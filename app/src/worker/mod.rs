@@ -9,13 +9,19 @@
 //! decision-boundary map, `ending` reports the end of a run, `prediction` answers drawings,
 //! reviews and saved models, `data` loads a run's data, uploads and previews, `fetch` downloads
 //! assets through the dataset cache, `device` opens the device a run asks for, and `host` is
-//! the worker's browser scope (posting, the clock).
+//! the worker's browser scope (posting, the clock). `allocator` tells the page when memory runs
+//! out, and `fault` fails on purpose for the browser tests of the page's recovery.
+//!
+//! When the worker dies (a panic, a trap, out of memory), the page notices, fails the run and
+//! starts a fresh worker (see [`crate::faults`]); nothing here tries to go on after one.
 
+mod allocator;
 mod boundary;
 mod data;
 mod device;
 mod ending;
 mod error;
+mod fault;
 mod fetch;
 mod host;
 mod prediction;
@@ -37,12 +43,15 @@ use host::{post, scope, yield_now};
 use prediction::LoadedModel;
 use training::CurrentRun;
 
+pub use allocator::ReportingAllocator;
+
 /// Reads one data file through the dataset cache (re-exported for the browser tests).
 #[cfg(test)]
 pub(crate) use fetch::fetch_checked;
 
 thread_local! {
-    /// Whether a panic was already reported (the page hears of the first one only).
+    /// Whether a panic was already reported (the page hears of the first one only: the panic
+    /// aborts, and the worker is dead).
     static CRASHED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -164,6 +173,7 @@ impl Actor {
                 config,
                 weights,
             } => self.receive_model(run_id, name, *config, weights).await,
+            ToWorker::Fault { fault } => fault::cause(fault),
         }
     }
 }

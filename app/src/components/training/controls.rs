@@ -131,6 +131,7 @@ pub(super) fn ProgressLine() -> impl IntoView {
                         Some(RunStatus::Finished) => "Finished · ",
                         Some(RunStatus::Stopped) => "Stopped · ",
                         Some(RunStatus::Diverged(_)) => "Diverged · ",
+                        Some(RunStatus::Failed(_)) => "Failed · ",
                         Some(RunStatus::Training | RunStatus::Interrupted) | None => "",
                     },
                     _ => "",
