@@ -3,20 +3,20 @@
 //! differs), so what a user is told is what the code enforces. Each value is the constant the
 //! checks use, wherever that check lives.
 
-use crate::data::config::TOY_SIZES;
+use crate::data::config::{MAX_CLASS_NAME_CHARS, TOY_SIZES};
 use crate::data::csv::{MAX_CLASSES, MAX_FEATURES, MAX_ROWS, MAX_VALUES};
 use crate::data::idx::MAX_INFLATED_BYTES;
 use crate::data::idx_images::{MAX_IMAGES, MAX_IMAGE_SIDE};
 use crate::data::imdb::MAX_REVIEW_CHARS;
 use crate::data::upload::MAX_UPLOAD_BYTES;
-use crate::link::MAX_LINK_CHARS;
+use crate::link::{MAX_LINK_CHARS, MAX_LINK_PAYLOAD_BYTES};
 use crate::model::sequence::{MAX_EXAMPLE_LEN, MAX_VOCABULARY};
 use crate::model::summary::{human_bytes, thousands};
 use crate::model::validation::{
     MAX_CHANNELS, MAX_DEPTH, MAX_EMBEDDING, MAX_FILTERS, MAX_INPUTS, MAX_KERNEL, MAX_SIDE,
     MAX_STRIDE, MAX_WIDTH,
 };
-use crate::record::{MAX_CURVE_POINTS, MAX_MODEL_FILE_BYTES};
+use crate::record::{MAX_CURVE_POINTS, MAX_MODEL_FILE_BYTES, MAX_NOTES_CHARS, MAX_RUN_NAME_CHARS};
 use crate::run::{MAX_BATCH_SETTING, MAX_EPOCHS, MAX_TRAINING_BYTES};
 use crate::sweep::MAX_SWEEP_RUNS;
 use crate::train::MAX_MATRIX_CLASSES;
@@ -125,6 +125,11 @@ pub fn limits() -> Vec<Limit> {
         limit("Uploads", "CSV feature columns", count(MAX_FEATURES)),
         limit("Uploads", "CSV values (rows x columns)", count(MAX_VALUES)),
         limit("Uploads", "classes", count(MAX_CLASSES)),
+        limit(
+            "Uploads",
+            "characters of a class name (a label)",
+            count(MAX_CLASS_NAME_CHARS),
+        ),
         limit("Uploads", "idx images", count(MAX_IMAGES)),
         limit(
             "Uploads",
@@ -132,6 +137,16 @@ pub fn limits() -> Vec<Limit> {
             format!("{} pixels", count(MAX_IMAGE_SIDE)),
         ),
         limit("Links", "characters of a share link", count(MAX_LINK_CHARS)),
+        limit(
+            "Links",
+            "bytes a link's run inflates to",
+            format!("{} KB", MAX_LINK_PAYLOAD_BYTES >> 10),
+        ),
+        limit(
+            "Links and model files",
+            "characters of a run's name, of its notes",
+            format!("{}, {}", count(MAX_RUN_NAME_CHARS), count(MAX_NOTES_CHARS)),
+        ),
         limit(
             "Links",
             "points of a run's kept curve",

@@ -23,7 +23,7 @@ pub const LINK_VERSION: &str = "k1";
 /// Longest link accepted, in characters.
 pub const MAX_LINK_CHARS: usize = 16_384;
 /// Largest decompressed payload accepted, in bytes.
-const MAX_PAYLOAD: u64 = 256 * 1024;
+pub const MAX_LINK_PAYLOAD_BYTES: u64 = 256 * 1024;
 /// Curve points a link carries.
 pub const LINK_CURVE_POINTS: usize = 80;
 /// The fragment key.
@@ -227,10 +227,10 @@ pub fn decode_link(text: &str) -> Result<RunRecord, LinkError> {
         .map_err(|e| LinkError::Damaged(format!("not base64url: {e}")))?;
     let mut payload = Vec::new();
     flate2::read::DeflateDecoder::new(compressed.as_slice())
-        .take(MAX_PAYLOAD + 1)
+        .take(MAX_LINK_PAYLOAD_BYTES + 1)
         .read_to_end(&mut payload)
         .map_err(|e| LinkError::Damaged(format!("not a compressed run: {e}")))?;
-    if payload.len() as u64 > MAX_PAYLOAD {
+    if payload.len() as u64 > MAX_LINK_PAYLOAD_BYTES {
         return Err(LinkError::Oversized(text.len()));
     }
     let mut c = Cursor {
@@ -297,9 +297,13 @@ pub fn decode_link(text: &str) -> Result<RunRecord, LinkError> {
             payload.len() - c.at
         )));
     }
-    Ok(RunRecord {
+    let record = RunRecord {
         id: 0,
-        name: header.name.chars().take(200).collect(),
+        name: header
+            .name
+            .chars()
+            .take(crate::record::MAX_RUN_NAME_CHARS)
+            .collect(),
         notes: String::new(),
         config: header.config,
         status: header.status,
@@ -312,7 +316,11 @@ pub fn decode_link(text: &str) -> Result<RunRecord, LinkError> {
         created_ms: header.created_ms,
         shared: true,
         has_weights: false,
-    })
+    };
+    // As strict as an imported model file's run: epochs, batches and curve consistent with
+    // the config.
+    record.check_imported().map_err(LinkError::InvalidRun)?;
+    Ok(record)
 }
 
 /// How far apart two curves are: the largest relative difference of their losses at the same
@@ -351,8 +359,8 @@ mod tests {
             .collect();
         let curve: Vec<BatchPoint> = (1..=batches)
             .map(|s| BatchPoint {
-                step: s * 10,
-                epoch: 1,
+                step: s,
+                epoch: (s - 1) / 100 + 1,
                 loss: 2.3 / (1.0 + s as f64 / 10.0),
                 accuracy: (s as f64 / batches as f64).min(0.99),
             })

@@ -19,6 +19,8 @@ pub const IMAGE_TEST_EXAMPLES: usize = 10_000;
 pub const IMDB_SPLIT_EXAMPLES: usize = 25_000;
 /// Fewest and most points of a toy set.
 pub const TOY_SIZES: (usize, usize) = (10, 100_000);
+/// Longest class name of an upload, in characters (a label of a CSV file).
+pub const MAX_CLASS_NAME_CHARS: usize = 200;
 
 /// Which dataset a run uses, with its options.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -371,8 +373,21 @@ impl DatasetConfig {
                 );
             }
             DatasetConfig::Uploaded(u) => {
-                c.range("dataset.examples", u.examples, 2, usize::MAX);
+                // The most examples either kind of upload can hold (the same bound on wasm32).
+                let most = super::csv::MAX_ROWS.max(super::idx_images::MAX_IMAGES);
+                c.range("dataset.examples", u.examples, 2, most);
                 c.range("dataset.classes", u.classes(), 2, super::csv::MAX_CLASSES);
+                if let Some(long) = u
+                    .class_names
+                    .iter()
+                    .find(|n| n.chars().count() > MAX_CLASS_NAME_CHARS)
+                {
+                    c.fail(
+                        "dataset.class_names",
+                        long.chars().take(20).collect::<String>() + "…",
+                        format!("a class name has at most {MAX_CLASS_NAME_CHARS} characters"),
+                    );
+                }
                 c.open_unit("dataset.test_fraction", u.test_fraction);
             }
         }

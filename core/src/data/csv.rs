@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::config::MAX_CLASS_NAME_CHARS;
 use super::dataset::{Dataset, ExampleShape, Examples};
 use super::DataError;
 
@@ -237,6 +238,18 @@ fn decode_csv_within(
                         ),
                     ));
                 }
+                if field.chars().count() > MAX_CLASS_NAME_CHARS {
+                    return Err(err(
+                        line,
+                        format!(
+                            "line {line}, column {} ({}): a label of {} characters; at most \
+                             {MAX_CLASS_NAME_CHARS}",
+                            col + 1,
+                            headers[col],
+                            field.chars().count()
+                        ),
+                    ));
+                }
                 let next = distinct.len() as u32;
                 let index = match distinct.get(field) {
                     Some(&(index, _)) => index,
@@ -336,6 +349,18 @@ fn decode_csv_within(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_label_longer_than_a_class_name_may_be_is_refused() {
+        let long = "w".repeat(MAX_CLASS_NAME_CHARS + 1);
+        let ok = "v".repeat(MAX_CLASS_NAME_CHARS);
+        let text = format!("x,label\n1,{ok}\n2,{long}\n");
+        let e = decode_csv(&text, "a.csv", None).unwrap_err().to_string();
+        assert!(
+            e.contains("line 3, column 2 (label): a label of 201 characters; at most 200"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn numeric_and_named_labels() {
