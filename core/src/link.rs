@@ -383,6 +383,28 @@ mod tests {
         }
     }
 
+    /// "Run natively" copies a command whose quoted link decodes to the run's config, and
+    /// whose weights file is named after the run.
+    #[test]
+    fn the_native_command_carries_the_run() {
+        let mut r = record("mlp-keras", 3, 300);
+        r.name = "My run: lr 0.1!".into();
+        let link = encode_link("http://127.0.0.1:8080/", &r);
+        let command = r.native_command(&link);
+        let prefix = "cargo run --release -p kindling-cli -- train --link '";
+        assert!(command.starts_with(prefix), "{command}");
+        let quoted = &command[prefix.len()..command.rfind('\'').unwrap()];
+        assert_eq!(quoted, link);
+        assert_eq!(decode_link(quoted).unwrap().config, r.config);
+        assert!(
+            command.ends_with("' --weights my-run--lr-0-1.bpk"),
+            "{command}"
+        );
+        r.name = "???".into();
+        assert!(r.native_command("x'y").contains("'x'\\''y'"));
+        assert!(r.native_command("x").ends_with("kindling-run.bpk"));
+    }
+
     #[test]
     fn links_round_trip_and_stay_short() {
         for preset in PRESETS.iter().map(|p| p.name) {

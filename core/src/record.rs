@@ -121,7 +121,44 @@ pub struct RunRecord {
     pub has_weights: bool,
 }
 
+/// The file name of a run whose name has no letter or digit.
+const FALLBACK_FILE_STEM: &str = "kindling-run";
+
 impl RunRecord {
+    /// A file name made of the run's name: letters and digits (lower case) and dashes.
+    pub fn file_stem(&self) -> String {
+        let stem: String = self
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let stem = stem.trim_matches('-').to_string();
+        if stem.is_empty() {
+            FALLBACK_FILE_STEM.into()
+        } else {
+            stem
+        }
+    }
+
+    /// The command that trains this run natively, in a clone of Kindling, from its share
+    /// `link` (same config and seed) and writes its model file: what "Run natively" copies.
+    /// The link is single-quoted for the shell (it has no quote of its own: base64url and
+    /// the page's address; one would be escaped).
+    pub fn native_command(&self, link: &str) -> String {
+        format!(
+            "cargo run --release -p kindling-cli -- train --link '{}' --weights {}.{}",
+            link.replace('\'', "'\\''"),
+            self.file_stem(),
+            crate::model::WEIGHTS_EXTENSION
+        )
+    }
+
     /// The record of a run that starts training now: no epochs, no curve yet.
     pub fn started(id: u64, name: String, config: RunConfig, created_ms: f64) -> Self {
         Self {

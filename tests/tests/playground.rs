@@ -1107,3 +1107,29 @@ async fn browser_hostile_uploads_are_refused_with_their_limit() -> anyhow::Resul
     );
     page.finish().await
 }
+
+/// "Run natively" gives the command that trains the run in a clone of Kindling: its quoted
+/// link carries the run's config and seed, and it writes the run's model file.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_run_natively_gives_the_cli_command_of_the_run() -> anyhow::Result<()> {
+    let mut page = Page::open("run-natively", BrowserOptions::default()).await?;
+    train_tinytoy(&mut page, "7").await?;
+    page.click("run-natively").await?;
+    let command = page
+        .by_id("native-command")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    println!("{command}");
+    let prefix = "cargo run --release -p kindling-cli -- train --link '";
+    assert!(command.starts_with(prefix), "{command}");
+    let end = command.rfind('\'').expect("a quoted link");
+    let run = kindling_core::link::decode_link(&command[prefix.len()..end])?;
+    assert_eq!(run.config.training.seed, 7);
+    assert_eq!(run.config.dataset.name(), "tinyTOY");
+    assert!(command[end..].starts_with("' --weights ") && command.ends_with(".bpk"));
+    page.screenshot("command").await?;
+    page.finish().await
+}

@@ -176,6 +176,15 @@ pub fn RunsPanel() -> impl IntoView {
             s.kept.share_link.set(Some(link));
         }
     };
+    // The command that trains the run natively (its share link, with the model file to
+    // write), shown and copied at once.
+    let run_natively = move |id: u64| {
+        if let Some(run) = s.kept.get(id) {
+            let command = run.native_command(&encode_link(&page_base(), &run));
+            copy_text(&command);
+            s.kept.native_command.set(Some(command));
+        }
+    };
     let export = move |_| {
         let csv = s.kept.runs.with_untracked(|r| runs_csv(r));
         if let Err(e) = download("kindling-runs.csv", "text/csv", csv.as_bytes()) {
@@ -224,6 +233,19 @@ pub fn RunsPanel() -> impl IntoView {
                     <button on:click=move |_| {
                         if let Some(link) = s.kept.share_link.get_untracked() {
                             copy_text(&link);
+                        }
+                    }>"Copy"</button>
+                </div>
+            </Show>
+            <Show when=move || s.kept.native_command.get().is_some()>
+                <div class="share">
+                    <label class="field wide">
+                        <span>"Run natively: in a clone of Kindling, this trains the run with the same config and seed on this machine's CPU (copied)"</span>
+                        <input type="text" readonly data-testid="native-command" prop:value=move || s.kept.native_command.get().unwrap_or_default() />
+                    </label>
+                    <button on:click=move |_| {
+                        if let Some(command) = s.kept.native_command.get_untracked() {
+                            copy_text(&command);
                         }
                     }>"Copy"</button>
                 </div>
@@ -303,6 +325,7 @@ pub fn RunsPanel() -> impl IntoView {
                                                 <button data-testid="reproduce" on:click=move |_| s.reproduce(id) disabled=move || s.run.busy()>"Reproduce"</button>
                                             })}
                                             <button data-testid="share" on:click=move |_| share(id)>"Share"</button>
+                                            <button data-testid="run-natively" title="Copy the command that trains this run natively (kindling train --link)" on:click=move |_| run_natively(id)>"Run natively"</button>
                                             {r.has_weights.then(|| view! {
                                                 <button data-testid="use-model" title="Use this run's model for the drawing and the review box" on:click=move |_| s.use_stored_model(id)>"Use"</button>
                                                 <button data-testid="export-weights" title="Download the model (.bpk: weights and run)" on:click=move |_| s.export_model(id)>"Model ↓"</button>

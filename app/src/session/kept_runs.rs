@@ -26,6 +26,8 @@ pub struct KeptRuns {
     pub deleted: RwSignal<Option<RunRecord>>,
     /// The last share link made.
     pub share_link: RwSignal<Option<String>>,
+    /// The last "Run natively" command made.
+    pub native_command: RwSignal<Option<String>>,
     /// The shared run being reproduced.
     pub reproducing: RwSignal<Option<u64>>,
     /// How the last reproduction compares.
@@ -39,6 +41,7 @@ impl KeptRuns {
             selected: RwSignal::new(Vec::new()),
             deleted: RwSignal::new(None),
             share_link: RwSignal::new(None),
+            native_command: RwSignal::new(None),
             reproducing: RwSignal::new(None),
             reproduction: RwSignal::new(None),
         }

@@ -12,9 +12,6 @@ use super::store;
 use super::Session;
 use crate::protocol::{ProgressReport, ToWorker};
 
-/// The file name of a run whose name has no letter or digit.
-const FALLBACK_FILE_STEM: &str = "kindling-run";
-
 thread_local! {
     /// An imported model file waiting for the worker's check: its run and the file's bytes.
     static PENDING_IMPORT: RefCell<Option<(RunRecord, Vec<u8>)>> = const { RefCell::new(None) };
@@ -35,26 +32,6 @@ pub(super) fn take_pending_import(run_id: u64) -> Option<(RunRecord, Vec<u8>)> {
 /// Forgets an import waiting for the worker's answer (the worker that was to answer died).
 pub(super) fn forget_pending_import() {
     PENDING_IMPORT.with(|p| p.borrow_mut().take());
-}
-
-/// A file name made of a run's name: letters, digits and dashes.
-fn file_stem(name: &str) -> String {
-    let stem: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let stem = stem.trim_matches('-').to_string();
-    if stem.is_empty() {
-        FALLBACK_FILE_STEM.into()
-    } else {
-        stem
-    }
 }
 
 /// Writes what a run has trained so far into its record: time, throughput and the curve.
@@ -187,7 +164,7 @@ impl Session {
                 crate::files::download(
                     &format!(
                         "{}.{}",
-                        file_stem(&run.name),
+                        run.file_stem(),
                         kindling_core::model::WEIGHTS_EXTENSION
                     ),
                     "application/octet-stream",
