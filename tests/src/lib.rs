@@ -477,23 +477,13 @@ impl Page {
     }
 
     /// Ends the test: a screenshot of the last state, then fails on any console error.
-    pub async fn finish(mut self) -> Result<()> {
-        let shot = self.screenshot("last").await?;
-        let errors = self.console_errors().await?;
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        if !errors.is_empty() {
-            bail!(
-                "the browser console logged errors (screenshot {}): {errors:#?}",
-                shot.display()
-            );
-        }
-        Ok(())
+    pub async fn finish(self) -> Result<()> {
+        self.finish_allowing(&[]).await
     }
 
     /// As [`Page::finish`], for a test that breaks the page on purpose: console errors that
     /// contain one of `expected` (what the fault logs) are allowed; any other fails the test.
+    /// [`Page::finish`] is this with nothing allowed.
     pub async fn finish_allowing(mut self, expected: &[&str]) -> Result<()> {
         let shot = self.screenshot("last").await?;
         let errors: Vec<String> = self
@@ -507,7 +497,7 @@ impl Page {
         let _ = self.driver.wait();
         if !errors.is_empty() {
             bail!(
-                "the browser console logged unexpected errors (screenshot {}): {errors:#?}",
+                "the browser console logged errors (screenshot {}): {errors:#?}",
                 shot.display()
             );
         }
