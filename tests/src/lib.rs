@@ -368,7 +368,8 @@ impl Page {
         Ok(())
     }
 
-    /// Replaces a number input's value and commits it (change event).
+    /// Replaces an input's value (a number, or a text such as sweep values) and commits it
+    /// (change event).
     pub async fn set_number(&self, id: &str, value: &str) -> Result<()> {
         let script = "const el = document.querySelector(`[data-testid='${arguments[0]}']`); \
                       el.value = arguments[1]; el.dispatchEvent(new Event('change', {bubbles: true})); \

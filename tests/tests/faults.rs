@@ -167,14 +167,7 @@ async fn browser_a_sweep_goes_on_after_its_worker_runs_out_of_memory() -> anyhow
         .await?
         .select_by_value("epochs")
         .await?;
-    let values = page.by_id("sweep-values").await?;
-    page.client
-        .execute(
-            "arguments[0].value = '1000, 20, 2'; \
-             arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
-            vec![serde_json::to_value(&values)?],
-        )
-        .await?;
+    page.set_number("sweep-values", "1000, 20, 2").await?;
     let label = page.text("run-sweep").await?;
     assert!(label.contains("3 runs"), "{label}");
     page.click("run-sweep").await?;
