@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use kindling_core::data::loader::load_dataset;
 use kindling_core::model::ModelConfig;
 use kindling_core::run::ImdbSubset;
-use kindling_core::train::throughput::{measure_throughput, BenchPlan, Throughput};
+use kindling_core::train::throughput::{measure_data_parallel, BenchPlan, Throughput};
+use kindling_core::DeviceChoice;
 use kindling_core::{DatasetConfig, RunConfig};
 use serde::Serialize;
 
@@ -70,11 +71,21 @@ pub fn workloads() -> Result<Vec<Workload>> {
     ])
 }
 
-/// Trains `config` on its device for `plan` (see [`measure_throughput`]).
-pub fn measure(config: &RunConfig, data_dir: &Path, plan: BenchPlan) -> Result<Throughput> {
+/// Trains `config` on its device (and, splitting every batch, on `others` too) for `plan`
+/// (see [`measure_data_parallel`]).
+pub fn measure(
+    config: &RunConfig,
+    others: &[DeviceChoice],
+    data_dir: &Path,
+    plan: BenchPlan,
+) -> Result<Throughput> {
     let device = config.device.open()?;
+    let others = others
+        .iter()
+        .map(|d| d.open())
+        .collect::<Result<Vec<_>, _>>()?;
     let data = load_dataset(&config.dataset, data_dir)?;
-    Ok(measure_throughput(config, data, &device, plan)?)
+    Ok(measure_data_parallel(config, data, &device, &others, plan)?)
 }
 
 /// The machine's f32 matmul rate with burn `flex`, in FLOP/s: the best of 4 products of two

@@ -15,6 +15,7 @@ use kindling_core::train::{StepOutcome, TrainerState, TrainingHistory, TrainingR
 use kindling_core::{DeviceChoice, RunConfig};
 
 mod bench;
+mod export;
 
 #[derive(Parser)]
 #[command(name = "kindling", version, about = "Train Kindling's models natively")]
@@ -60,8 +61,12 @@ enum Command {
         #[arg(long, conflicts_with_all = ["preset", "config", "link"])]
         workload: Option<String>,
         /// Device: cpu, ndarray or wgpu.
-        #[arg(long, default_value = "cpu")]
+        #[arg(long, default_value = "cpu", conflicts_with = "devices")]
         device: DeviceChoice,
+        /// Several devices (e.g. `cpu,cpu`): every batch split across them, data parallel
+        /// (see `train --devices`).
+        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        devices: Vec<DeviceChoice>,
         /// Warm-up batches before timing.
         #[arg(long, default_value_t = 5)]
         warmup: usize,
@@ -105,6 +110,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Exports a trained run for PyTorch and Keras 3: its weights as safetensors
+    /// (`<run>.safetensors`), its examples' positions or the examples themselves
+    /// (`<run>-data.safetensors`) and two scripts (`<run>-pytorch.py`, `<run>-keras.py`) that
+    /// rebuild the model, load the weights and print `test accuracy: NN.NN%` (`--train`
+    /// retrains it). Prints Kindling's own test accuracy of the weights to compare.
+    Export {
+        /// A model file: `kindling train --weights`, or the playground's "Download model".
+        #[arg(long)]
+        weights: PathBuf,
+        /// Folder to write the files to (made when missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Folder of the converted datasets (`cargo xtask data` makes it).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Also prints Kindling's test accuracy as one line of JSON: test_accuracy (a
+        /// fraction), test_examples.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Loads weights from safetensors (e.g. an export, or `safetensors.torch.save_file` of the
+    /// exported PyTorch model's `state_dict()`) or a PyTorch state dict (`torch.save`, .pt or
+    /// .pth) into a run's model, and writes a Kindling model file the playground imports.
+    Import {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Take the run's config from this Kindling model file (e.g. the one that was
+        /// exported) instead of --preset, --config or --link.
+        #[arg(long, conflicts_with_all = ["preset", "config", "link"])]
+        like: Option<PathBuf>,
+        /// The weights: .safetensors, .pt or .pth, with the run's model's names and shapes.
+        #[arg(long)]
+        weights: PathBuf,
+        /// The model file to write (`.bpk`).
+        #[arg(long)]
+        out: PathBuf,
+        /// Folder of the converted datasets, for the test accuracy.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
     /// Trains a run and prints one line per epoch.
     Train {
         #[command(flatten)]
@@ -125,8 +170,15 @@ enum Command {
         #[arg(long)]
         train_size: Option<usize>,
         /// Device: cpu, ndarray or wgpu (overrides the config).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "devices")]
         device: Option<DeviceChoice>,
+        /// Several devices, e.g. `cpu,cpu` or `wgpu,wgpu`: data parallel. Every batch is split
+        /// into one shard per device, each trained on its own thread, and the gradients are
+        /// summed on the first device before one optimizer step, so the curve is the
+        /// single-device run's up to float summation order (dropout masks aside). A device may
+        /// repeat: two shards on the CPU are two threads on it.
+        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        devices: Vec<DeviceChoice>,
         /// Folder of the converted datasets (`cargo xtask data` makes it).
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
@@ -215,6 +267,7 @@ fn run(cli: Cli) -> Result<()> {
             run,
             workload,
             device,
+            devices,
             warmup,
             windows,
             batches,
@@ -232,6 +285,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 None => (load_config(&run)?, None),
             };
+            let (device, others) = split_devices(device, &devices);
             config.device = device;
             let config = checked(config)?;
             let plan = BenchPlan {
@@ -239,7 +293,7 @@ fn run(cli: Cli) -> Result<()> {
                 windows,
                 batches: batches.unwrap_or(workload.as_ref().map_or(10, |w| w.batches)),
             };
-            bench(&config, workload.as_ref(), &data_dir, plan, json)
+            bench(&config, others, workload.as_ref(), &data_dir, plan, json)
         }
         Command::Workloads { json } => {
             for w in bench::workloads()? {
@@ -272,6 +326,25 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Export {
+            weights,
+            out,
+            data_dir,
+            json,
+        } => export::export(&weights, &out, &data_dir, json),
+        Command::Import {
+            run,
+            like,
+            weights,
+            out,
+            data_dir,
+        } => {
+            let config = match like {
+                Some(path) => export::config_of_model_file(&path)?,
+                None => load_config(&run)?,
+            };
+            export::import(checked(config)?, &weights, &out, &data_dir)
+        }
         Command::Train {
             run,
             epochs,
@@ -280,6 +353,7 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             train_size,
             device,
+            devices,
             data_dir,
             metrics_json,
             metrics_csv,
@@ -304,19 +378,33 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(device) = device {
                 config.device = device;
             }
+            let (first, others) = split_devices(config.device, &devices);
+            config.device = first;
             let config = checked(config)?;
             let outputs = RunOutputs {
                 metrics_json,
                 metrics_csv,
                 weights,
             };
-            let history = train(&config, &data_dir, outputs)?;
+            let history = train(&config, others, &data_dir, outputs)?;
             if let Some(link) = &run.link {
                 let recorded = kindling_core::link::decode_link(link)?;
                 compare_with_link(&recorded, &history);
             }
             Ok(())
         }
+    }
+}
+
+/// The main device and the others of `--devices` (the first is the main one), or `device`
+/// alone when none are listed.
+fn split_devices(
+    device: DeviceChoice,
+    devices: &[DeviceChoice],
+) -> (DeviceChoice, &[DeviceChoice]) {
+    match devices.split_first() {
+        Some((first, others)) => (*first, others),
+        None => (device, &[]),
     }
 }
 
@@ -348,17 +436,30 @@ struct RunOutputs {
 
 fn train(
     config: &RunConfig,
+    others: &[DeviceChoice],
     data_dir: &std::path::Path,
     outputs: RunOutputs,
 ) -> Result<TrainingHistory> {
     let device = config.device.open()?;
+    let other_devices = others
+        .iter()
+        .map(|d| d.open())
+        .collect::<Result<Vec<_>, _>>()?;
     let data = load_dataset(&config.dataset, data_dir)?;
+    let devices: Vec<&str> = std::iter::once(config.device.name())
+        .chain(others.iter().map(|d| d.name()))
+        .collect();
     println!(
-        "{}: {} training and {} test examples; device {}; engine {:?}",
+        "{}: {} training and {} test examples; {} {}; engine {:?}",
         config.dataset.name(),
         data.train.len(),
         data.eval.len(),
-        config.device.name(),
+        if devices.len() > 1 {
+            "data parallel on devices"
+        } else {
+            "device"
+        },
+        devices.join(", "),
         config.engine
     );
     let total_batches =
@@ -380,6 +481,7 @@ fn train(
         test: data.eval.len(),
     };
     let mut run = TrainingRun::new(config, data, &device)?;
+    run.set_data_parallel(&other_devices)?;
     let started = Instant::now();
     let mut last_epoch = Instant::now();
     let mut epoch_seconds = Vec::new();
@@ -456,12 +558,17 @@ fn train(
 /// work is counted); with `json`, the result as one line of JSON too.
 fn bench(
     config: &RunConfig,
+    others: &[DeviceChoice],
     workload: Option<&bench::Workload>,
     data_dir: &std::path::Path,
     plan: BenchPlan,
     json: bool,
 ) -> Result<()> {
-    let t = bench::measure(config, data_dir, plan)?;
+    let t = bench::measure(config, others, data_dir, plan)?;
+    let device = std::iter::once(config.device.name())
+        .chain(others.iter().map(|d| d.name()))
+        .collect::<Vec<_>>()
+        .join(",");
     let (min, max) = t
         .windows
         .iter()
@@ -471,7 +578,7 @@ fn bench(
     println!(
         "{} on {}: {:.0} samples/s (median of {} windows of {} batches of {}; min {min:.0}, max {max:.0})",
         workload.map_or(config.dataset.name(), |w| w.label),
-        config.device.name(),
+        device,
         t.median,
         plan.windows,
         plan.batches,
@@ -488,7 +595,7 @@ fn bench(
             "id": workload.map(|w| w.id),
             "label": workload.map(|w| w.label),
             "dataset": config.dataset.name(),
-            "device": config.device.name(),
+            "device": device,
             "samples_per_second": t.median,
             "windows": t.windows,
             "batch_size": t.batch_size,

@@ -231,3 +231,76 @@ fn a_huge_input_count_is_refused_without_a_panic() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_run_exports_to_safetensors_and_scripts_and_imports_back() {
+    let dir = std::env::temp_dir().join(format!("kindling-cli-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let weights = dir.join("spiral.bpk");
+    let weights_arg = weights.to_str().unwrap();
+    let (ok, text) = kindling(&[
+        "train",
+        "--preset",
+        "spiral-mlp",
+        "--epochs",
+        "3",
+        "--weights",
+        weights_arg,
+    ]);
+    assert!(ok, "{text}");
+    let out = dir.join("out");
+    let (ok, text) = kindling(&[
+        "export",
+        "--weights",
+        weights_arg,
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(ok, "{text}");
+    for file in [
+        "spiral.safetensors",
+        "spiral-data.safetensors",
+        "spiral-pytorch.py",
+        "spiral-keras.py",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing: {text}");
+    }
+    let reported: serde_json::Value = text
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .expect("a JSON line");
+    let exported_accuracy = reported["test_accuracy"].as_f64().unwrap();
+    // The exported safetensors back into Kindling: the same test accuracy.
+    let back = dir.join("back.bpk");
+    let (ok, text) = kindling(&[
+        "import",
+        "--like",
+        weights_arg,
+        "--weights",
+        out.join("spiral.safetensors").to_str().unwrap(),
+        "--out",
+        back.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("test accuracy {:.2}%", 100.0 * exported_accuracy)),
+        "{text}"
+    );
+    // Another model's weights are refused, naming what does not fit.
+    let (ok, text) = kindling(&[
+        "import",
+        "--preset",
+        "tinytoy-hw1",
+        "--weights",
+        out.join("spiral.safetensors").to_str().unwrap(),
+        "--out",
+        dir.join("bad.bpk").to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && text.contains("do not fit") && !text.contains("panicked"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

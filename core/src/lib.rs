@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod data;
 pub mod device;
+pub mod export;
 pub mod hw1;
 pub mod limits;
 pub mod link;

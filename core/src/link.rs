@@ -397,12 +397,17 @@ mod tests {
         assert_eq!(quoted, link);
         assert_eq!(decode_link(quoted).unwrap().config, r.config);
         assert!(
-            command.ends_with("' --weights my-run--lr-0-1.bpk"),
+            command.ends_with(
+                "' --weights my-run--lr-0-1.bpk && cargo run --release -p kindling-cli -- \
+                 export --weights my-run--lr-0-1.bpk --out my-run--lr-0-1"
+            ),
             "{command}"
         );
         r.name = "???".into();
         assert!(r.native_command("x'y").contains("'x'\\''y'"));
-        assert!(r.native_command("x").ends_with("kindling-run.bpk"));
+        assert!(r
+            .native_command("x")
+            .ends_with("--weights kindling-run.bpk --out kindling-run"));
     }
 
     #[test]

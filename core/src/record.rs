@@ -147,15 +147,17 @@ impl RunRecord {
     }
 
     /// The command that trains this run natively, in a clone of Kindling, from its share
-    /// `link` (same config and seed) and writes its model file: what "Run natively" copies.
-    /// The link is single-quoted for the shell (it has no quote of its own: base64url and
-    /// the page's address; one would be escaped).
+    /// `link` (same config and seed), writes its model file and exports it for PyTorch and
+    /// Keras into a folder named after the run (`kindling export`): what "Run natively"
+    /// copies. The link is single-quoted for the shell (it has no quote of its own: base64url
+    /// and the page's address; one would be escaped).
     pub fn native_command(&self, link: &str) -> String {
+        let stem = self.file_stem();
+        let weights = format!("{stem}.{}", crate::model::WEIGHTS_EXTENSION);
         format!(
-            "cargo run --release -p kindling-cli -- train --link '{}' --weights {}.{}",
+            "cargo run --release -p kindling-cli -- train --link '{}' --weights {weights} \
+             && cargo run --release -p kindling-cli -- export --weights {weights} --out {stem}",
             link.replace('\'', "'\\''"),
-            self.file_stem(),
-            crate::model::WEIGHTS_EXTENSION
         )
     }
 

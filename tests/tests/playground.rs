@@ -1102,7 +1102,7 @@ async fn browser_hostile_uploads_are_refused_with_their_limit() -> anyhow::Resul
 }
 
 /// "Run natively" gives the command that trains the run in a clone of Kindling: its quoted
-/// link carries the run's config and seed, and it writes the run's model file.
+/// link carries the run's config and seed, it writes the run's model file and exports it.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
 async fn browser_run_natively_gives_the_cli_command_of_the_run() -> anyhow::Result<()> {
@@ -1122,7 +1122,16 @@ async fn browser_run_natively_gives_the_cli_command_of_the_run() -> anyhow::Resu
     let run = kindling_core::link::decode_link(&command[prefix.len()..end])?;
     assert_eq!(run.config.training.seed, 7);
     assert_eq!(run.config.dataset.name(), "tinyTOY");
-    assert!(command[end..].starts_with("' --weights ") && command.ends_with(".bpk"));
+    assert!(command[end..].starts_with("' --weights "), "{command}");
+    // Then the export of the trained model for PyTorch and Keras.
+    let (_, export) = command[end..]
+        .split_once(" && ")
+        .expect("the export after the training");
+    assert!(
+        export.starts_with("cargo run --release -p kindling-cli -- export --weights ")
+            && export.contains(".bpk --out "),
+        "{command}"
+    );
     page.screenshot("command").await?;
     page.finish().await
 }

@@ -299,19 +299,19 @@ fn gemm_peak() -> Result<f64> {
 }
 
 /// The throwaway virtual environment of the reference frameworks (made once, under target/).
-fn reference_venv() -> Result<PathBuf> {
+pub(crate) fn reference_venv() -> Result<PathBuf> {
     let venv = root().join("target").join("bench-venv");
     let python = venv.join("bin").join("python");
     let ready = python.exists()
         && Command::new(&python)
-            .args(["-c", "import keras, jax, torch, numpy"])
+            .args(["-c", "import keras, jax, torch, numpy, safetensors"])
             .env("KERAS_BACKEND", "jax")
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
     if !ready {
         crate::say(&format!(
-            "making {} (pip: keras, jax[cpu], torch, numpy; a few GB, 5-10 minutes, once)",
+            "making {} (pip: keras, jax[cpu], torch, numpy, safetensors; a few GB, 5-10 minutes, once)",
             venv.display()
         ));
         let status = Command::new("python3")
@@ -324,12 +324,20 @@ fn reference_venv() -> Result<PathBuf> {
         }
         let status = Command::new(&python)
             .args([
-                "-m", "pip", "install", "--quiet", "keras", "jax[cpu]", "torch", "numpy",
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "keras",
+                "jax[cpu]",
+                "torch",
+                "numpy",
+                "safetensors",
             ])
             .status()
             .context("cannot run pip")?;
         if !status.success() {
-            bail!("pip install keras jax[cpu] torch numpy failed ({status})");
+            bail!("pip install keras jax[cpu] torch numpy safetensors failed ({status})");
         }
     }
     Ok(python)

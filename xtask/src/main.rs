@@ -11,6 +11,7 @@ mod bench;
 mod chart;
 mod csp;
 mod data;
+mod exports;
 mod kindling;
 mod report_file;
 
@@ -69,6 +70,11 @@ enum Task {
         #[arg(long)]
         epochs: Option<usize>,
     },
+    /// Trains a short MLP, CNN and LSTM run, exports each to PyTorch and Keras (`kindling
+    /// export`), runs the generated scripts in the bench's virtual environment and checks
+    /// their test accuracy against Kindling's (within 0.1 point); writes the table to
+    /// BENCHMARKS.md.
+    Exports,
     /// trunk's post-build hook (Trunk.toml): moves the built page's inline scripts into files
     /// and gives it its Content-Security-Policy.
     Csp,
@@ -528,6 +534,10 @@ fn main() -> Result<()> {
         Task::Accuracy { only, epochs } => {
             data::make(&root().join("data"), None)?;
             accuracy::accuracy(&only, epochs)
+        }
+        Task::Exports => {
+            data::make(&root().join("data"), None)?;
+            exports::exports()
         }
         Task::Bench {
             smoke,

@@ -240,7 +240,7 @@ pub fn RunsPanel() -> impl IntoView {
             <Show when=move || s.kept.native_command.get().is_some()>
                 <div class="share">
                     <label class="field wide">
-                        <span>"Run natively: in a clone of Kindling, this trains the run with the same config and seed on this machine's CPU (copied)"</span>
+                        <span>"Run natively: in a clone of Kindling, this trains the run with the same config and seed on this machine's CPU, then exports it for PyTorch and Keras (copied)"</span>
                         <input type="text" readonly data-testid="native-command" prop:value=move || s.kept.native_command.get().unwrap_or_default() />
                     </label>
                     <button on:click=move |_| {

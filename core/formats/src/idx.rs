@@ -299,7 +299,7 @@ mod tests {
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
         use std::io::Write;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gz.write_all(bytes).unwrap();
         gz.finish().unwrap()
     }

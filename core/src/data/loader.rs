@@ -69,21 +69,152 @@ fn image_family(
     };
     let train = load("train")?;
     let test = load("t10k")?;
-    let (train, validation) = train_validation_split(
-        train,
-        subset.train_size,
-        subset.validation_size,
+    let split = pick(
+        &train,
+        &test,
+        (subset.train_size, subset.validation_size, subset.test_size),
         subset.seed,
     );
-    let test = test.into_subset(subset.test_size, subset.seed.wrapping_add(1));
-    let named = |d: Dataset, part: &str| Dataset {
-        name: format!("{name} ({part})"),
-        ..d
+    let named = |d: &Dataset, positions: &[usize], part: &str| {
+        let name = format!("{name} ({part})");
+        if positions.len() == d.len() {
+            // `pick` returns sorted positions: all of them is the set itself.
+            Dataset { name, ..d.clone() }
+        } else {
+            d.select(positions, name)
+        }
     };
     Ok(TrainingData {
-        train: named(train, "train"),
-        eval: named(test, "test"),
-        validation: validation.map(|v| named(v, "validation")),
+        train: named(&train, &split.train, "train"),
+        eval: named(&test, &split.test, "test"),
+        validation: split
+            .validation
+            .as_deref()
+            .map(|v| named(&train, v, "validation")),
+    })
+}
+
+/// Where a run's examples are in its dataset's files: positions in the training file (its
+/// training and validation examples) and in the test file, sorted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitPositions {
+    /// Training examples.
+    pub train: Vec<usize>,
+    /// Validation examples (taken from the training file), when the run holds some out.
+    pub validation: Option<Vec<usize>>,
+    /// Test examples.
+    pub test: Vec<usize>,
+}
+
+/// A dataset whose examples are their own positions, with `labels`: a subset of it lists the
+/// positions a subset of the labelled set takes (positions below 2^24 are exact in f32).
+fn position_index(labels: &[u32], num_classes: usize) -> Dataset {
+    Dataset {
+        name: "positions".into(),
+        shape: ExampleShape::Features(1),
+        examples: Examples::Dense((0..labels.len()).map(|i| i as f32).collect()),
+        labels: labels.to_vec(),
+        num_classes,
+    }
+}
+
+fn positions(index: &Dataset) -> Vec<usize> {
+    match &index.examples {
+        Examples::Dense(v) => v.iter().map(|&p| p as usize).collect(),
+        _ => unreachable!("position_index builds dense positions"),
+    }
+}
+
+/// The seeded, class-stratified picks of every file-backed dataset: `sizes` are (train,
+/// validation, test) as the run's subset names them.
+fn pick(
+    train: &Dataset,
+    test: &Dataset,
+    sizes: (usize, usize, usize),
+    seed: u64,
+) -> SplitPositions {
+    let (train_size, validation_size, test_size) = sizes;
+    let (picked, validation) = train_validation_split(
+        position_index(&train.labels, train.num_classes),
+        train_size,
+        validation_size,
+        seed,
+    );
+    let test =
+        position_index(&test.labels, test.num_classes).into_subset(test_size, seed.wrapping_add(1));
+    SplitPositions {
+        train: positions(&picked),
+        validation: validation.as_ref().map(positions),
+        test: positions(&test),
+    }
+}
+
+/// [`split_positions`] with the files read from the data folder `dir`.
+pub fn split_positions_in(
+    config: &DatasetConfig,
+    dir: &Path,
+) -> Result<Option<SplitPositions>, DataError> {
+    split_positions(config, &mut |dataset, file| read(dir, dataset, file))
+}
+
+/// The positions in the data folder's files of the examples `config` uses (the MNIST family
+/// and IMDB; `None` for generated and uploaded sets, which have no files): what an exported
+/// script needs to pick the run's examples itself.
+pub fn split_positions(
+    config: &DatasetConfig,
+    read: &mut FileReader<'_>,
+) -> Result<Option<SplitPositions>, DataError> {
+    let images = |read: &mut FileReader<'_>, folder: &str, name: &str, s: &ImageSubset| {
+        let mut labels = |split: &str| -> Result<Dataset, DataError> {
+            let file = format!("{folder}/{split}-labels-idx1-ubyte");
+            let bytes = read(name, &file)?;
+            let array = kindling_formats::idx::decode_idx_owned(bytes, &file)?;
+            if let Some(i) = array.values.iter().position(|&l| l > 9) {
+                return Err(DataError::Malformed {
+                    file,
+                    position: i,
+                    message: format!("label {} is not a digit class 0..=9", array.values[i]),
+                });
+            }
+            Ok(position_index(
+                &array
+                    .values
+                    .iter()
+                    .map(|&l| u32::from(l))
+                    .collect::<Vec<_>>(),
+                10,
+            ))
+        };
+        let (train, test) = (labels("train")?, labels("t10k")?);
+        Ok::<_, DataError>(pick(
+            &train,
+            &test,
+            (s.train_size, s.validation_size, s.test_size),
+            s.seed,
+        ))
+    };
+    Ok(match config {
+        DatasetConfig::Toy(_) | DatasetConfig::Uploaded(_) => None,
+        DatasetConfig::Mnist(s) | DatasetConfig::TinyMnist(s) => {
+            Some(images(read, "mnist", "MNIST", s)?)
+        }
+        DatasetConfig::FashionMnist(s) => Some(images(read, "fashion-mnist", "Fashion-MNIST", s)?),
+        DatasetConfig::Imdb(s) => {
+            let mut reviews = |file: &str| -> Result<Dataset, DataError> {
+                let path = format!("imdb/{file}");
+                Ok(review_index(&TokenizedReviews::decode(
+                    &read("IMDB", &path)?,
+                    &path,
+                )?))
+            };
+            let (train, test) = (reviews("train.tokens")?, reviews("test.tokens")?);
+            Some(pick(
+                &train,
+                &test,
+                (s.train_size, s.validation_size, s.test_size),
+                s.seed,
+            ))
+        }
     })
 }
 
@@ -175,25 +306,22 @@ pub fn load_dataset_with(
                 TokenizedReviews::decode(&read("IMDB", &path)?, &path)
             };
             let (train_reviews, test_reviews) = (reviews("train.tokens")?, reviews("test.tokens")?);
-            let (train, validation) = train_validation_split(
-                review_index(&train_reviews),
-                s.train_size,
-                s.validation_size,
+            let split = pick(
+                &review_index(&train_reviews),
+                &review_index(&test_reviews),
+                (s.train_size, s.validation_size, s.test_size),
                 s.seed,
             );
-            let (test, _) =
-                review_index(&test_reviews).stratified_split(s.test_size, s.seed.wrapping_add(1));
-            let tokens = |reviews: &TokenizedReviews, picked: &Dataset, name: &str| {
-                let Examples::Dense(indices) = &picked.examples else {
-                    unreachable!("review_index builds dense indices")
-                };
-                let indices: Vec<usize> = indices.iter().map(|&i| i as usize).collect();
-                reviews.dataset(&indices, s.dict_size, s.example_len, name)
+            let tokens = |reviews: &TokenizedReviews, picked: &[usize], name: &str| {
+                reviews.dataset(picked, s.dict_size, s.example_len, name)
             };
             Ok(TrainingData {
-                train: tokens(&train_reviews, &train, "IMDB (train)"),
-                eval: tokens(&test_reviews, &test, "IMDB (test)"),
-                validation: validation.map(|v| tokens(&train_reviews, &v, "IMDB (validation)")),
+                train: tokens(&train_reviews, &split.train, "IMDB (train)"),
+                eval: tokens(&test_reviews, &split.test, "IMDB (test)"),
+                validation: split
+                    .validation
+                    .as_deref()
+                    .map(|v| tokens(&train_reviews, v, "IMDB (validation)")),
             })
         }
     }
@@ -284,5 +412,54 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("not a digit"), "{err}");
+    }
+
+    #[test]
+    fn split_positions_are_the_examples_loading_picks() {
+        // 40 training and 30 test images of 2x2 pixels, each image's pixels its own position.
+        let images = |n: usize| {
+            let pixels: Vec<u8> = (0..n).flat_map(|i| [i as u8; 4]).collect();
+            encode_idx(&[n, 2, 2], &pixels)
+        };
+        let labels = |n: usize| {
+            encode_idx(
+                &[n],
+                &(0..n).map(|i| (i * 7 % 10) as u8).collect::<Vec<_>>(),
+            )
+        };
+        let files = std::collections::HashMap::from([
+            ("mnist/train-images-idx3-ubyte".to_string(), images(40)),
+            ("mnist/train-labels-idx1-ubyte".to_string(), labels(40)),
+            ("mnist/t10k-images-idx3-ubyte".to_string(), images(30)),
+            ("mnist/t10k-labels-idx1-ubyte".to_string(), labels(30)),
+        ]);
+        let first_pixels = |d: &Dataset| -> Vec<usize> {
+            let Examples::Pixels(p) = &d.examples else {
+                panic!("images")
+            };
+            p.chunks(4).map(|c| c[0] as usize).collect()
+        };
+        for (train, validation, test, seed) in [(13, 0, 7, 1), (13, 5, 30, 4), (40, 0, 30, 2)] {
+            let config = DatasetConfig::Mnist(
+                ImageSubset::new()
+                    .with_train_size(train)
+                    .with_validation_size(validation)
+                    .with_test_size(test)
+                    .with_seed(seed),
+            );
+            let mut read = |_: &str, file: &str| Ok(files[file].clone());
+            let data = load_dataset_with(&config, &mut read).unwrap();
+            let split = split_positions(&config, &mut read).unwrap().unwrap();
+            assert_eq!(first_pixels(&data.train), split.train);
+            assert_eq!(first_pixels(&data.eval), split.test);
+            assert_eq!(data.validation.as_ref().map(first_pixels), split.validation);
+            assert_eq!(split.train.len(), train);
+            assert_eq!(split.test.len(), test);
+        }
+        let toy = DatasetConfig::Toy(crate::data::ToyConfig::new(crate::data::ToyKind::Xor));
+        assert_eq!(
+            split_positions(&toy, &mut |_, _| unreachable!()).unwrap(),
+            None
+        );
     }
 }

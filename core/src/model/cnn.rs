@@ -134,7 +134,7 @@ fn conv_out(size: usize, kernel: usize, stride: usize, padding: Padding) -> Opti
 }
 
 /// TensorFlow's "same" padding (before, after) of one dimension.
-fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize) {
+pub(crate) fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize) {
     let out = size.div_ceil(stride);
     let total = ((out - 1) * stride + kernel).saturating_sub(size);
     (total / 2, total - total / 2)

@@ -24,6 +24,14 @@ pub enum WeightsError {
     /// The record holds other tensors than the model has (another model's weights).
     #[error("these weights do not fit the run's model: {0}")]
     Mismatch(String),
+    /// The bytes are not weights of the format they were read as (safetensors, PyTorch).
+    #[error("these are not readable {format} weights: {message}")]
+    Foreign {
+        /// safetensors or PyTorch.
+        format: &'static str,
+        /// What the reader said.
+        message: String,
+    },
     /// The device failed while the weights were read.
     #[error("the device failed while reading the weights: {0}")]
     Device(String),
@@ -248,6 +256,32 @@ impl SavedModel {
     /// The model's config.
     pub fn config(&self) -> &ModelConfig {
         &self.config
+    }
+
+    /// The model itself.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The fraction of `data`'s examples classified right, as training counts it: with one
+    /// output its probability > 0.5 predicts class 1, with several the largest wins.
+    pub async fn accuracy(&self, data: &Dataset) -> Result<f64, String> {
+        let p = self.probabilities(data).await?;
+        // One sigmoid output comes as two columns, 1 - p and p: the larger is p > 0.5.
+        let columns = self.config.outputs().max(2);
+        let correct = p
+            .chunks(columns)
+            .zip(&data.labels)
+            .filter(|(p, &label)| {
+                let predicted = if columns == 2 && self.config.outputs() == 1 {
+                    u32::from(p[1] > 0.5)
+                } else {
+                    crate::train::argmax(p)
+                };
+                predicted == label
+            })
+            .count();
+        Ok(correct as f64 / data.len().max(1) as f64)
     }
 
     /// Class probabilities of every example of `data` (see [`model_probabilities`]).

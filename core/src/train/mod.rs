@@ -1,5 +1,7 @@
 //! Training: losses, optimizers, metrics and the step-wise [`Trainer`].
 
+#[cfg(not(target_family = "wasm"))]
+mod data_parallel;
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;

@@ -41,10 +41,23 @@ pub fn measure_throughput(
     device: &Device,
     plan: BenchPlan,
 ) -> Result<Throughput, TrainError> {
+    measure_data_parallel(config, data, device, &[], plan)
+}
+
+/// [`measure_throughput`] with every batch split across `device` and `others` (see
+/// [`Trainer::set_data_parallel`]).
+pub fn measure_data_parallel(
+    config: &RunConfig,
+    data: TrainingData,
+    device: &Device,
+    others: &[Device],
+    plan: BenchPlan,
+) -> Result<Throughput, TrainError> {
     let mut training = config.training.clone();
     training.readback_every = plan.batches.max(1);
     training.epochs = 1_000_000;
     let mut trainer = Trainer::new(&config.model, &training, data, device)?;
+    trainer.set_data_parallel(others);
     for _ in 0..plan.warmup {
         crate::block_on(trainer.step())?;
     }

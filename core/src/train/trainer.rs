@@ -120,6 +120,8 @@ pub struct Trainer {
     /// Whether the forward pass draws random numbers (dropout), and so needs its own seed.
     stochastic: bool,
     device: Device,
+    /// With data parallelism, the devices a batch is split across (the first is `device`).
+    parallel: Vec<Device>,
     model: Option<Model>,
     optimizer: ModuleOptimizer,
     rng: ChaCha8Rng,
@@ -195,6 +197,7 @@ impl Trainer {
             l2: model_config.l2_per_layer(),
             stochastic: model_config.has_dropout(),
             device,
+            parallel: Vec::new(),
             model: Some(model),
             optimizer: config.optimizer.init(),
             rng: ChaCha8Rng::seed_from_u64(config.seed),
@@ -211,6 +214,26 @@ impl Trainer {
             history: TrainingHistory::default(),
             state: TrainerState::Running,
         })
+    }
+
+    /// Splits every batch from now on into one shard per device of `others` and the
+    /// trainer's own device (`others` lists the extra devices; a device may repeat: two shards
+    /// on the CPU are two threads), each trained on its own thread, the gradients summed on the
+    /// trainer's device before one optimizer step (see [`super::data_parallel`]).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn set_data_parallel(&mut self, others: &[Device]) {
+        self.parallel = if others.is_empty() {
+            Vec::new()
+        } else {
+            std::iter::once(self.device.clone())
+                .chain(others.iter().map(|d| d.clone().autodiff()))
+                .collect()
+        };
+    }
+
+    /// How many devices share each batch (1 without data parallelism).
+    pub fn devices(&self) -> usize {
+        self.parallel.len().max(1)
     }
 
     /// The state after the last step.
@@ -277,10 +300,6 @@ impl Trainer {
         }
         let start = self.batch * self.config.batch_size;
         let end = (start + self.config.batch_size).min(n);
-        let batch = self
-            .data
-            .train
-            .batch(&self.order[start..end], self.input, &self.device);
         let model = self
             .model
             .take()
@@ -294,24 +313,34 @@ impl Trainer {
             .wrapping_add(1)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ step;
-        let logits = if self.stochastic {
-            with_device_rng(&self.device, Some(batch_seed), || {
-                model.forward(batch.input)
-            })
-        } else {
-            model.forward(batch.input)
-        };
-        let mut loss =
-            self.config
-                .loss
-                .forward(logits.clone(), &batch.label_values, self.activation);
-        if let Some(penalty) = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode) {
-            loss = loss + penalty;
-        }
         let examples = end - start;
-        let correct = correct_count(logits.detach(), batch.labels, self.activation);
-        let loss_sum = loss.clone().detach().mul_scalar(examples as f64);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let (grads, loss_sum, correct) = if self.parallel.len() > 1 {
+            self.sharded_step(&model, start..end, batch_seed)
+        } else {
+            let batch = self
+                .data
+                .train
+                .batch(&self.order[start..end], self.input, &self.device);
+            let logits = if self.stochastic {
+                with_device_rng(&self.device, Some(batch_seed), || {
+                    model.forward(batch.input)
+                })
+            } else {
+                model.forward(batch.input)
+            };
+            let mut loss =
+                self.config
+                    .loss
+                    .forward(logits.clone(), &batch.label_values, self.activation);
+            if let Some(penalty) = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode)
+            {
+                loss = loss + penalty;
+            }
+            let correct = correct_count(logits.detach(), batch.labels, self.activation);
+            let loss_sum = loss.clone().detach().mul_scalar(examples as f64);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            (grads, loss_sum, correct)
+        };
         self.model = Some(
             self.optimizer
                 .step(self.config.optimizer.learning_rate, model, grads),
@@ -382,6 +411,39 @@ impl Trainer {
             }
         }
         Ok(self.outcome(point, epoch_end))
+    }
+
+    /// The batch `range` of this epoch's order trained in shards across the devices.
+    #[cfg(not(target_family = "wasm"))]
+    fn sharded_step(
+        &self,
+        model: &Model,
+        range: std::ops::Range<usize>,
+        batch_seed: u64,
+    ) -> (GradientsParams, Tensor<1>, Tensor<1, Int>) {
+        let step = super::data_parallel::Shards {
+            data: &self.data.train,
+            input: self.input,
+            loss: self.config.loss,
+            activation: self.activation,
+            l2: &self.l2,
+            l2_mode: self.config.l2_mode,
+            stochastic: self.stochastic,
+            batch_seed,
+        }
+        .step(model, &self.order[range], &self.parallel);
+        (step.grads, step.loss_sum, step.correct)
+    }
+
+    /// Data parallelism is native only (threads): the browser trains on one device.
+    #[cfg(target_family = "wasm")]
+    fn sharded_step(
+        &self,
+        _model: &Model,
+        _range: std::ops::Range<usize>,
+        _batch_seed: u64,
+    ) -> (GradientsParams, Tensor<1>, Tensor<1, Int>) {
+        unreachable!("set_data_parallel is native only, so `parallel` stays empty")
     }
 
     /// Trains until the run finishes or stops.

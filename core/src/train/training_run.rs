@@ -54,6 +54,24 @@ impl TrainingRun {
         })
     }
 
+    /// Splits every batch across the run's device and `others` (see
+    /// [`Trainer::set_data_parallel`]); the hand-written engine trains on one device only.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn set_data_parallel(&mut self, others: &[Device]) -> Result<(), TrainError> {
+        match &mut self.engine {
+            RunTrainer::Autodiff(t) => {
+                t.set_data_parallel(others);
+                Ok(())
+            }
+            RunTrainer::HandWritten(_) if others.is_empty() => Ok(()),
+            RunTrainer::HandWritten(_) => Err(TrainError::Data(
+                "the hand-written backprop engine trains on one device; several devices need \
+                 the autodiff engine"
+                    .into(),
+            )),
+        }
+    }
+
     /// Trains one batch (evaluating the held-out set at an epoch's end).
     pub async fn step(&mut self) -> Result<StepOutcome, TrainError> {
         match &mut self.engine {
