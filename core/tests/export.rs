@@ -303,7 +303,7 @@ fn the_data_file_holds_positions_or_the_examples() {
     );
     let positions = SplitPositions {
         train: vec![0, 2, 59_999],
-        validation: None,
+        validation: Some(vec![1, 4]),
         test: vec![7],
     };
     let picked = export_run(&rec, &model, ExportData::Positions(&positions)).unwrap();
@@ -315,6 +315,8 @@ fn the_data_file_holds_positions_or_the_examples() {
         .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
         .collect();
     assert_eq!(read, vec![0, 2, 59_999]);
+    let validation = file.tensor("validation_positions").unwrap();
+    assert_eq!(validation.shape(), [2]);
 }
 
 use kindling_core::data as kindling_data;

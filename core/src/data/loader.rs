@@ -75,22 +75,28 @@ fn image_family(
         (subset.train_size, subset.validation_size, subset.test_size),
         subset.seed,
     );
-    let named = |d: &Dataset, positions: &[usize], part: &str| {
-        let name = format!("{name} ({part})");
+    let name_of = |part: &str| format!("{name} ({part})");
+    // Picked by position; all of a set is the set itself, moved rather than copied (a copy of
+    // MNIST's 47 MB would stay in a browser worker's memory, which never shrinks).
+    let take = |d: Dataset, positions: &[usize], part: &str| {
         if positions.len() == d.len() {
-            // `pick` returns sorted positions: all of them is the set itself.
-            Dataset { name, ..d.clone() }
+            // `pick` returns sorted, distinct positions: all of them are the set in order.
+            Dataset {
+                name: name_of(part),
+                ..d
+            }
         } else {
-            d.select(positions, name)
+            d.select(positions, name_of(part))
         }
     };
+    let validation = split
+        .validation
+        .as_deref()
+        .map(|v| train.select(v, name_of("validation")));
     Ok(TrainingData {
-        train: named(&train, &split.train, "train"),
-        eval: named(&test, &split.test, "test"),
-        validation: split
-            .validation
-            .as_deref()
-            .map(|v| named(&train, v, "validation")),
+        train: take(train, &split.train, "train"),
+        eval: take(test, &split.test, "test"),
+        validation,
     })
 }
 

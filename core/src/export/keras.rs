@@ -32,7 +32,7 @@ pub fn script(config: &RunConfig, run_name: &str, file: &str, files: (&str, &str
     out.push_str(&python::main_fn(
         "keras.utils.set_random_seed(SEED)",
         "build_model()",
-        "        train(model, x_train, y_train, x_test, y_test)",
+        "        train(model, x_train, y_train, x_held, y_held)",
         "load_weights(model)",
     ));
     out
@@ -83,6 +83,16 @@ fn activation(activation: Activation) -> &'static str {
     }
 }
 
+/// What `init` draws, in words a reader of the script knows.
+pub(super) fn init_words(init: WeightInit) -> &'static str {
+    match init {
+        WeightInit::KerasNormal => "weights N(0, 0.05), zero biases (Keras 1's init='normal')",
+        WeightInit::NielsenRandn => "weights and biases N(0, 1) (the homework's nn.py)",
+        WeightInit::GlorotUniform => "Glorot-uniform weights, zero biases (Keras's default)",
+        WeightInit::He => "He-normal weights (fan in, not truncated), zero biases",
+    }
+}
+
 fn initializers(init: WeightInit) -> String {
     let (kernel, bias) = match init {
         WeightInit::KerasNormal => ("keras.initializers.RandomNormal(0.0, 0.05)", "\"zeros\""),
@@ -98,20 +108,28 @@ fn initializers(init: WeightInit) -> String {
     };
     format!(
         r#"
-# Kindling's initialisation for `--train` ({init:?}).
-KERNEL_INIT = {kernel}
-BIAS_INIT = {bias}
+
+# Kindling's initialisation for `--train`: {words}.
+# Functions, so that every layer gets an initializer (and so draws) of its own: one unseeded
+# Keras initializer instance returns the same values on every call.
+def kernel_init():
+    return {kernel}
+
+
+def bias_init():
+    return {bias}
 
 
 def leaky_relu(x):
     return keras.activations.leaky_relu(x, negative_slope=0.01)
-"#
+"#,
+        words = init_words(init),
     )
 }
 
 fn dense(units: usize, act: Activation, name: &str, l2: &str) -> String {
     format!(
-        "layers.Dense({units}, activation={}, kernel_initializer=KERNEL_INIT, bias_initializer=BIAS_INIT{l2}, name={}),",
+        "layers.Dense({units}, activation={}, kernel_initializer=kernel_init(), bias_initializer=bias_init(){l2}, name={}),",
         activation(act),
         python::string(name)
     )
@@ -133,7 +151,7 @@ fn build_and_load(init: WeightInit, input: &str, layers: &str, loads: &str) -> S
 
 def build_model():
     """Kindling's model as Keras layers; the output layer gives logits (its activation is in
-    the loss and in `predict`)."""
+    the loss and in `predicted_classes`)."""
     return keras.Sequential([
         keras.Input(shape={input}),
 {layers}    ])
@@ -186,7 +204,9 @@ fn mlp(m: &MlpConfig, l2: &L2) -> String {
 }
 
 fn cnn(c: &CnnConfig, l2: &L2) -> String {
-    let shapes = c.shapes().unwrap_or_default();
+    let shapes = c
+        .shapes()
+        .expect("an exported run's CNN was built, so its stack fits its input");
     let mut input = FeatureShape::Image(c.input);
     let mut layers = String::new();
     let mut loads = String::new();
@@ -207,7 +227,7 @@ fn cnn(c: &CnnConfig, l2: &L2) -> String {
                     python::string(&format!("layers.{i}.conv.bias"))
                 ));
                 format!(
-                    "layers.Conv2D({filters}, {kernel}, strides={stride}, padding={}, activation={}, kernel_initializer=KERNEL_INIT, bias_initializer=BIAS_INIT, name={}),",
+                    "layers.Conv2D({filters}, {kernel}, strides={stride}, padding={}, activation={}, kernel_initializer=kernel_init(), bias_initializer=bias_init(), name={}),",
                     python::string(match padding {
                         crate::model::Padding::Valid => "valid",
                         crate::model::Padding::Same => "same",
@@ -318,8 +338,17 @@ fn training_section(config: &RunConfig) -> String {
         OptimizerKind::RmsProp => format!(
             "keras.optimizers.RMSprop(learning_rate=LEARNING_RATE, rho={}, epsilon={})",
             python::float(o.rho),
-            python::float(o.epsilon)
+            python::float(o.epsilon * o.epsilon)
         ),
+    };
+    let optimizer_note = match o.kind {
+        OptimizerKind::Sgd => "",
+        OptimizerKind::Adam => {
+            "# Keras adds Adam's epsilon before the bias correction, Kindling and PyTorch after:\n    # the same update but in the first steps, where Keras's epsilon weighs a little more.\n    "
+        }
+        OptimizerKind::RmsProp => {
+            "# Keras's RMSprop divides by sqrt(v + epsilon), Kindling and PyTorch by\n    # sqrt(v) + epsilon: epsilon squared keeps the denominator's floor where Kindling has it.\n    "
+        }
     };
     let loss = match t.loss {
         LossKind::SoftmaxCrossEntropy => {
@@ -373,27 +402,25 @@ def loss_of(labels, logits):
     return {loss}
 
 
-def predict(logits):
+def predicted_classes(logits):
     """The predicted classes ({rule})."""
-    if logits.shape[1] == 1:
-        return ({numpy_activation})[:, 0] > 0.5
-    return logits.argmax(axis=1)
+    {prediction}
 
 
 def evaluate(model, x, y, batch_size={eval_batch}):
     """The fraction of examples predicted right."""
     logits = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
-    return float((predict(logits) == y).mean())
+    return float((predicted_classes(logits) == y).mean())
 
 
-def train(model, x_train, y_train, x_test, y_test):
+def train(model, x_train, y_train, x_held, y_held):
     """Kindling's loop: EPOCHS passes over the training set, shuffled every epoch, in batches
     of BATCH_SIZE, one optimizer step per batch. (Its shuffling and dropout draws are Keras's,
     not Kindling's: the curve differs in its noise only.)"""
-    model.compile(optimizer={optimizer}, loss=loss_of)
+    {optimizer_note}model.compile(optimizer={optimizer}, loss=loss_of)
     report = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
         f"epoch {{epoch + 1}}/{{EPOCHS}}: loss {{logs['loss']:.4f}}, "
-        f"test accuracy {{100 * evaluate(model, x_test, y_test):.2f}}%"))
+        f"held-out accuracy {{100 * evaluate(model, x_held, y_held):.2f}}%"))
     model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=True,
               verbose=0, callbacks=[report])
 "#,
@@ -402,7 +429,12 @@ def train(model, x_train, y_train, x_test, y_test):
         lr = python::float(o.learning_rate),
         seed = t.seed,
         loss_name = t.loss.name(),
-        rule = python::accuracy_rule(config.model.outputs(), activation),
+        rule = python::accuracy_rule(config.model.outputs()),
+        prediction = if config.model.outputs() == 1 {
+            format!("return ({numpy_activation})[:, 0] > 0.5")
+        } else {
+            "return logits.argmax(axis=1)".to_string()
+        },
         eval_batch = t.eval_batch_size.max(1),
     )
 }

@@ -131,6 +131,14 @@ impl Array {
         }
     }
 
+    fn uint8(values: &[u8], shape: Vec<usize>) -> Self {
+        Self {
+            dtype: Dtype::U8,
+            shape,
+            bytes: values.to_vec(),
+        }
+    }
+
     fn float32(values: impl ExactSizeIterator<Item = f32>, shape: Vec<usize>) -> Self {
         let mut bytes = Vec::with_capacity(values.len() * 4);
         for v in values {
@@ -144,8 +152,9 @@ impl Array {
     }
 }
 
-/// The examples of `data` as the model reads them (pixels p / 255 as f32, as Kindling's
-/// batches hold them; token ids as i64) with their labels.
+/// The examples of `data` with their labels: features as f32, pixels as the u8 grey levels
+/// (a quarter of f32's size; the script divides them by 255 as Kindling's batches do), token
+/// ids as i64.
 fn examples(data: &Dataset) -> (Array, Array) {
     let n = data.len();
     let shape = match data.shape {
@@ -155,7 +164,7 @@ fn examples(data: &Dataset) -> (Array, Array) {
     };
     let x = match &data.examples {
         Examples::Dense(v) => Array::float32(v.iter().copied(), shape),
-        Examples::Pixels(v) => Array::float32(v.iter().map(|&p| p as f32 / 255.0), shape),
+        Examples::Pixels(v) => Array::uint8(v, shape),
         Examples::Tokens(v) => Array::int64(v.iter().map(|&t| i64::from(t)), shape),
     };
     let y = Array::int64(data.labels.iter().map(|&l| i64::from(l)), vec![n]);
@@ -166,10 +175,14 @@ fn data_file(data: ExportData<'_>) -> Result<Vec<u8>, ExportError> {
     let arrays: Vec<(&str, Array)> = match data {
         ExportData::Positions(split) => {
             let positions = |p: &[usize]| Array::int64(p.iter().map(|&i| i as i64), vec![p.len()]);
-            vec![
+            let mut arrays = vec![
                 ("train_positions", positions(&split.train)),
                 ("test_positions", positions(&split.test)),
-            ]
+            ];
+            if let Some(validation) = &split.validation {
+                arrays.push(("validation_positions", positions(validation)));
+            }
+            arrays
         }
         ExportData::Carried { train, test } => {
             let (train_x, train_y) = examples(train);

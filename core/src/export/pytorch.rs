@@ -27,7 +27,7 @@ pub fn script(config: &RunConfig, run_name: &str, file: &str, files: (&str, &str
     out.push_str(&python::main_fn(
         "torch.manual_seed(SEED)",
         "Model()",
-        "        initialize(model)\n        train(model, x_train, y_train, x_test, y_test)",
+        "        initialize(model)\n        train(model, x_train, y_train, x_held, y_held)",
         "model.load_state_dict(load_tensors(WEIGHTS_FILE))",
     ));
     out
@@ -75,7 +75,7 @@ fn initialize_fn(init: WeightInit, extra: &str) -> String {
         r#"
 
 def initialize(model):
-    """Fresh weights as Kindling draws them ({init:?}) for `--train`."""
+    """Fresh weights as Kindling draws them for `--train`: {words}."""
     for layer in model.modules():
         if isinstance(layer, (nn.Linear, nn.Conv2d)):
             w, b = layer.weight, layer.bias
@@ -84,6 +84,7 @@ def initialize(model):
 {extra}"#,
         weight = init_weight(init),
         bias = init_bias(init),
+        words = super::keras::init_words(init),
     )
 }
 
@@ -136,7 +137,9 @@ class Model(nn.Module):
 }
 
 fn cnn(c: &CnnConfig) -> String {
-    let shapes = c.shapes().unwrap_or_default();
+    let shapes = c
+        .shapes()
+        .expect("an exported run's CNN was built, so its stack fits its input");
     let mut input = FeatureShape::Image(c.input);
     let mut layers = String::new();
     for (layer, &output) in c.layers.iter().zip(&shapes) {
@@ -239,14 +242,14 @@ fn sequence(s: &SequenceConfig) -> String {
             r#"        c = h
         for t in range(x.shape[1]):
             z = projected[:, t] + h @ self.recurrent_kernel
-            i, f, g, o = z.chunk(4, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            i, f, candidate, o = z.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(candidate)
             h = torch.sigmoid(o) * torch.tanh(c)
         return h"#,
         ),
         RecurrentKind::Gru => (
             3,
-            r#"        u = h.shape[1]
+            r#"        u = self.units
         for t in range(x.shape[1]):
             xz, xr, xh = projected[:, t].chunk(3, dim=1)
             z = torch.sigmoid(xz + h @ self.recurrent_kernel[:, :u])
@@ -402,7 +405,7 @@ EPOCHS = {epochs}
 BATCH_SIZE = {batch}
 LEARNING_RATE = {lr}
 SEED = {seed}
-# Weights with an L2 penalty and its coefficient in the loss ({l2_mode:?}).
+# Weights with an L2 penalty, and the coefficient c of c * sum(w ** 2) in the loss ({l2_words}).
 L2 = [{l2_list}]
 
 
@@ -426,11 +429,9 @@ def loss_of(model, logits, labels):
     return loss
 
 
-def predict(logits):
+def predicted_classes(logits):
     """The predicted classes ({rule})."""
-    if logits.shape[1] == 1:
-        return (output_activation(logits)[:, 0] > 0.5).long()
-    return logits.argmax(dim=1)
+    {prediction}
 
 
 @torch.no_grad()
@@ -440,11 +441,11 @@ def evaluate(model, x, y, batch_size={eval_batch}):
     correct = 0
     for start in range(0, len(x), batch_size):
         logits = model(torch.from_numpy(x[start:start + batch_size]))
-        correct += (predict(logits) == torch.from_numpy(y[start:start + batch_size])).sum().item()
+        correct += (predicted_classes(logits) == torch.from_numpy(y[start:start + batch_size])).sum().item()
     return correct / len(x)
 
 
-def train(model, x_train, y_train, x_test, y_test):
+def train(model, x_train, y_train, x_held, y_held):
     """Kindling's loop: EPOCHS passes over the training set, shuffled every epoch, in batches
     of BATCH_SIZE (the last one smaller), one optimizer step per batch. (Its shuffling and
     dropout draws are PyTorch's, not Kindling's: the curve differs in its noise only.)"""
@@ -453,25 +454,35 @@ def train(model, x_train, y_train, x_test, y_test):
     for epoch in range(1, EPOCHS + 1):
         model.train()
         order = torch.randperm(len(x_train))
-        total, batches = 0.0, 0
+        total = 0.0
         for start in range(0, len(order), BATCH_SIZE):
             batch = order[start:start + BATCH_SIZE]
             loss = loss_of(model, model(x_train[batch]), y_train[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total, batches = total + loss.item(), batches + 1
-        accuracy = evaluate(model, x_test, y_test)
-        print(f"epoch {{epoch}}/{{EPOCHS}}: loss {{total / batches:.4f}}, test accuracy {{100 * accuracy:.2f}}%")
+            total += loss.item() * len(batch)  # the epoch's loss is the mean over examples
+        accuracy = evaluate(model, x_held, y_held)
+        print(f"epoch {{epoch}}/{{EPOCHS}}: loss {{total / len(order):.4f}}, held-out accuracy {{100 * accuracy:.2f}}%")
 "#,
         epochs = t.epochs,
         batch = t.batch_size,
         lr = python::float(o.learning_rate),
         seed = t.seed,
-        l2_mode = t.l2_mode,
+        l2_words = match t.l2_mode {
+            crate::train::L2Mode::KerasLoss => "Keras's kernel_regularizer=l2(c)",
+            crate::train::L2Mode::WeightDecay => {
+                "the homework's weight decay lambda: c = lambda / 2, so the gradient gains lambda * w"
+            }
+        },
         activation_fn = activation_fn(activation),
         loss_name = t.loss.name(),
-        rule = python::accuracy_rule(outputs, activation),
+        rule = python::accuracy_rule(outputs),
+        prediction = if outputs == 1 {
+            "return (output_activation(logits)[:, 0] > 0.5).long()"
+        } else {
+            "return logits.argmax(dim=1)"
+        },
         eval_batch = t.eval_batch_size.max(1),
     )
 }

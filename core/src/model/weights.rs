@@ -263,24 +263,29 @@ impl SavedModel {
         &self.model
     }
 
-    /// The fraction of `data`'s examples classified right, as training counts it: with one
-    /// output its probability > 0.5 predicts class 1, with several the largest wins.
+    /// The fraction of `data`'s examples classified right, as training counts it
+    /// (`correct_count`): with one output its activation > 0.5 predicts class 1, with several
+    /// the largest logit wins.
     pub async fn accuracy(&self, data: &Dataset) -> Result<f64, String> {
-        let p = self.probabilities(data).await?;
-        // One sigmoid output comes as two columns, 1 - p and p: the larger is p > 0.5.
-        let columns = self.config.outputs().max(2);
-        let correct = p
-            .chunks(columns)
-            .zip(&data.labels)
-            .filter(|(p, &label)| {
-                let predicted = if columns == 2 && self.config.outputs() == 1 {
-                    u32::from(p[1] > 0.5)
-                } else {
-                    crate::train::argmax(p)
-                };
-                predicted == label
-            })
-            .count();
+        let kind = self.config.input_kind();
+        let activation = self.config.output_activation();
+        let indices: Vec<usize> = (0..data.len()).collect();
+        let mut correct = 0usize;
+        for chunk in indices.chunks(256) {
+            let batch = data.batch(chunk, kind, &self.device);
+            let right = crate::train::trainer::correct_count(
+                self.model.forward(batch.input),
+                batch.labels,
+                activation,
+            );
+            let values = right
+                .into_data_async()
+                .await
+                .map_err(|e| format!("{e:?}"))?
+                .try_into_vec_as::<i64>()
+                .map_err(|e| format!("{e:?}"))?;
+            correct += values.first().copied().unwrap_or(0).max(0) as usize;
+        }
         Ok(correct as f64 / data.len().max(1) as f64)
     }
 
