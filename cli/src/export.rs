@@ -104,7 +104,7 @@ pub fn import(config: RunConfig, weights: &Path, out: &Path, data_dir: &Path) ->
     record.has_weights = true;
     let data = load_dataset(&config.dataset, data_dir)?;
     let saved_bytes = weights_from_values(&config.model, values)?;
-    let saved = SavedModel::load(&config.model, saved_bytes.clone(), &device)?;
+    let saved = SavedModel::from_model(&config.model, model, &device);
     let accuracy =
         kindling_core::block_on(saved.accuracy(&data.eval)).map_err(anyhow::Error::msg)?;
     record.status = RunStatus::Finished;

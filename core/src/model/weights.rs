@@ -253,6 +253,16 @@ impl SavedModel {
         })
     }
 
+    /// `model`, built from `config` on `device` (weights loaded some other way, e.g. from
+    /// safetensors), ready to classify.
+    pub fn from_model(config: &ModelConfig, model: Model, device: &Device) -> Self {
+        Self {
+            config: config.clone(),
+            model,
+            device: device.clone(),
+        }
+    }
+
     /// The model's config.
     pub fn config(&self) -> &ModelConfig {
         &self.config
