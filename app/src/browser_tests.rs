@@ -181,13 +181,13 @@ async fn the_dataset_cache_is_checked_against_the_manifest() {
         sha256: sha256_hex(&bytes),
     };
     put(&url, &bytes).await;
-    let read = crate::worker::fetch_checked(1, file, &entry, 0, entry.bytes)
+    let read = crate::worker::fetch_checked(Some(1), file, &entry, 0, entry.bytes)
         .await
         .unwrap();
     assert_eq!(read, bytes, "read from the cache");
 
     put(&url, b"stale bytes").await;
-    let error = crate::worker::fetch_checked(1, file, &entry, 0, entry.bytes)
+    let error = crate::worker::fetch_checked(Some(1), file, &entry, 0, entry.bytes)
         .await
         .unwrap_err();
     assert!(error.contains("cargo xtask data"), "{error}");

@@ -2,7 +2,8 @@
 //! The page never touches tensors; the worker never touches the DOM.
 
 use kindling_core::data::upload::UploadedData;
-use kindling_core::record::RunStatus;
+use kindling_core::export::Framework;
+use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, EpochMetrics, Progress};
 use kindling_core::{DeviceChoice, RunConfig};
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,18 @@ pub enum ToWorker {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
+    /// Export a kept run for use elsewhere: its weights as safetensors, or a framework's
+    /// script with the weights and the data file, zipped. Answered by `Exported` or
+    /// `ExportFailed`.
+    Export {
+        /// The run (its config builds the model; its name names the files).
+        record: Box<RunRecord>,
+        /// What to make.
+        format: ExportFormat,
+        /// The run's weights (burnpack bytes); they travel beside the JSON, not in it.
+        #[serde(skip)]
+        weights: Vec<u8>,
+    },
     /// Fail on purpose as `fault` does (for the browser tests of recovery; the page sends it
     /// only on a [`crate::faults::FAULT_EVENT`] that a script dispatches). Nothing answers:
     /// the worker dies.
@@ -84,6 +97,26 @@ pub enum ToWorker {
         /// How to fail.
         fault: Fault,
     },
+}
+
+/// What the page downloads of a run to take it elsewhere.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// A framework's script with the weights and the data file, as one zip.
+    Framework(Framework),
+    /// The weights alone, as safetensors with PyTorch's names and layouts.
+    Safetensors,
+}
+
+impl ExportFormat {
+    /// What the user sees it called.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Framework(Framework::PyTorch) => "PyTorch",
+            ExportFormat::Framework(Framework::Keras) => "Keras",
+            ExportFormat::Safetensors => "safetensors",
+        }
+    }
 }
 
 /// A point of the 2-D toy sets' decision-boundary map.
@@ -273,6 +306,23 @@ pub enum FromWorker {
         #[serde(skip)]
         weights: Vec<u8>,
     },
+    /// A run's export, ready to download.
+    Exported {
+        /// The run.
+        run_id: u64,
+        /// The file's name.
+        name: String,
+        /// The file; it travels beside the JSON, not in it.
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+    /// A run could not be exported.
+    ExportFailed {
+        /// The run.
+        run_id: u64,
+        /// Why, naming the run.
+        message: String,
+    },
     /// A saved model was loaded: the drawing and the review box now use it.
     ModelInUse {
         /// The run whose weights they are.
@@ -367,6 +417,7 @@ impl ToWorker {
         match self {
             ToWorker::UseModel { weights, .. } => Some(weights),
             ToWorker::UploadData { bytes, .. } => Some(bytes),
+            ToWorker::Export { weights, .. } => Some(weights),
             _ => None,
         }
     }
@@ -376,6 +427,7 @@ impl ToWorker {
         match &mut self {
             ToWorker::UseModel { weights, .. } => *weights = bytes,
             ToWorker::UploadData { bytes: b, .. } => *b = bytes,
+            ToWorker::Export { weights, .. } => *weights = bytes,
             _ => {}
         }
         self
@@ -400,14 +452,17 @@ impl FromWorker {
     pub fn attachment(&self) -> Option<&[u8]> {
         match self {
             FromWorker::Weights { weights, .. } => Some(weights),
+            FromWorker::Exported { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
 
     /// Puts back the bytes that travelled beside the JSON.
     pub fn attach(mut self, bytes: Vec<u8>) -> Self {
-        if let FromWorker::Weights { weights, .. } = &mut self {
-            *weights = bytes;
+        match &mut self {
+            FromWorker::Weights { weights, .. } => *weights = bytes,
+            FromWorker::Exported { bytes: b, .. } => *b = bytes,
+            _ => {}
         }
         self
     }
@@ -451,6 +506,34 @@ mod tests {
         let decoded = FromWorker::decode(&text).unwrap();
         assert_ne!(decoded, with_bytes);
         assert_eq!(decoded.attach(vec![1, 2, 3]), with_bytes);
+        // So do an export's weights, and the exported file.
+        let record = RunRecord::started(
+            1,
+            "run".into(),
+            RunConfig::preset("tinytoy-hw1").unwrap(),
+            0.0,
+        );
+        let export = ToWorker::Export {
+            record: Box::new(record),
+            format: ExportFormat::Framework(Framework::Keras),
+            weights: vec![9; 16],
+        };
+        let decoded = ToWorker::decode(&export.encode()).unwrap();
+        assert_eq!(
+            decoded.attach(export.attachment().unwrap().to_vec()),
+            export
+        );
+        let exported = FromWorker::Exported {
+            run_id: 1,
+            name: "run-1-keras.zip".into(),
+            bytes: vec![7; 8],
+        };
+        let text = exported.encode();
+        assert!(!text.contains("bytes"), "{text}");
+        assert_eq!(
+            FromWorker::decode(&text).unwrap().attach(vec![7; 8]),
+            exported
+        );
         let fault = ToWorker::Fault { fault: Fault::Trap };
         assert_eq!(ToWorker::decode(&fault.encode()).unwrap(), fault);
     }

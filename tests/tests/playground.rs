@@ -1135,3 +1135,157 @@ async fn browser_run_natively_gives_the_cli_command_of_the_run() -> anyhow::Resu
     page.screenshot("command").await?;
     page.finish().await
 }
+
+/// The files in a downloaded zip, by name.
+fn unzip(bytes: Vec<u8>) -> anyhow::Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+    let mut files = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i)?;
+        let mut contents = Vec::new();
+        entry.read_to_end(&mut contents)?;
+        files.insert(entry.name()?.into_owned(), contents);
+    }
+    Ok(files)
+}
+
+/// Whether two safetensors files hold the same tensors (their headers' metadata may come in
+/// another order).
+fn same_tensors(a: &[u8], b: &[u8]) -> anyhow::Result<bool> {
+    let (a, b) = (
+        safetensors::SafeTensors::deserialize(a)?,
+        safetensors::SafeTensors::deserialize(b)?,
+    );
+    let mut names = a.names();
+    names.sort();
+    let mut other = b.names();
+    other.sort();
+    if names != other {
+        return Ok(false);
+    }
+    for name in names {
+        let (x, y) = (a.tensor(name)?, b.tensor(name)?);
+        if x.shape() != y.shape() || x.dtype() != y.dtype() || x.data() != y.data() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Opens a run's export menu and downloads one of its exports.
+async fn export(page: &Page, testid: &str, file: &str) -> anyhow::Result<Vec<u8>> {
+    page.click("export-menu").await?;
+    page.click(testid).await?;
+    page.downloaded_bytes(file).await
+}
+
+/// A run's exports from the runs table: PyTorch and Keras zips (script, weights, data file)
+/// and the bare safetensors, whose weights are the run's own (the same outputs as its model
+/// file); a run on MNIST files names its examples' positions, a toy run carries its examples.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_run_exports_to_pytorch_keras_and_safetensors() -> anyhow::Result<()> {
+    use kindling_core::export::model_from_safetensors;
+    use kindling_core::model::SavedModel;
+
+    let mut page = Page::open("exports", BrowserOptions::default()).await?;
+    train_tinytoy(&mut page, "5").await?;
+    page.wait_until("the kept weights", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.exists("export-menu").await) })
+    })
+    .await?;
+    page.click("export-weights").await?;
+    let model_file = page.downloaded_bytes("tinytoy-run-1.bpk").await?;
+    let record = kindling_core::record::RunRecord::from_model_file(&model_file)?;
+
+    let pytorch = unzip(export(&page, "export-pytorch", "tinytoy-run-1-pytorch.zip").await?)?;
+    println!("PyTorch zip: {:?}", pytorch.keys().collect::<Vec<_>>());
+    let script =
+        String::from_utf8(pytorch["tinytoy-run-1-pytorch/tinytoy-run-1-pytorch.py"].clone())?;
+    assert!(
+        script.contains("import torch") && script.contains("test accuracy"),
+        "{script}"
+    );
+    let data = safetensors::SafeTensors::deserialize(
+        &pytorch["tinytoy-run-1-pytorch/tinytoy-run-1-data.safetensors"],
+    )?;
+    let train_x = data.tensor("train_x")?;
+    assert_eq!(
+        train_x.shape()[0],
+        record.config.dataset.train_size(),
+        "the toy run's training examples travel in the data file"
+    );
+    let weights = &pytorch["tinytoy-run-1-pytorch/tinytoy-run-1.safetensors"];
+
+    let keras = unzip(export(&page, "export-keras", "tinytoy-run-1-keras.zip").await?)?;
+    let keras_script =
+        String::from_utf8(keras["tinytoy-run-1-keras/tinytoy-run-1-keras.py"].clone())?;
+    assert!(keras_script.contains("import keras"), "{keras_script}");
+    assert!(same_tensors(
+        &keras["tinytoy-run-1-keras/tinytoy-run-1.safetensors"],
+        weights
+    )?);
+
+    let bare = export(&page, "export-safetensors", "tinytoy-run-1.safetensors").await?;
+    assert!(
+        same_tensors(&bare, weights)?,
+        "the same weights in every export"
+    );
+    // They are the run's weights: loaded back, the model answers as its model file does.
+    let device = kindling_core::DeviceChoice::Cpu.open()?;
+    let exported = SavedModel::from_model(
+        &record.config.model,
+        model_from_safetensors(&record.config.model, bare, &device)?,
+        &device,
+    );
+    let saved = SavedModel::load(&record.config.model, model_file, &device)?;
+    let test = kindling_core::data::loader::load_dataset(
+        &record.config.dataset,
+        &kindling_e2e::root().join("data"),
+    )?
+    .eval;
+    let (a, b) = kindling_core::block_on(async {
+        (
+            exported.probabilities(&test).await,
+            saved.probabilities(&test).await,
+        )
+    });
+    assert_eq!(
+        a.map_err(anyhow::Error::msg)?,
+        b.map_err(anyhow::Error::msg)?
+    );
+
+    // A tinyMNIST run names where its examples are in the data folder's MNIST files.
+    page.select("preset", "tinymnist-hw1").await?;
+    page.set_number("epochs", "1").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(300)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    // The newest run's menu (the table lists it first or last, by the user's sort).
+    page.eval(
+        "const rows = [...document.querySelectorAll('[data-testid=run-row]')];\
+         const newest = rows.find(r => r.textContent.includes('tinyMNIST'));\
+         newest.querySelector('[data-testid=export-menu]').click();\
+         newest.querySelector('[data-testid=export-pytorch]').click();",
+    )
+    .await?;
+    let stem = "tinymnist-run-2";
+    let mnist = unzip(
+        page.downloaded_bytes(&format!("{stem}-pytorch.zip"))
+            .await?,
+    )?;
+    let data = safetensors::SafeTensors::deserialize(
+        &mnist[&format!("{stem}-pytorch/{stem}-data.safetensors")],
+    )?;
+    let tiny = RunConfig::preset("tinymnist-hw1").unwrap().dataset;
+    let (train, test) = (tiny.train_size(), tiny.image_subset().unwrap().test_size);
+    assert_eq!(data.tensor("train_positions")?.shape(), [train]);
+    assert_eq!(data.tensor("test_positions")?.shape(), [test]);
+    assert!(
+        data.tensor("train_x").is_err(),
+        "MNIST stays in the data folder"
+    );
+    page.screenshot("exported").await?;
+    page.finish().await
+}

@@ -1,6 +1,7 @@
 //! The runs panel: every kept run in a sortable, filterable table (rename, notes, delete with
 //! undo, share link, CSV export); selected runs overlaid on one chart with a config diff.
 
+use kindling_core::export::Framework;
 use kindling_core::link::encode_link;
 use kindling_core::record::RunRecord;
 use leptos::html::Canvas;
@@ -10,6 +11,7 @@ use wasm_bindgen::JsCast;
 use super::fields::file_button;
 use crate::charts::{draw_overlay, Series, RUN_COLOURS};
 use crate::files::download;
+use crate::protocol::ExportFormat;
 use crate::runs::{config_diff, model_text, runs_csv, sorted_filtered, SortKey};
 use crate::session::{use_kept_runs, use_session};
 
@@ -329,6 +331,7 @@ pub fn RunsPanel() -> impl IntoView {
                                             {r.has_weights.then(|| view! {
                                                 <button data-testid="use-model" title="Use this run's model for the drawing and the review box" on:click=move |_| s.use_stored_model(id)>"Use"</button>
                                                 <button data-testid="export-weights" title="Download the model (.bpk: weights and run)" on:click=move |_| s.export_model(id)>"Model ↓"</button>
+                                                <ExportMenu id />
                                             })}
                                             <button data-testid="delete-run" aria-label="Delete run" on:click=move |_| delete(id)>"Delete"</button>
                                         </td>
@@ -341,5 +344,41 @@ pub fn RunsPanel() -> impl IntoView {
             </div>
             <Overlay />
         </section>
+    }
+}
+
+/// The run's exports to take elsewhere, folded into one menu: a PyTorch or Keras 3 zip (script,
+/// weights, data file) and the bare safetensors weights.
+#[component]
+fn ExportMenu(id: u64) -> impl IntoView {
+    let s = use_session();
+    let item = move |format: ExportFormat, testid: &'static str, title: &'static str| {
+        view! {
+            <button data-testid=testid title=title on:click=move |ev| {
+                close_menu(&ev);
+                s.export_run(id, format);
+            }>{format!("{} ↓", format.label())}</button>
+        }
+    };
+    view! {
+        <details class="export-menu">
+            <summary data-testid="export-menu" title="Take this run to PyTorch or Keras">"Export"</summary>
+            <div class="export-items">
+                {item(ExportFormat::Framework(Framework::PyTorch), "export-pytorch", "A zip: a PyTorch script that rebuilds this model, loads its weights, evaluates the test set and can retrain it")}
+                {item(ExportFormat::Framework(Framework::Keras), "export-keras", "A zip: the same as a Keras 3 script")}
+                {item(ExportFormat::Safetensors, "export-safetensors", "The weights alone, as safetensors with PyTorch's names and layouts")}
+            </div>
+        </details>
+    }
+}
+
+/// Closes the `<details>` menu that holds the clicked item.
+fn close_menu(ev: &leptos::ev::MouseEvent) {
+    let details = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|e| e.closest("details").ok().flatten());
+    if let Some(details) = details {
+        let _ = details.remove_attribute("open");
     }
 }

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use super::store;
 use super::Session;
-use crate::protocol::{ProgressReport, ToWorker};
+use crate::protocol::{ExportFormat, ProgressReport, ToWorker};
 
 thread_local! {
     /// An imported model file waiting for the worker's check: its run and the file's bytes.
@@ -178,6 +178,60 @@ impl Session {
                 ));
             }
         });
+    }
+
+    /// Exports a kept run for `format` (a framework's zip, or the safetensors weights): the
+    /// worker makes the file from the stored weights and the page downloads it
+    /// ([`Self::on_exported`]).
+    pub fn export_run(&self, id: u64, format: ExportFormat) {
+        let Some(run) = self.kept.get(id) else {
+            return;
+        };
+        let session = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            match store::load_weights(id).await {
+                Ok(Some(weights)) => {
+                    session.messages.tell(format!(
+                        "Making the {} export of \"{}\"…",
+                        format.label(),
+                        run.name
+                    ));
+                    session.worker.send(&ToWorker::Export {
+                        record: Box::new(run),
+                        format,
+                        weights,
+                    });
+                }
+                Ok(None) => session.messages.fail(format!(
+                    "The weights of \"{}\" are not kept in this browser: it cannot be exported.",
+                    run.name
+                )),
+                Err(e) => session.messages.fail(e),
+            }
+        });
+    }
+
+    /// Downloads an export the worker made, and says how to run it.
+    pub(super) fn on_exported(&self, name: String, bytes: Vec<u8>) {
+        let zipped = name.ends_with(".zip");
+        let mime = if zipped {
+            "application/zip"
+        } else {
+            "application/octet-stream"
+        };
+        match crate::files::download(&name, mime, &bytes) {
+            Ok(()) if zipped => self.messages.tell(format!(
+                "Downloaded {name}: unzip it and run the script inside with Python (its first \
+                 lines say how; file-backed datasets read Kindling's data folder)."
+            )),
+            Ok(()) => self.messages.tell(format!(
+                "Downloaded {name}: the weights with PyTorch's names and layouts \
+                 (safetensors.torch.load_file reads them)."
+            )),
+            Err(e) => self
+                .messages
+                .fail(format!("{name} could not be downloaded: {e}")),
+        }
     }
 
     /// Imports a model file (from "Download model" or `kindling train --weights`): the worker

@@ -96,6 +96,11 @@ impl Session {
             FromWorker::PredictionUnavailable { request, message } => {
                 self.on_prediction_unavailable(request, message)
             }
+            FromWorker::Exported { name, bytes, .. } => self.on_exported(name, bytes),
+            FromWorker::ExportFailed { message, .. } => {
+                self.messages.notice.set(None);
+                self.messages.fail(message)
+            }
             FromWorker::Crashed { message } => self.on_crashed(message),
             FromWorker::OutOfMemory { requested, memory } => {
                 self.on_out_of_memory(requested, memory)

@@ -85,10 +85,11 @@ impl Actor {
     }
 
     /// Fetches (or reads from the cache) every file the dataset needs, checks each against the
-    /// manifest, and builds the run's data.
+    /// manifest, and builds the run's data; progress goes to the page as the run `progress_of`'s
+    /// (none: not for a starting run).
     pub(super) async fn load_data(
         &mut self,
-        run_id: u64,
+        progress_of: Option<u64>,
         dataset: &DatasetConfig,
     ) -> Result<TrainingData, WorkerError> {
         if let DatasetConfig::Uploaded(u) = dataset {
@@ -103,7 +104,7 @@ impl Actor {
         if matches!(dataset, DatasetConfig::Imdb(_)) && self.vocabulary.is_none() {
             files.push(VOCABULARY_FILE.to_string());
         }
-        let mut contents = fetch_files(run_id, dataset, &files).await?;
+        let mut contents = fetch_files(progress_of, dataset, &files).await?;
         if let Some(bytes) = contents.remove(VOCABULARY_FILE) {
             self.vocabulary = Some(vocabulary_from_bytes(bytes)?);
         }
@@ -147,9 +148,9 @@ impl Actor {
 }
 
 /// Fetches `files` of `dataset` (checked against its manifest), reporting the bytes loaded of
-/// them all; nothing is fetched (not even the manifest) when `files` is empty.
-async fn fetch_files(
-    run_id: u64,
+/// them all as the run `progress_of`'s; nothing is fetched (not even the manifest) when `files` is empty.
+pub(super) async fn fetch_files(
+    progress_of: Option<u64>,
     dataset: &DatasetConfig,
     files: &[String],
 ) -> Result<HashMap<String, Vec<u8>>, WorkerError> {
@@ -167,7 +168,7 @@ async fn fetch_files(
         let entry = manifest
             .file(file)
             .ok_or_else(|| missing_file(dataset.name(), file))?;
-        let bytes = fetch_checked(run_id, file, entry, loaded, total).await?;
+        let bytes = fetch_checked(progress_of, file, entry, loaded, total).await?;
         loaded += bytes.len() as u64;
         contents.insert(file.clone(), bytes);
     }

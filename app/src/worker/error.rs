@@ -2,6 +2,7 @@
 //! text is what the page shows (each names what to do next).
 
 use kindling_core::data::DataError;
+use kindling_core::export::ExportError;
 use kindling_core::model::WeightsError;
 use kindling_core::train::TrainError;
 use kindling_core::ConfigError;
@@ -57,6 +58,9 @@ pub(crate) enum WorkerError {
     /// Weights that do not load into the run's model.
     #[error("{0}")]
     Weights(#[from] WeightsError),
+    /// A run's export could not be written.
+    #[error("{0}")]
+    Export(#[from] ExportError),
     /// The uploaded files' bytes do not add up to their sizes.
     #[error("the files arrived incomplete: choose them again")]
     IncompleteUpload,

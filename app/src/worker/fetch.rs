@@ -41,23 +41,26 @@ pub(super) async fn fetch_manifest(dataset: &str) -> Result<Manifest, WorkerErro
 }
 
 /// One data file: from the cache if it holds the manifest's bytes, else from the network (then
-/// cached). Progress goes to the page as `Loading` messages, counting `before` bytes of the
-/// `total` as already loaded.
+/// cached). Progress goes to the page as `Loading` messages of the run `progress_of` (none
+/// when the file is not for a starting run), counting `before` bytes of the `total` as already
+/// loaded.
 pub(crate) async fn fetch_checked(
-    run_id: u64,
+    progress_of: Option<u64>,
     file: &str,
     entry: &AssetFile,
     before: u64,
     total: u64,
 ) -> Result<Vec<u8>, WorkerError> {
     let loading = |loaded: u64, cached: bool| {
-        post(&FromWorker::Loading {
-            run_id,
-            file: file.into(),
-            loaded: before + loaded,
-            total,
-            cached,
-        })
+        if let Some(run_id) = progress_of {
+            post(&FromWorker::Loading {
+                run_id,
+                file: file.into(),
+                loaded: before + loaded,
+                total,
+                cached,
+            })
+        }
     };
     let url = format!("data/{file}");
     let cache = open_cache().await;

@@ -7,7 +7,7 @@
 //! One job per file: this one starts the worker and hands each message to the method of its
 //! concern; `training` steps the run and reports its progress, `boundary` makes the 2-D
 //! decision-boundary map, `ending` reports the end of a run, `prediction` answers drawings,
-//! reviews and saved models, `data` loads a run's data, uploads and previews, `fetch` downloads
+//! reviews and saved models, `export` makes the downloads that take a run elsewhere, `data` loads a run's data, uploads and previews, `fetch` downloads
 //! assets through the dataset cache, `device` opens the device a run asks for, and `host` is
 //! the worker's browser scope (posting, the clock). `allocator` tells the page when memory runs
 //! out, and `fault` fails on purpose for the browser tests of the page's recovery.
@@ -21,6 +21,7 @@ mod data;
 mod device;
 mod ending;
 mod error;
+mod export;
 mod fault;
 mod fetch;
 mod host;
@@ -173,6 +174,11 @@ impl Actor {
                 config,
                 weights,
             } => self.receive_model(run_id, name, *config, weights).await,
+            ToWorker::Export {
+                record,
+                format,
+                weights,
+            } => self.answer_export(*record, format, weights).await,
             ToWorker::Fault { fault } => fault::cause(fault),
         }
     }

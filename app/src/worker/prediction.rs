@@ -93,7 +93,7 @@ impl Actor {
             let entry = manifest
                 .file(VOCABULARY_FILE)
                 .ok_or(WorkerError::NoVocabulary)?;
-            let bytes = fetch_checked(run_id, VOCABULARY_FILE, entry, 0, entry.bytes).await?;
+            let bytes = fetch_checked(Some(run_id), VOCABULARY_FILE, entry, 0, entry.bytes).await?;
             self.vocabulary = Some(vocabulary_from_bytes(bytes)?);
         }
         let model = SavedModel::load(&config.model, weights, &self.cpu)?;

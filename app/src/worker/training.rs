@@ -150,7 +150,7 @@ impl Actor {
     /// Loads the data, opens the device and builds the run; `Started` tells the page.
     async fn start(&mut self, run_id: u64, config: RunConfig) -> Result<(), WorkerError> {
         config.validate()?;
-        let data = self.load_data(run_id, &config.dataset).await?;
+        let data = self.load_data(Some(run_id), &config.dataset).await?;
         let (device, used, note) = self.device(config.device).await;
         let note = self.pending_note.take().or(note);
         let mut preview = self.preview(&config.dataset, &data);

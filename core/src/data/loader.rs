@@ -279,6 +279,16 @@ pub fn required_files(config: &DatasetConfig) -> Vec<String> {
     }
 }
 
+/// The files (paths under the data folder) that [`split_positions`] reads: the label files of
+/// the MNIST family (not their images), IMDB's token files; none for generated and uploaded
+/// sets. What a browser fetches before exporting a run.
+pub fn position_files(config: &DatasetConfig) -> Vec<String> {
+    required_files(config)
+        .into_iter()
+        .filter(|f| !f.ends_with("-images-idx3-ubyte"))
+        .collect()
+}
+
 /// Loads (or generates) the data of `config`; `dir` is the data folder.
 pub fn load_dataset(config: &DatasetConfig, dir: &Path) -> Result<TrainingData, DataError> {
     load_dataset_with(config, &mut |dataset, file| read(dir, dataset, file))
@@ -455,7 +465,14 @@ mod tests {
             );
             let mut read = |_: &str, file: &str| Ok(files[file].clone());
             let data = load_dataset_with(&config, &mut read).unwrap();
-            let split = split_positions(&config, &mut read).unwrap().unwrap();
+            let needed = position_files(&config);
+            assert_eq!(needed.len(), 2, "the two label files: {needed:?}");
+            let split = split_positions(&config, &mut |_, file: &str| {
+                assert!(needed.iter().any(|f| f == file), "{file} is not named");
+                Ok(files[file].clone())
+            })
+            .unwrap()
+            .unwrap();
             assert_eq!(first_pixels(&data.train), split.train);
             assert_eq!(first_pixels(&data.eval), split.test);
             assert_eq!(data.validation.as_ref().map(first_pixels), split.validation);

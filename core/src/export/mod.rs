@@ -7,6 +7,7 @@
 //! examples by the positions in the data file (Kindling's seeded, class-stratified draws are
 //! not something numpy can repeat); generated toy sets and uploads travel in the data file.
 
+pub mod archive;
 pub mod keras;
 pub mod python;
 pub mod pytorch;
@@ -21,6 +22,7 @@ use crate::data::{Dataset, ExampleShape, Examples};
 use crate::model::{Model, WeightsError};
 use crate::record::RunRecord;
 
+pub use archive::Framework;
 #[cfg(not(target_family = "wasm"))]
 pub use weights::model_from_pytorch;
 pub use weights::{model_from_safetensors, safetensors_of, SAFETENSORS_EXTENSION};
@@ -34,6 +36,9 @@ pub enum ExportError {
     /// The data file could not be written.
     #[error("the data file could not be written: {0}")]
     Data(String),
+    /// The zip archive of a framework's files could not be written.
+    #[error("the archive could not be written: {0}")]
+    Archive(String),
 }
 
 /// Where the scripts find the run's examples.
