@@ -8,7 +8,7 @@ use crate::components::{
     about::About, builder::BuilderPanel, runs::RunsPanel, sweep::SweepPanel,
     training::TrainingPanel, try_it::TryItPanel,
 };
-use crate::session::{provide_session, use_builder, use_current_run, use_worker};
+use crate::session::{provide_session, use_builder, use_current_run, use_worker, DeviceWanted};
 
 fn device_label(device: DeviceChoice) -> &'static str {
     match device {
@@ -41,12 +41,18 @@ fn Header() -> impl IntoView {
                     data-testid="device"
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
-                        builder.device.set(DeviceChoice::parse(&value).unwrap_or_default());
+                        builder.device.set(match DeviceChoice::parse(&value) {
+                            Some(device) => DeviceWanted::Chosen(device),
+                            None => DeviceWanted::Fastest,
+                        });
                     }
                 >
+                    <option value="auto" selected=move || builder.device.get() == DeviceWanted::Fastest>
+                        "Fastest here (measured)"
+                    </option>
                     <option
                         value="wgpu"
-                        selected=move || builder.device.get() == DeviceChoice::Wgpu
+                        selected=move || builder.device.get() == DeviceWanted::Chosen(DeviceChoice::Wgpu)
                         disabled=move || worker.webgpu.get() != Some(true)
                     >
                         {move || match worker.webgpu.get() {
@@ -54,14 +60,21 @@ fn Header() -> impl IntoView {
                             _ => "WebGPU",
                         }}
                     </option>
-                    <option value="cpu" selected=move || builder.device.get() == DeviceChoice::Cpu>
+                    <option value="cpu" selected=move || builder.device.get() == DeviceWanted::Chosen(DeviceChoice::Cpu)>
                         "CPU (wasm SIMD)"
                     </option>
                 </select>
                 <span class="device-status" data-testid="device-status">
                     {move || match (worker.ready.get(), run.device_used.get()) {
                         (false, _) => "starting the worker…".to_string(),
-                        (true, Some(d)) => format!("last run on {}", device_label(d)),
+                        (true, Some(d)) => match run.device_speeds.get().filter(|s| !s.speeds.is_empty()) {
+                            Some(speeds) => format!(
+                                "last run on {}, the faster for its model ({})",
+                                device_label(d),
+                                speeds.summary()
+                            ),
+                            None => format!("last run on {}", device_label(d)),
+                        },
                         (true, None) => match worker.webgpu.get() {
                             Some(true) => "WebGPU adapter found".to_string(),
                             _ => "no WebGPU adapter: CPU only".to_string(),

@@ -4,7 +4,7 @@
 use kindling_core::data::upload::UploadedData;
 use kindling_core::export::Framework;
 use kindling_core::record::{RunRecord, RunStatus};
-use kindling_core::train::{BatchPoint, EpochMetrics, Progress};
+use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Progress};
 use kindling_core::{DeviceChoice, RunConfig};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,9 @@ pub enum ToWorker {
         run_id: u64,
         /// The whole run.
         config: Box<RunConfig>,
+        /// How its device is picked.
+        #[serde(default)]
+        pick: DevicePick,
     },
     /// Pause training after the current batch.
     Pause,
@@ -96,6 +99,21 @@ pub enum ToWorker {
     Fault {
         /// How to fail.
         fault: Fault,
+    },
+}
+
+/// How the worker picks the device a run trains on.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub enum DevicePick {
+    /// The one the run's config names (the user chose it, or a shared run is reproduced).
+    #[default]
+    AsConfigured,
+    /// The faster for this model here: by `known` figures for its shape
+    /// ([`kindling_core::train::speed_key`]), else measured now (the page is told with
+    /// `MeasuringDevices`, and gets the figures with `Started` to keep).
+    Fastest {
+        /// Figures measured before for this model shape, if the page kept some.
+        known: Option<DeviceSpeeds>,
     },
 }
 
@@ -254,8 +272,16 @@ pub enum FromWorker {
         device: DeviceChoice,
         /// Why the device differs from the one asked for, if it does.
         device_note: Option<String>,
+        /// The figures the device was picked by, when the run asked for the faster one.
+        speeds: Option<DeviceSpeeds>,
         /// What the data looks like.
         preview: Box<DataPreview>,
+    },
+    /// The run's data is loaded; the worker measures which device trains its model faster
+    /// (a fraction of a second on each) before it starts.
+    MeasuringDevices {
+        /// The run.
+        run_id: u64,
     },
     /// Training progress, at most a few times a second.
     Progress {
@@ -486,6 +512,12 @@ mod tests {
         let to = ToWorker::Start {
             run_id: 3,
             config: Box::new(config),
+            pick: DevicePick::Fastest {
+                known: Some(DeviceSpeeds {
+                    key: "k".into(),
+                    speeds: vec![],
+                }),
+            },
         };
         assert_eq!(ToWorker::decode(&to.encode()).unwrap(), to);
         let from = FromWorker::Ended {

@@ -54,6 +54,15 @@ impl DeviceChoice {
         }
     }
 
+    /// Its name for people, as the playground shows it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            DeviceChoice::Cpu => "CPU",
+            DeviceChoice::Ndarray => "CPU (ndarray)",
+            DeviceChoice::Wgpu => "WebGPU",
+        }
+    }
+
     /// Parses a CLI name.
     pub fn parse(name: &str) -> Option<Self> {
         match name {

@@ -141,6 +141,79 @@ async fn browser_tinytoy_trains_to_95_percent_on_webgpu() -> anyhow::Result<()> 
     page.finish().await
 }
 
+/// A fresh profile opens the page and presses Train on the first preset (tinyTOY, per-example
+/// SGD): the device is the faster one for this model, measured (the CPU here: WebGPU is a
+/// CPU-emulated adapter), so it trains at CPU speed; the header gives both figures, and the
+/// browser keeps them so the next run of the model is not measured again.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_the_default_device_is_the_faster_one_measured() -> anyhow::Result<()> {
+    let mut page = Page::open("fastest-device", BrowserOptions::default()).await?;
+    let device = page.by_id("device").await?.prop("value").await?;
+    assert_eq!(
+        device.as_deref(),
+        Some("auto"),
+        "the default: the faster device"
+    );
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    let status = page.text("device-status").await?;
+    println!("{status}");
+    assert!(
+        status.contains("last run on CPU") && status.contains("WebGPU: "),
+        "the CPU, picked by both figures: {status}"
+    );
+    let progress = page.by_id("progress").await?;
+    let seen: f64 = progress
+        .attr("data-samples-seen")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    let seconds: f64 = progress
+        .attr("data-seconds")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    println!(
+        "tinyTOY on the picked device: {:.0} samples/s",
+        seen / seconds
+    );
+    assert!(
+        seen / seconds > 1000.0,
+        "trains at CPU speed (thousands of samples/s), not WebGPU's: {end}"
+    );
+    let kept = page
+        .eval("return localStorage.getItem('kindling.device-speeds.v1')")
+        .await?;
+    let kept: Vec<kindling_core::train::DeviceSpeeds> =
+        serde_json::from_str(kept.as_str().unwrap_or("[]"))?;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].fastest(), kindling_core::DeviceChoice::Cpu);
+    // The same model again: the kept figures pick the device, nothing is measured.
+    page.click("train").await?;
+    let mut measured_again = false;
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let text = page.text("progress").await.unwrap_or_default();
+        measured_again |= text.contains("Measuring");
+        if text.starts_with("Finished") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !measured_again,
+        "the second run of the model was measured again"
+    );
+    assert!(page
+        .text("device-status")
+        .await?
+        .contains("last run on CPU"));
+    page.screenshot("picked").await?;
+    page.finish().await
+}
+
 /// The MNIST MLP (784-256-10) on WebGPU (SwiftShader here: the GPU path, emulated on the CPU),
 /// on a 2k subset for 2 epochs: it trains, and its throughput is printed.
 #[tokio::test(flavor = "multi_thread")]

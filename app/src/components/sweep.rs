@@ -83,7 +83,7 @@ pub fn SweepPanel() -> impl IntoView {
                 .ok_or("no such sweep")?,
         };
         let mut base = base;
-        base.device = s.builder.device.get();
+        base.device = s.builder.device.get().chosen().unwrap_or_default();
         Ok(SweepGrid::new(base, axes_of(&drafts.get())?))
     };
     let points = move || grid().and_then(|g| g.points().map_err(|e| e.to_string()));

@@ -3,11 +3,12 @@
 
 use kindling_core::link::curve_distance;
 use kindling_core::record::RunRecord;
+use kindling_core::train::speed_key;
 use kindling_core::{DeviceChoice, RunConfig};
 use leptos::prelude::*;
 
-use super::{Reproduction, Session};
-use crate::protocol::ToWorker;
+use super::{DeviceWanted, Reproduction, Session};
+use crate::protocol::{DevicePick, ToWorker};
 
 impl Session {
     /// Starts a run of the builder's config on the chosen device.
@@ -17,7 +18,15 @@ impl Session {
 
     /// Starts a run of `config` on the chosen device.
     pub fn train_config(&self, mut config: RunConfig) {
-        config.device = self.builder.device.get_untracked();
+        let wanted = self.builder.device.get_untracked();
+        // The faster device is measured in the worker; the config names it once it is known.
+        config.device = wanted.chosen().unwrap_or_default();
+        let pick = match wanted {
+            DeviceWanted::Fastest => DevicePick::Fastest {
+                known: super::device_speeds::known(&speed_key(&config)),
+            },
+            DeviceWanted::Chosen(_) => DevicePick::AsConfigured,
+        };
         if let Err(e) = config.validate() {
             self.messages.fail(format!("Fix this setting first: {e}"));
             return;
@@ -31,6 +40,7 @@ impl Session {
         self.worker.send(&ToWorker::Start {
             run_id,
             config: Box::new(config),
+            pick,
         });
     }
 
@@ -45,7 +55,7 @@ impl Session {
         }
         self.builder.config.set(run.config.clone());
         self.builder.preset.set(String::new());
-        self.builder.device.set(device);
+        self.builder.device.set(DeviceWanted::Chosen(device));
         self.kept.reproducing.set(Some(id));
         self.kept.reproduction.set(None);
         self.train();

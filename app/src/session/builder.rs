@@ -6,6 +6,26 @@ use leptos::prelude::*;
 /// The preset the page opens with.
 const FIRST_PRESET: &str = "tinytoy-hw1";
 
+/// The device the user wants runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DeviceWanted {
+    /// The faster for the run's model on this machine, measured once per model shape.
+    #[default]
+    Fastest,
+    /// The one the user picked.
+    Chosen(DeviceChoice),
+}
+
+impl DeviceWanted {
+    /// The device picked, if one was.
+    pub fn chosen(self) -> Option<DeviceChoice> {
+        match self {
+            DeviceWanted::Fastest => None,
+            DeviceWanted::Chosen(d) => Some(d),
+        }
+    }
+}
+
 /// The run the user is building (Copy: a bundle of signals).
 #[derive(Clone, Copy)]
 pub struct BuilderState {
@@ -14,7 +34,7 @@ pub struct BuilderState {
     /// The preset last chosen ("" after edits).
     pub preset: RwSignal<String>,
     /// The device the user wants.
-    pub device: RwSignal<DeviceChoice>,
+    pub device: RwSignal<DeviceWanted>,
     /// The request id of an upload being read by the worker.
     pub pending_upload: RwSignal<Option<u64>>,
 }
@@ -25,7 +45,7 @@ impl BuilderState {
         Self {
             config: RwSignal::new(config),
             preset: RwSignal::new(FIRST_PRESET.into()),
-            device: RwSignal::new(DeviceChoice::Cpu),
+            device: RwSignal::new(DeviceWanted::Fastest),
             pending_upload: RwSignal::new(None),
         }
     }

@@ -1,6 +1,7 @@
 //! What the run in progress shows: where it is, its curves, epochs, boundary, preview and
 //! test report.
 
+use kindling_core::train::DeviceSpeeds;
 use kindling_core::train::{BatchPoint, EpochMetrics};
 use kindling_core::{DeviceChoice, RunConfig};
 use leptos::prelude::*;
@@ -32,6 +33,8 @@ pub enum Phase {
         /// From the browser's cache.
         cached: bool,
     },
+    /// Measuring which device trains the model faster.
+    Measuring,
     /// Training.
     Training,
     /// Paused.
@@ -45,7 +48,7 @@ impl Phase {
     pub fn is_busy(&self) -> bool {
         matches!(
             self,
-            Phase::Loading { .. } | Phase::Training | Phase::Paused
+            Phase::Loading { .. } | Phase::Measuring | Phase::Training | Phase::Paused
         )
     }
 }
@@ -61,6 +64,8 @@ pub struct CurrentRun {
     pub phase: RwSignal<Phase>,
     /// The device the current run trains on.
     pub device_used: RwSignal<Option<DeviceChoice>>,
+    /// The figures its device was picked by, when it asked for the faster one (for the header).
+    pub device_speeds: RwSignal<Option<DeviceSpeeds>>,
     /// Progress of the current run.
     pub progress: RwSignal<ProgressReport>,
     /// Its batch curve.
@@ -88,6 +93,7 @@ impl CurrentRun {
             config: RwSignal::new(None),
             phase: RwSignal::new(Phase::Idle),
             device_used: RwSignal::new(None),
+            device_speeds: RwSignal::new(None),
             progress: RwSignal::new(ProgressReport::default()),
             points: RwSignal::new(Vec::new()),
             epochs: RwSignal::new(Vec::new()),

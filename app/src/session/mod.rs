@@ -25,6 +25,7 @@
 mod actions;
 mod builder;
 mod current_run;
+mod device_speeds;
 mod kept_runs;
 mod links;
 mod messages;
@@ -39,7 +40,7 @@ mod worker_link;
 
 use leptos::prelude::*;
 
-pub use builder::BuilderState;
+pub use builder::{BuilderState, DeviceWanted};
 pub use current_run::{CurrentRun, Phase};
 pub use kept_runs::{KeptRuns, Reproduction};
 pub use messages::Messages;

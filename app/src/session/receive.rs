@@ -4,7 +4,7 @@
 //! prediction requests, are ignored.
 
 use kindling_core::record::{RunRecord, RunStatus};
-use kindling_core::train::{BatchPoint, EpochMetrics};
+use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics};
 use kindling_core::DeviceChoice;
 use leptos::prelude::*;
 
@@ -52,8 +52,10 @@ impl Session {
                 run_id,
                 device,
                 device_note,
+                speeds,
                 preview,
-            } => self.on_started(run_id, device, device_note, *preview),
+            } => self.on_started(run_id, device, device_note, speeds, *preview),
+            FromWorker::MeasuringDevices { run_id } => self.on_loading(run_id, Phase::Measuring),
             FromWorker::Progress {
                 run_id,
                 progress,
@@ -119,13 +121,8 @@ impl Session {
     }
 
     fn on_ready(&self, webgpu: bool) {
-        // The first worker picks WebGPU when there is one; a fresh one (after a failure)
-        // leaves the user's choice alone.
-        let first = self.worker.webgpu.get_untracked().is_none();
+        // The device stays the user's choice (by default the faster, measured per model).
         self.worker.webgpu.set(Some(webgpu));
-        if webgpu && first {
-            self.builder.device.set(DeviceChoice::Wgpu);
-        }
         self.worker.started();
     }
 
@@ -140,12 +137,17 @@ impl Session {
         run_id: u64,
         device: DeviceChoice,
         device_note: Option<String>,
+        speeds: Option<DeviceSpeeds>,
         preview: DataPreview,
     ) {
         if !self.is_current(run_id) {
             return;
         }
+        if let Some(speeds) = &speeds {
+            super::device_speeds::remember(speeds);
+        }
         self.run.device_used.set(Some(device));
+        self.run.device_speeds.set(speeds);
         if device_note.is_some() {
             self.messages.notice.set(device_note);
         }

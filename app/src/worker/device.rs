@@ -2,11 +2,20 @@
 //! CPU (with a note for the page) when WebGPU is missing or failed.
 
 use burn::tensor::Device;
-use kindling_core::DeviceChoice;
+use kindling_core::data::TrainingData;
+use kindling_core::train::{measure_speed, measurement_data, speed_key, DeviceSpeed, DeviceSpeeds};
+use kindling_core::{DeviceChoice, RunConfig};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::host::{now_ms, post};
 use super::Actor;
+use crate::protocol::FromWorker;
+
+/// Milliseconds of timed training per device when measuring which is faster (after a
+/// warm-up batch): long enough to average a few batches of a small model, short enough that
+/// the user barely waits (once per model shape; the page keeps the figures).
+const MEASURE_MS: f64 = 300.0;
 
 /// Whether `navigator.gpu.requestAdapter()` gives an adapter here.
 pub(super) async fn webgpu_adapter_exists() -> bool {
@@ -68,6 +77,46 @@ impl Actor {
         }
         let gpu = self.gpu.clone().expect("opened above");
         (gpu, DeviceChoice::Wgpu, None)
+    }
+
+    /// Measures how fast `config`'s model trains on each device this browser offers (the CPU,
+    /// and WebGPU when there is an adapter that has not failed); with the CPU alone nothing is
+    /// measured.
+    pub(super) async fn measure_devices(
+        &mut self,
+        run_id: u64,
+        config: &RunConfig,
+        data: &TrainingData,
+    ) -> DeviceSpeeds {
+        let mut speeds = DeviceSpeeds {
+            key: speed_key(config),
+            speeds: Vec::new(),
+        };
+        if !self.webgpu || self.gpu_failure.is_some() {
+            return speeds;
+        }
+        post(&FromWorker::MeasuringDevices { run_id });
+        let sample = measurement_data(data, config.training.batch_size);
+        for choice in [DeviceChoice::Cpu, DeviceChoice::Wgpu] {
+            let (device, used, note) = self.device(choice).await;
+            let measured = if used != choice {
+                Err(note.unwrap_or_else(|| "not available".into()))
+            } else {
+                measure_speed(config, sample.clone(), &device, &now_ms, MEASURE_MS)
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            let (samples_per_second, failure) = match measured {
+                Ok(v) => (Some(v), None),
+                Err(why) => (None, Some(why)),
+            };
+            speeds.speeds.push(DeviceSpeed {
+                device: choice,
+                samples_per_second,
+                failure,
+            });
+        }
+        speeds
     }
 
     /// The CPU, with `note` saying why it stands in for the GPU.

@@ -154,7 +154,11 @@ impl Actor {
     /// Hands one message to the method of its concern.
     async fn handle(&mut self, message: ToWorker) {
         match message {
-            ToWorker::Start { run_id, config } => self.start_run(run_id, *config).await,
+            ToWorker::Start {
+                run_id,
+                config,
+                pick,
+            } => self.start_run(run_id, *config, pick).await,
             ToWorker::Pause => self.set_paused(true),
             ToWorker::Resume => self.set_paused(false),
             ToWorker::Stop => self.stop().await,

@@ -1,14 +1,14 @@
 //! The current run: starting it, stepping its trainer in slices between messages, pausing and
 //! stopping it, and the progress and epoch reports it sends while it trains.
 
-use kindling_core::train::{EpochMetrics, TrainError, TrainerState, TrainingRun};
+use kindling_core::train::{speed_key, EpochMetrics, TrainError, TrainerState, TrainingRun};
 use kindling_core::{DeviceChoice, RunConfig};
 
 use super::boundary::toy_extent;
 use super::error::WorkerError;
 use super::host::{now_ms, post, wasm_memory_bytes};
 use super::Actor;
-use crate::protocol::{FromWorker, ProgressReport};
+use crate::protocol::{DevicePick, FromWorker, ProgressReport};
 
 /// Milliseconds of training between two yields to the worker's event loop: short enough that
 /// pause, stop and predictions are answered at once, long enough that yielding costs little.
@@ -98,7 +98,7 @@ impl CurrentRun {
 
 impl Actor {
     /// Answers `Start`: ends the run held (and drops a saved model), then starts the new one.
-    pub(super) async fn start_run(&mut self, run_id: u64, config: RunConfig) {
+    pub(super) async fn start_run(&mut self, run_id: u64, config: RunConfig, pick: DevicePick) {
         if let Some(c) = self.current.as_mut() {
             if c.active {
                 c.run.stop();
@@ -107,7 +107,7 @@ impl Actor {
         }
         self.current = None;
         self.saved = None;
-        if let Err(e) = self.start(run_id, config).await {
+        if let Err(e) = self.start(run_id, config, pick).await {
             post(&FromWorker::Failed {
                 run_id,
                 message: e.to_string(),
@@ -147,10 +147,28 @@ impl Actor {
         self.finish_if_ended().await;
     }
 
-    /// Loads the data, opens the device and builds the run; `Started` tells the page.
-    async fn start(&mut self, run_id: u64, config: RunConfig) -> Result<(), WorkerError> {
+    /// Loads the data, picks and opens the device and builds the run; `Started` tells the
+    /// page.
+    async fn start(
+        &mut self,
+        run_id: u64,
+        mut config: RunConfig,
+        pick: DevicePick,
+    ) -> Result<(), WorkerError> {
         config.validate()?;
         let data = self.load_data(Some(run_id), &config.dataset).await?;
+        let speeds = match pick {
+            DevicePick::AsConfigured => None,
+            DevicePick::Fastest { known } => {
+                let key = speed_key(&config);
+                let speeds = match known.filter(|k| k.key == key) {
+                    Some(known) => known,
+                    None => self.measure_devices(run_id, &config, &data).await,
+                };
+                config.device = speeds.fastest();
+                Some(speeds)
+            }
+        };
         let (device, used, note) = self.device(config.device).await;
         let note = self.pending_note.take().or(note);
         let mut preview = self.preview(&config.dataset, &data);
@@ -161,6 +179,7 @@ impl Actor {
             run_id,
             device: used,
             device_note: note,
+            speeds,
             preview: Box::new(preview),
         });
         let now = now_ms();
@@ -238,7 +257,7 @@ impl Actor {
         let mut config = c.config.clone();
         config.device = DeviceChoice::Cpu;
         self.current = None;
-        if let Err(e) = self.start(run_id, config).await {
+        if let Err(e) = self.start(run_id, config, DevicePick::AsConfigured).await {
             post(&FromWorker::Failed {
                 run_id,
                 message: e.to_string(),

@@ -2,6 +2,7 @@
 
 #[cfg(not(target_family = "wasm"))]
 mod data_parallel;
+pub mod device_speed;
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;
@@ -10,6 +11,7 @@ pub mod throughput;
 pub mod trainer;
 pub mod training_run;
 
+pub use device_speed::{measure_speed, measurement_data, speed_key, DeviceSpeed, DeviceSpeeds};
 pub use loss::{l2_penalty, L2Mode, LossKind};
 pub use metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 pub use optimizer::{OptimizerConfig, OptimizerKind};

@@ -58,7 +58,7 @@ pub(super) fn Controls() -> impl IntoView {
                 disabled=move || !s.run.busy()
                 on:click=move |_| {
                     s.sweeps.cancel();
-                    if matches!(s.run.phase.get_untracked(), Phase::Loading { .. }) {
+                    if matches!(s.run.phase.get_untracked(), Phase::Loading { .. } | Phase::Measuring) {
                         // Nothing trains yet: forget the run.
                         s.run.id.update(|id| *id += 1);
                         s.run.phase.set(Phase::Idle);
@@ -78,7 +78,7 @@ pub(super) fn ProgressLine() -> impl IntoView {
     let run = use_current_run();
     let fraction = move || match run.phase.get() {
         Phase::Loading { loaded, total, .. } if total > 0 => loaded as f64 / total as f64,
-        Phase::Loading { .. } | Phase::Idle => 0.0,
+        Phase::Loading { .. } | Phase::Measuring | Phase::Idle => 0.0,
         _ => {
             let p = run.progress.get();
             if p.progress.samples_total == 0 {
@@ -95,6 +95,9 @@ pub(super) fn ProgressLine() -> impl IntoView {
                 None => "Pick a preset or build a model, then press Train.".to_string(),
                 Some(_) => String::new(),
             },
+            Phase::Measuring => {
+                "Measuring which device trains this model faster here (once per model)…".to_string()
+            }
             Phase::Loading {
                 file,
                 loaded,

@@ -1,0 +1,240 @@
+//! Which device trains a model faster here: a short measurement of each (a warm-up batch,
+//! then batches for a fraction of a second), kept per model shape so that it is made once.
+//!
+//! A small model can train far slower on a GPU than on the CPU (per-example SGD on tinyTOY:
+//! about 7 samples/s on a CPU-emulated WebGPU adapter, 20,000 on the wasm CPU device), and a
+//! large one far faster; only measuring tells which on a given machine. The clock is passed in:
+//! `std::time::Instant` does not exist in the browser.
+
+use serde::{Deserialize, Serialize};
+
+use super::trainer::TrainError;
+use super::training_run::TrainingRun;
+use crate::data::{Dataset, TrainingData};
+use crate::run::RunConfig;
+use crate::DeviceChoice;
+use burn::tensor::Device;
+
+/// Training examples a measurement trains on at most: enough that no epoch ends (and
+/// evaluates) within it for any batch size the measurement reaches, few enough to copy fast.
+const MEASURED_EXAMPLES: usize = 4096;
+
+/// How fast one device trained a model.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct DeviceSpeed {
+    /// The device.
+    pub device: DeviceChoice,
+    /// Samples/s after the warm-up batch; `None` when it could not train (the reason says why).
+    pub samples_per_second: Option<f64>,
+    /// Why the device could not train, when it could not.
+    #[serde(default)]
+    pub failure: Option<String>,
+}
+
+/// The speeds of the devices measured for one model shape ([`speed_key`]).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct DeviceSpeeds {
+    /// The model shape measured.
+    pub key: String,
+    /// One entry per device tried, in the order tried.
+    pub speeds: Vec<DeviceSpeed>,
+}
+
+impl DeviceSpeeds {
+    /// The device that trained fastest (the CPU when none trained).
+    pub fn fastest(&self) -> DeviceChoice {
+        self.speeds
+            .iter()
+            .filter_map(|s| s.samples_per_second.map(|v| (s.device, v)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(DeviceChoice::Cpu, |(device, _)| device)
+    }
+
+    /// The figures for people, fastest first: "CPU: 19,500 samples/s · WebGPU: 4,100".
+    pub fn summary(&self) -> String {
+        let mut speeds: Vec<&DeviceSpeed> = self.speeds.iter().collect();
+        speeds.sort_by(|a, b| {
+            b.samples_per_second
+                .unwrap_or(-1.0)
+                .total_cmp(&a.samples_per_second.unwrap_or(-1.0))
+        });
+        speeds
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let figure = match (s.samples_per_second, &s.failure) {
+                    (Some(v), _) if i == 0 => format!("{} samples/s", thousands(v)),
+                    (Some(v), _) => thousands(v),
+                    (None, Some(why)) => format!("failed ({why})"),
+                    (None, None) => "failed".into(),
+                };
+                format!("{}: {figure}", s.device.label())
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
+/// `v` rounded, with thousands separated by commas (19,500).
+fn thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What sets how fast a run trains on a device: the engine, the model (its layers and input
+/// shape), the batch size and what the examples are. Not the seed, the learning rate, the
+/// epochs or the number of examples, which change the time a run takes but not its speed.
+pub fn speed_key(config: &RunConfig) -> String {
+    let shape = serde_json::json!({
+        "engine": config.engine,
+        "model": config.model,
+        "batch": config.training.batch_size,
+        "data": config.dataset.input_description(),
+        "image": config.dataset.image_size(),
+    });
+    kindling_formats::manifest::sha256_hex(shape.to_string().as_bytes())[..16].to_string()
+}
+
+/// The data a measurement trains on: the first training examples (at most
+/// [`MEASURED_EXAMPLES`]), and one batch of them as the held-out set.
+pub fn measurement_data(data: &TrainingData, batch_size: usize) -> TrainingData {
+    let n = data.train.len().min(MEASURED_EXAMPLES);
+    let indices: Vec<usize> = (0..n).collect();
+    let train = data.train.select(&indices, "measured");
+    let eval = train.select(&indices[..n.min(batch_size.max(1))], "measured held out");
+    TrainingData {
+        train,
+        eval,
+        validation: None,
+    }
+}
+
+/// Samples/s of `config`'s run on `device`: one warm-up batch (shader compilation, first
+/// allocations), then batches until `budget_ms` have passed by `now_ms` (at least two), ended
+/// by a read-back so the device's queued work is counted.
+pub async fn measure_speed(
+    config: &RunConfig,
+    data: TrainingData,
+    device: &Device,
+    now_ms: &dyn Fn() -> f64,
+    budget_ms: f64,
+) -> Result<f64, TrainError> {
+    let mut config = config.clone();
+    config.training.epochs = 1_000;
+    let probe: Dataset = data.eval.select(&[0], "probe");
+    let mut run = TrainingRun::new(&config, data, device)?;
+    run.step().await?;
+    run.probabilities(&probe).await?;
+    let seen = run.progress().samples_seen;
+    let start = now_ms();
+    let mut batches = 0;
+    while batches < 2 || now_ms() - start < budget_ms {
+        run.step().await?;
+        batches += 1;
+    }
+    run.probabilities(&probe).await?;
+    let seconds = (now_ms() - start) / 1000.0;
+    let samples = run.progress().samples_seen - seen;
+    Ok(samples as f64 / seconds.max(1e-6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::ImageSubset;
+
+    #[test]
+    fn the_key_changes_with_the_model_and_batch_not_with_rates_seeds_or_epochs() {
+        let base = RunConfig::preset("mlp-keras").unwrap();
+        let key = speed_key(&base);
+        let mut same = base.clone();
+        same.training.seed += 1;
+        same.training.epochs += 3;
+        same.training.optimizer.learning_rate *= 2.0;
+        same.dataset = crate::DatasetConfig::Mnist(ImageSubset::new().with_train_size(1000));
+        assert_eq!(speed_key(&same), key);
+        let mut batch = base.clone();
+        batch.training.batch_size += 1;
+        assert_ne!(speed_key(&batch), key);
+        let other_model = RunConfig::preset("mlp-3layer").unwrap();
+        assert_ne!(speed_key(&other_model), key);
+        let tiny = RunConfig::preset("tinymnist-hw1").unwrap();
+        assert_ne!(
+            speed_key(&tiny),
+            speed_key(&RunConfig::preset("tinytoy-hw1").unwrap())
+        );
+    }
+
+    #[test]
+    fn the_fastest_device_that_trained_wins_and_the_summary_says_so() {
+        let speeds = DeviceSpeeds {
+            key: "k".into(),
+            speeds: vec![
+                DeviceSpeed {
+                    device: DeviceChoice::Wgpu,
+                    samples_per_second: Some(4100.4),
+                    failure: None,
+                },
+                DeviceSpeed {
+                    device: DeviceChoice::Cpu,
+                    samples_per_second: Some(19_500.0),
+                    failure: None,
+                },
+            ],
+        };
+        assert_eq!(speeds.fastest(), DeviceChoice::Cpu);
+        assert_eq!(speeds.summary(), "CPU: 19,500 samples/s · WebGPU: 4,100");
+        let gpu_failed = DeviceSpeeds {
+            key: "k".into(),
+            speeds: vec![
+                DeviceSpeed {
+                    device: DeviceChoice::Cpu,
+                    samples_per_second: Some(7.0),
+                    failure: None,
+                },
+                DeviceSpeed {
+                    device: DeviceChoice::Wgpu,
+                    samples_per_second: None,
+                    failure: Some("device lost".into()),
+                },
+            ],
+        };
+        assert_eq!(gpu_failed.fastest(), DeviceChoice::Cpu);
+        assert!(gpu_failed
+            .summary()
+            .ends_with("WebGPU: failed (device lost)"));
+        let none = DeviceSpeeds {
+            key: "k".into(),
+            speeds: vec![],
+        };
+        assert_eq!(none.fastest(), DeviceChoice::Cpu);
+        assert_eq!(thousands(1_234_567.0), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+    }
+
+    #[test]
+    fn a_measurement_trains_the_run_and_counts_its_samples() {
+        let config = RunConfig::preset("tinytoy-hw1").unwrap();
+        let crate::DatasetConfig::Toy(toy) = &config.dataset else {
+            panic!("a toy preset")
+        };
+        let data = measurement_data(&toy.generate(), config.training.batch_size);
+        assert!(data.train.len() <= MEASURED_EXAMPLES);
+        assert_eq!(
+            data.eval.len(),
+            config.training.batch_size.min(data.train.len())
+        );
+        let start = std::time::Instant::now();
+        let clock = move || start.elapsed().as_secs_f64() * 1000.0;
+        let speed =
+            crate::block_on(measure_speed(&config, data, &Device::flex(), &clock, 50.0)).unwrap();
+        assert!(speed.is_finite() && speed > 0.0, "{speed}");
+    }
+}
