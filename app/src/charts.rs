@@ -224,6 +224,33 @@ fn class_colour(p: f32, dark: bool) -> [u8; 3] {
     [0, 1, 2].map(|i| (from[i] + (to[i] - from[i]) * w) as u8)
 }
 
+/// Paints an `n` x `n` map of shades (see [`crate::network_view::unit_shades`]) into `canvas`
+/// at one pixel a cell (its CSS size scales it up, smoothly): one `putImageData`, no scratch
+/// canvas, so that the network view's dozens of units cost little to redraw.
+pub fn paint_shades(canvas: &HtmlCanvasElement, shades: &[f32], n: usize) {
+    if shades.len() < n * n || n == 0 {
+        return;
+    }
+    if canvas.width() != n as u32 || canvas.height() != n as u32 {
+        canvas.set_width(n as u32);
+        canvas.set_height(n as u32);
+    }
+    let Some(ctx) = context(canvas) else {
+        return;
+    };
+    let dark = prefers_dark();
+    let mut rgba = Vec::with_capacity(n * n * 4);
+    for &p in &shades[..n * n] {
+        let [r, g, b] = class_colour(p, dark);
+        rgba.extend([r, g, b, 255]);
+    }
+    if let Ok(data) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), n as u32, n as u32)
+    {
+        let _ = ctx.put_image_data(&data, 0.0, 0.0);
+    }
+}
+
 /// Paints the decision-boundary map and the points over it.
 pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, points: &[ToyPoint]) {
     let Some(ctx) = context(canvas) else {

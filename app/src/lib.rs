@@ -4,6 +4,7 @@
 
 pub mod builder;
 pub mod faults;
+pub mod network_view;
 pub mod protocol;
 pub mod runs;
 

@@ -3,6 +3,7 @@
 
 use kindling_core::data::upload::UploadedData;
 use kindling_core::export::Framework;
+use kindling_core::inside::NetworkView;
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Progress};
 use kindling_core::{DeviceChoice, RunConfig};
@@ -276,6 +277,13 @@ pub enum FromWorker {
         speeds: Option<DeviceSpeeds>,
         /// What the data looks like.
         preview: Box<DataPreview>,
+    },
+    /// The network view of an MLP run, as it is now (a few times a second at most).
+    Network {
+        /// The run.
+        run_id: u64,
+        /// Its layers' weights, and on 2-D data every unit's map.
+        view: Box<NetworkView>,
     },
     /// The run's data is loaded; the worker measures which device trains its model faster
     /// (a fraction of a second on each) before it starts.

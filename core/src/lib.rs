@@ -8,6 +8,7 @@ pub mod data;
 pub mod device;
 pub mod export;
 pub mod hw1;
+pub mod inside;
 pub mod limits;
 pub mod link;
 pub mod model;

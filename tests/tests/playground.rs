@@ -1362,3 +1362,81 @@ async fn browser_a_run_exports_to_pytorch_keras_and_safetensors() -> anyhow::Res
     page.screenshot("exported").await?;
     page.finish().await
 }
+
+/// The data-map fingerprints of the network view's units, by "layer:unit".
+async fn neuron_maps(page: &Page) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let value = page
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=neuron]')]\
+               .map(n => [n.dataset.layer + ':' + n.dataset.unit, n.dataset.map]);",
+        )
+        .await?;
+    let pairs: Vec<(String, String)> = serde_json::from_value(value)?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// spiral-mlp (2-16-16-2) shows its network: one `neuron` per hidden and output unit, each
+/// with a map over the input plane that changes while it trains; pointing at a unit shows its
+/// map in the boundary panel; pointing at an edge gives its weight.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_the_network_view_shows_every_unit_live() -> anyhow::Result<()> {
+    let mut page = Page::open("network", BrowserOptions::default()).await?;
+    page.select("preset", "spiral-mlp").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("epochs", "300").await?;
+    page.click("train").await?;
+    page.wait_until("the network view", Duration::from_secs(30), |p| {
+        Box::pin(async move { Ok(neuron_maps(p).await?.len() == 34) })
+    })
+    .await?;
+    let first = neuron_maps(&page).await?;
+    let per_layer = |layer: &str| first.keys().filter(|k| k.starts_with(layer)).count();
+    assert_eq!(
+        (per_layer("1:"), per_layer("2:"), per_layer("3:")),
+        (16, 16, 2),
+        "{first:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = neuron_maps(&page).await?;
+    let changed = first
+        .iter()
+        .filter(|(k, v)| later.get(*k) != Some(v))
+        .count();
+    println!(
+        "unit maps changed while training: {changed} of {}",
+        first.len()
+    );
+    assert!(changed >= 30, "only {changed} of 34 maps changed");
+
+    // Point at a unit: its map fills the boundary panel.
+    page.eval(
+        "document.querySelector('[data-testid=neuron][data-layer=\"1\"][data-unit=\"0\"]')\
+           .dispatchEvent(new MouseEvent('mouseenter'));",
+    )
+    .await?;
+    page.wait_until("the focused unit", Duration::from_secs(5), |p| {
+        Box::pin(async move {
+            Ok(p.text("neuron-focus")
+                .await
+                .unwrap_or_default()
+                .contains("h1.1"))
+        })
+    })
+    .await?;
+    println!("{}", page.text("neuron-focus").await?);
+    // Point at the middle of the edge from x1 to h1.1: its weight.
+    page.eval(
+        "const a = document.querySelector('[data-testid=network-input][data-unit=\"0\"]').getBoundingClientRect();\
+         const b = document.querySelector('[data-testid=neuron][data-layer=\"1\"][data-unit=\"0\"]').getBoundingClientRect();\
+         const x = (a.right + b.left) / 2, y = (a.top + a.bottom + b.top + b.bottom) / 4;\
+         document.querySelector('.network-plot').dispatchEvent(new MouseEvent('mousemove', {clientX: x, clientY: y, bubbles: true}));",
+    )
+    .await?;
+    let weight = page.text("edge-weight").await?;
+    println!("{weight}");
+    assert!(weight.starts_with("weight x1 → h1.1: "), "{weight}");
+    page.screenshot("spiral").await?;
+    page.click("stop").await?;
+    page.finish().await
+}

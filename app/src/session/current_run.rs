@@ -1,6 +1,7 @@
 //! What the run in progress shows: where it is, its curves, epochs, boundary, preview and
 //! test report.
 
+use kindling_core::inside::NetworkView;
 use kindling_core::train::DeviceSpeeds;
 use kindling_core::train::{BatchPoint, EpochMetrics};
 use kindling_core::{DeviceChoice, RunConfig};
@@ -74,6 +75,11 @@ pub struct CurrentRun {
     pub epochs: RwSignal<Vec<EpochMetrics>>,
     /// Its decision boundary (2-D sets).
     pub boundary: RwSignal<Option<BoundaryMap>>,
+    /// Its network view (MLPs): weights, and on 2-D data every unit's map.
+    pub network: RwSignal<Option<NetworkView>>,
+    /// The unit of the network view the user points at, `(layer, unit)` with layer 1 the first
+    /// hidden layer: the boundary panel shows its map.
+    pub focus: RwSignal<Option<(usize, usize)>>,
     /// What its data looks like.
     pub preview: RwSignal<Option<DataPreview>>,
     /// How it ended.
@@ -98,6 +104,8 @@ impl CurrentRun {
             points: RwSignal::new(Vec::new()),
             epochs: RwSignal::new(Vec::new()),
             boundary: RwSignal::new(None),
+            network: RwSignal::new(None),
+            focus: RwSignal::new(None),
             preview: RwSignal::new(None),
             end: RwSignal::new(None),
             report: RwSignal::new(None),
@@ -140,6 +148,8 @@ impl CurrentRun {
         self.points.set(Vec::new());
         self.epochs.set(Vec::new());
         self.boundary.set(None);
+        self.network.set(None);
+        self.focus.set(None);
         self.preview.set(None);
         self.progress.set(ProgressReport::default());
         self.record_id.set(None);

@@ -63,6 +63,11 @@ impl Session {
             } => self.on_progress(run_id, progress, points),
             FromWorker::Epoch { run_id, metrics } => self.on_epoch(run_id, metrics),
             FromWorker::Boundary { run_id, map } => self.on_boundary(run_id, map),
+            FromWorker::Network { run_id, view } => {
+                if self.is_current(run_id) {
+                    self.run.network.set(Some(*view));
+                }
+            }
             FromWorker::Paused { run_id, paused } => self.on_paused(run_id, paused),
             FromWorker::Ended {
                 run_id,

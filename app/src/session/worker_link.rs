@@ -184,7 +184,9 @@ pub(super) fn start_worker(session: Session) -> bool {
         }
         if let Some((text, bytes)) = crate::transport::incoming(event.data()) {
             let started = js_sys::Date::now();
-            match FromWorker::decode(&text) {
+            let decoded = FromWorker::decode(&text);
+            let decoding = js_sys::Date::now() - started;
+            match decoded {
                 Ok(message) => session.receive(match bytes {
                     Some(bytes) => message.attach(bytes),
                     None => message,
@@ -193,11 +195,16 @@ pub(super) fn start_worker(session: Session) -> bool {
             }
             // Effects run in microtasks queued behind this one: it sees the whole handling.
             let kind: String = text.chars().skip(2).take_while(|c| *c != '"').collect();
+            let size = text.len();
             wasm_bindgen_futures::spawn_local(async move {
                 let took = js_sys::Date::now() - started;
                 if took > SLOW_MESSAGE_MS {
                     web_sys::console::warn_1(
-                        &format!("kindling: handling a {kind} message took {took:.0} ms").into(),
+                        &format!(
+                            "kindling: handling a {kind} message took {took:.0} ms \
+                             ({decoding:.0} ms decoding its {size} bytes)"
+                        )
+                        .into(),
                     );
                 }
             });

@@ -1,16 +1,22 @@
-//! The decision-boundary map of a 2-D toy set: the model's class-1 probability over a grid
-//! that covers the set's points, sent to the page now and then while the run trains.
+//! The live views of a run, sent to the page now and then while it trains: the decision-
+//! boundary map of a 2-D toy set (the model's class-1 probability over a grid that covers the
+//! set's points) and the network view of an MLP (its weights, and on 2-D data every unit's
+//! map over the same plane).
 
 use kindling_core::data::{Dataset, ExampleShape, Examples, TrainingData};
+use kindling_core::inside::network::grid_features;
 use kindling_core::DatasetConfig;
 
 use super::host::{now_ms, post};
 use super::Actor;
 use crate::protocol::{BoundaryMap, FromWorker};
 
-/// Least milliseconds between two decision-boundary maps: each one is a forward pass over the
-/// whole grid, so a map a few times a second would slow training; this keeps it live enough.
+/// Least milliseconds between two updates of the views: each one is a forward pass over the
+/// whole grid (and a read-back of the weights), so updates a few times a second would slow
+/// training; this keeps them live enough.
 const BOUNDARY_MS: f64 = 600.0;
+/// Cells per side of each unit's map in the network view: small images, 576 levels each.
+const UNIT_MAP_RESOLUTION: usize = 24;
 /// Cells per side of the decision-boundary map: smooth at the page's size, and a grid small
 /// enough (2,304 cells) to predict in a few milliseconds.
 const BOUNDARY_RESOLUTION: usize = 48;
@@ -44,43 +50,40 @@ pub(super) fn toy_extent(config: &DatasetConfig, data: &TrainingData) -> Option<
     ])
 }
 
-/// The centres of a `n` x `n` grid over `extent`, row by row from the top, as (x, y) features.
-fn grid_features(extent: [f32; 4], n: usize) -> Vec<f32> {
-    let [x0, x1, y0, y1] = extent;
-    let mut features = Vec::with_capacity(n * n * 2);
-    for row in 0..n {
-        let y = y1 - (row as f32 + 0.5) / n as f32 * (y1 - y0);
-        for col in 0..n {
-            let x = x0 + (col as f32 + 0.5) / n as f32 * (x1 - x0);
-            features.push(x);
-            features.push(y);
-        }
-    }
-    features
-}
-
 impl Actor {
     /// Sends a new map when the run has one and the last is [`BOUNDARY_MS`] old, or the run
     /// `ended` (`now` is the slice's clock).
     pub(super) async fn post_boundary_if_due(&mut self, now: f64, ended: bool) {
-        let due = self
-            .current
-            .as_ref()
-            .is_some_and(|c| c.extent.is_some() && (now - c.last_boundary >= BOUNDARY_MS || ended));
+        let due = self.current.as_ref().is_some_and(|c| {
+            (c.extent.is_some() || c.network_view)
+                && (now - c.last_boundary >= BOUNDARY_MS || ended)
+        });
         if due {
             self.post_boundary().await;
         }
     }
 
-    /// Sends the current run's decision-boundary map (when its data is a 2-D toy set).
+    /// Sends the current run's views: its decision-boundary map (when its data is a 2-D toy
+    /// set) and its network view (when its model is an MLP).
     pub(super) async fn post_boundary(&mut self) {
         let Some(c) = self.current.as_mut() else {
             return;
         };
+        c.last_boundary = now_ms();
+        if c.network_view {
+            let grid = c.extent.map(|e| (e, UNIT_MAP_RESOLUTION));
+            match c.run.network_view(grid).await {
+                Ok(Some(view)) => post(&FromWorker::Network {
+                    run_id: c.run_id,
+                    view: Box::new(view),
+                }),
+                Ok(None) => c.network_view = false,
+                Err(e) => web_sys::console::warn_1(&format!("no network view: {e}").into()),
+            }
+        }
         let Some(extent) = c.extent else {
             return;
         };
-        c.last_boundary = now_ms();
         let n = BOUNDARY_RESOLUTION;
         let grid = Dataset {
             name: "boundary grid".into(),

@@ -39,6 +39,8 @@ pub(super) struct CurrentRun {
     points_sent: usize,
     /// Extent of the toy set's points, for the boundary map.
     pub(super) extent: Option<[f32; 4]>,
+    /// Whether the model has a network view (an MLP).
+    pub(super) network_view: bool,
 }
 
 impl CurrentRun {
@@ -174,6 +176,7 @@ impl Actor {
         let mut preview = self.preview(&config.dataset, &data);
         preview.memory_bytes = wasm_memory_bytes();
         let extent = toy_extent(&config.dataset, &data);
+        let network_view = matches!(config.model, kindling_core::model::ModelConfig::Mlp(_));
         let run = TrainingRun::new(&config, data, &device)?;
         post(&FromWorker::Started {
             run_id,
@@ -196,6 +199,7 @@ impl Actor {
             last_boundary: 0.0,
             points_sent: 0,
             extent,
+            network_view,
         });
         self.post_boundary().await;
         Ok(())

@@ -113,6 +113,19 @@ impl Hw1Network {
         (zs, activations)
     }
 
+    /// Every layer as it computes (sigmoid units throughout): what the network view shows.
+    pub fn dense_params(&self) -> Vec<crate::inside::DenseParams> {
+        self.weights
+            .iter()
+            .zip(&self.biases)
+            .map(|(w, b)| crate::inside::DenseParams {
+                weights: w.clone(),
+                bias: Some(b.clone()),
+                activation: crate::model::Activation::Sigmoid,
+            })
+            .collect()
+    }
+
     /// The network's outputs a_L. `x`: [batch, inputs] -> [batch, outputs]
     pub fn output(&self, x: Tensor<2>) -> Tensor<2> {
         self.forward(x).1.pop().expect("at least the input")
@@ -246,6 +259,11 @@ impl Hw1Trainer {
             history: TrainingHistory::default(),
             state: TrainerState::Running,
         })
+    }
+
+    /// The device it trains on.
+    pub fn device(&self) -> &Device {
+        &self.device
     }
 
     /// The network as it is now.

@@ -114,6 +114,21 @@ impl Mlp {
         self.output.forward(x)
     }
 
+    /// Every layer as it computes, first hidden to output (the output with `output`, the
+    /// activation its logits get): what the network view shows.
+    pub fn dense_params(&self, output: Activation) -> Vec<crate::inside::DenseParams> {
+        let dense = |linear: &Linear, activation| crate::inside::DenseParams {
+            weights: linear.weight.val(),
+            bias: linear.bias.as_ref().map(|b| b.val()),
+            activation,
+        };
+        self.hidden
+            .iter()
+            .map(|layer| dense(&layer.linear, layer.activation))
+            .chain(std::iter::once(dense(&self.output, output)))
+            .collect()
+    }
+
     /// The weight matrices of every dense layer, first hidden to output (for L2 penalties).
     pub fn weights(&self) -> Vec<Tensor<2>> {
         self.hidden

@@ -274,6 +274,16 @@ impl Trainer {
     }
 
     /// The model as it is now, without autodiff (for prediction or saving).
+    /// The model's dense layers as they compute (an MLP's; `None` for a CNN or a recurrent
+    /// model) and the device they are on: what the network view shows.
+    pub fn dense_params(&self) -> Option<(Vec<crate::inside::DenseParams>, Device)> {
+        match self.model() {
+            Model::Mlp(m) => Some((m.dense_params(self.activation), self.device.clone().inner())),
+            Model::Cnn(_) | Model::Sequence(_) => None,
+        }
+    }
+
+    /// The model for inference (its autodiff graph left behind).
     pub fn model(&self) -> Model {
         self.model
             .as_ref()

@@ -7,6 +7,7 @@ use super::metrics::TrainingHistory;
 use super::trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState};
 use crate::data::{Dataset, TrainingData};
 use crate::hw1::Hw1Trainer;
+use crate::inside::{network_view, NetworkView};
 use crate::model::weights::{tensor_values, weights_from_values, weights_of, WeightsError};
 use crate::model::ModelConfig;
 use crate::run::{Engine, RunConfig};
@@ -128,6 +129,26 @@ impl TrainingRun {
         }
     }
 
+    /// The network view of a dense model (an MLP, or the homework's network; `None` for
+    /// others): its weights and biases, and with a `grid` (a 2-D input plane's extent and cells
+    /// per side) every unit's map over it.
+    pub async fn network_view(
+        &self,
+        grid: Option<([f32; 4], usize)>,
+    ) -> Result<Option<NetworkView>, TrainError> {
+        let (layers, device) = match &self.engine {
+            RunTrainer::Autodiff(t) => match t.dense_params() {
+                Some(dense) => dense,
+                None => return Ok(None),
+            },
+            RunTrainer::HandWritten(t) => (t.network().dense_params(), t.device().clone()),
+        };
+        network_view(&layers, grid, &device)
+            .await
+            .map(Some)
+            .map_err(TrainError::Device)
+    }
+
     /// The trained model's weights (burnpack bytes of the run's [`ModelConfig`]; the
     /// hand-written network becomes the sigmoid MLP it is). Read asynchronously.
     pub async fn weights(&self) -> Result<Vec<u8>, WeightsError> {
@@ -235,6 +256,56 @@ pub fn shown_confusion(labels: &[u32], predicted: &[u32], classes: usize) -> Sho
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_network_views_output_maps_are_the_models_probabilities() {
+        for preset in ["spiral-mlp", "tinytoy-hw1"] {
+            let config = RunConfig::preset(preset).unwrap();
+            let crate::DatasetConfig::Toy(toy) = &config.dataset else {
+                panic!("a toy preset")
+            };
+            let device = Device::flex();
+            let mut run = TrainingRun::new(&config, toy.generate(), &device).unwrap();
+            for _ in 0..5 {
+                crate::block_on(run.step()).unwrap();
+            }
+            let extent = [-1.0, 1.0, -1.0, 1.0];
+            let view = crate::block_on(run.network_view(Some((extent, 8))))
+                .unwrap()
+                .expect("an MLP has a network view");
+            let crate::model::ModelConfig::Mlp(mlp) = &config.model else {
+                panic!("an MLP preset")
+            };
+            let sizes = mlp.layer_sizes();
+            assert_eq!(view.inputs, sizes[0], "{preset}");
+            let units: Vec<usize> = view.layers.iter().map(|l| l.units).collect();
+            assert_eq!(units, sizes[1..], "{preset}");
+            let maps = view.maps.expect("2-D data has unit maps");
+            let grid = Dataset {
+                name: "grid".into(),
+                shape: crate::data::ExampleShape::Features(2),
+                examples: crate::data::Examples::Dense(crate::inside::network::grid_features(
+                    extent, 8,
+                )),
+                labels: vec![0; 64],
+                num_classes: 2,
+            };
+            let p = crate::block_on(run.probabilities(&grid)).unwrap();
+            // Each output unit's map is what it computes: softmax probabilities, or the
+            // homework's two sigmoid units, which its probabilities normalise to sum to 1.
+            let output = maps.layers.last().unwrap();
+            let sigmoid = view.layers.last().unwrap().activation == "sigmoid";
+            for (i, pair) in p.chunks(2).enumerate() {
+                let (a, b) = (output[0].value(i), output[1].value(i));
+                let shown = if sigmoid { b / (a + b) } else { b };
+                assert!(
+                    (shown - pair[1]).abs() < 0.02,
+                    "{preset}: cell {i}: map {shown} vs probability {}",
+                    pair[1]
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_thousand_classes_show_as_the_most_frequent_and_the_others() {

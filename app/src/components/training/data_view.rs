@@ -8,6 +8,8 @@ use crate::charts::{draw_boundary, draw_image};
 use crate::protocol::ImageExample;
 use crate::session::use_current_run;
 
+use crate::network_view::{focus_caption, focused_map};
+
 use super::thousands;
 
 /// The decision-boundary map of 2-D sets.
@@ -15,8 +17,17 @@ use super::thousands;
 pub(super) fn Boundary() -> impl IntoView {
     let run = use_current_run();
     let canvas: NodeRef<Canvas> = NodeRef::new();
+    // A unit of the network view pointed at: its map instead of the model's boundary.
+    let focused = move || {
+        let focus = run.focus.get()?;
+        run.network.with(|v| {
+            v.as_ref()
+                .map(|v| (focused_map(v, focus), focus_caption(v, focus)))
+        })
+    };
     Effect::new(move |_| {
-        let map = run.boundary.get();
+        let focused = focused().and_then(|(map, _)| map);
+        let map = focused.or_else(|| run.boundary.get());
         let points = run
             .preview
             .with(|p| p.as_ref().map(|p| p.points.clone()).unwrap_or_default());
@@ -28,7 +39,10 @@ pub(super) fn Boundary() -> impl IntoView {
         <figure class="boundary">
             <canvas node_ref=canvas width="320" height="320" data-testid="boundary"></canvas>
             <figcaption>
-                "Decision boundary: orange class 0, blue class 1; outlined points are test points."
+                {move || match focused() {
+                    Some((_, caption)) => view! { <span data-testid="neuron-focus">{caption}</span> }.into_any(),
+                    None => "Decision boundary: orange class 0, blue class 1; outlined points are test points. Point at a unit of the network for its own map.".into_any(),
+                }}
             </figcaption>
         </figure>
     }

@@ -1,10 +1,12 @@
 //! The middle column: Train / Pause / Stop, progress and messages ([`controls`]), live
 //! curves and the per-epoch table ([`curves`]), the data preview and the 2-D decision
-//! boundary ([`data_view`]), and the test report after a run ([`report`]).
+//! boundary ([`data_view`]), the network view of MLPs ([`network`]), and the test report
+//! after a run ([`report`]).
 
 mod controls;
 mod curves;
 mod data_view;
+mod network;
 mod report;
 
 use kindling_core::data::loader::DATA_COMMAND;
@@ -16,6 +18,7 @@ use controls::{Controls, Messages, ProgressLine};
 use curves::{CurveChart, EpochTable};
 pub use data_view::ImageTile;
 use data_view::{Boundary, Preview};
+use network::NetworkPanel;
 use report::Report;
 
 /// A number with thousands separators (negative shown as 0).
@@ -55,6 +58,9 @@ pub fn TrainingPanel() -> impl IntoView {
             <CurveChart metric=Metric::Accuracy log=log />
             <Show when=is_toy>
                 <Boundary />
+            </Show>
+            <Show when=move || run.network.with(|n| n.is_some())>
+                <NetworkPanel />
             </Show>
             <Preview />
             <EpochTable />

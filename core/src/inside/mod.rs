@@ -1,0 +1,9 @@
+//! What the playground shows of the inside of a network while it trains, computed from the
+//! current weights (in the worker, at a throttled rate) as compact arrays for the page to draw.
+//!
+//! `network` is the network view of a dense network (an MLP, or the homework's network): every
+//! layer's weights and biases, and on 2-D data each unit's output over the input plane.
+
+pub mod network;
+
+pub use network::{network_view, DenseParams, LayerView, NetworkView, UnitMap, UnitMaps};

@@ -1,0 +1,255 @@
+//! The network view of a dense network: each layer's weights and biases, and on 2-D data each
+//! unit's output over a grid of the input plane (TensorFlow Playground's neuron maps), the
+//! output layer's maps being the decision boundary.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::device::read_f32s;
+use crate::model::Activation;
+
+/// Weights of a layer sent at most (inputs x units): the edges of a layer as wide as a 2-D
+/// set's networks or a small MLP's, not the 200,704 of an MNIST MLP's first layer (megabytes
+/// a few times a second); a wider layer's edges are left out and the view says so.
+pub const MAX_VIEW_WEIGHTS: usize = 16_384;
+
+/// A dense layer as it computes: `activation(x · weights + bias)`.
+#[derive(Debug, Clone)]
+pub struct DenseParams {
+    /// `[inputs, units]`.
+    pub weights: Tensor<2>,
+    /// `[units]`, when the layer has one.
+    pub bias: Option<Tensor<1>>,
+    /// Its non-linearity.
+    pub activation: Activation,
+}
+
+/// One layer of the view.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LayerView {
+    /// Units feeding it.
+    pub inputs: usize,
+    /// Its units.
+    pub units: usize,
+    /// Its activation, as Keras names it.
+    pub activation: String,
+    /// `[inputs][units]` row-major; empty when there are more than [`MAX_VIEW_WEIGHTS`].
+    pub weights: Vec<f32>,
+    /// `[units]` (zeros when the layer has no bias).
+    pub biases: Vec<f32>,
+}
+
+/// One unit's output over the grid, quantised: cell value `low + c / 255 * (high - low)`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct UnitMap {
+    /// Smallest output over the grid.
+    pub low: f32,
+    /// Largest output over the grid.
+    pub high: f32,
+    /// `resolution²` levels, row-major from the top row (largest y).
+    pub cells: Vec<u8>,
+}
+
+impl UnitMap {
+    fn quantise(values: impl Iterator<Item = f32> + Clone) -> Self {
+        let (low, high) = values
+            .clone()
+            .filter(|v| v.is_finite())
+            .fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let (low, high) = if low > high { (0.0, 0.0) } else { (low, high) };
+        let span = high - low;
+        let cells = values
+            .map(|v| {
+                if span > 0.0 && v.is_finite() {
+                    ((v - low) / span * 255.0).round().clamp(0.0, 255.0) as u8
+                } else {
+                    0
+                }
+            })
+            .collect();
+        Self { low, high, cells }
+    }
+
+    /// The output at cell `i`.
+    pub fn value(&self, i: usize) -> f32 {
+        self.low + f32::from(self.cells[i]) / 255.0 * (self.high - self.low)
+    }
+}
+
+/// Every unit's map over a grid of the input plane.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct UnitMaps {
+    /// Cells per side.
+    pub resolution: usize,
+    /// The plane shown: `[x_min, x_max, y_min, y_max]`.
+    pub extent: [f32; 4],
+    /// Per layer after the input, per unit.
+    pub layers: Vec<Vec<UnitMap>>,
+}
+
+/// The network as the view draws it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct NetworkView {
+    /// Input units (features).
+    pub inputs: usize,
+    /// The layers after the input, first hidden to output.
+    pub layers: Vec<LayerView>,
+    /// Unit maps, on 2-D data.
+    pub maps: Option<UnitMaps>,
+}
+
+/// The centres of a `n` x `n` grid over `extent`, row by row from the top, as (x, y) features.
+pub fn grid_features(extent: [f32; 4], n: usize) -> Vec<f32> {
+    let [x0, x1, y0, y1] = extent;
+    let mut features = Vec::with_capacity(n * n * 2);
+    for row in 0..n {
+        let y = y1 - (row as f32 + 0.5) / n as f32 * (y1 - y0);
+        for col in 0..n {
+            let x = x0 + (col as f32 + 0.5) / n as f32 * (x1 - x0);
+            features.push(x);
+            features.push(y);
+        }
+    }
+    features
+}
+
+/// The view of `layers` (first hidden to output, on `device`); with a `grid` (an extent and
+/// cells per side of a 2-D input plane) each unit's map over it.
+pub async fn network_view(
+    layers: &[DenseParams],
+    grid: Option<([f32; 4], usize)>,
+    device: &Device,
+) -> Result<NetworkView, String> {
+    let inputs = layers.first().map_or(0, |l| l.weights.dims()[0]);
+    let mut views = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let [layer_inputs, units] = layer.weights.dims();
+        let weights = if layer_inputs * units <= MAX_VIEW_WEIGHTS {
+            read_f32s(layer.weights.clone()).await?
+        } else {
+            Vec::new()
+        };
+        let biases = match &layer.bias {
+            Some(b) => read_f32s(b.clone()).await?,
+            None => vec![0.0; units],
+        };
+        views.push(LayerView {
+            inputs: layer_inputs,
+            units,
+            activation: layer.activation.name().to_string(),
+            weights,
+            biases,
+        });
+    }
+    let maps = match grid {
+        Some((extent, n)) if inputs == 2 => {
+            let cells = n * n;
+            let mut x: Tensor<2> = Tensor::from_data(
+                TensorData::new(grid_features(extent, n), [cells, 2]),
+                device,
+            );
+            if let Some(first) = layers.first() {
+                x = x.cast(first.weights.dtype());
+            }
+            let mut map_layers = Vec::with_capacity(layers.len());
+            for layer in layers {
+                let z = x.matmul(layer.weights.clone());
+                let z = match &layer.bias {
+                    Some(b) => z + b.clone().unsqueeze_dim::<2>(0),
+                    None => z,
+                };
+                x = layer.activation.apply(z);
+                let units = layer.weights.dims()[1];
+                let values = read_f32s(x.clone()).await?;
+                map_layers.push(
+                    (0..units)
+                        .map(|u| UnitMap::quantise(values.iter().skip(u).step_by(units).copied()))
+                        .collect(),
+                );
+            }
+            Some(UnitMaps {
+                resolution: n,
+                extent,
+                layers: map_layers,
+            })
+        }
+        _ => None,
+    };
+    Ok(NetworkView {
+        inputs,
+        layers: views,
+        maps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_unit_maps_its_output_over_the_plane() {
+        let device = Device::flex();
+        // One hidden unit computing x (identity), one computing relu(y - 1); output: sigmoid
+        // of their sum.
+        let hidden = DenseParams {
+            weights: Tensor::from_data(TensorData::new(vec![1.0, 0.0, 0.0, 1.0], [2, 2]), &device),
+            bias: Some(Tensor::from_data(
+                TensorData::new(vec![0.0, -1.0], [2]),
+                &device,
+            )),
+            activation: Activation::Relu,
+        };
+        let output = DenseParams {
+            weights: Tensor::from_data(TensorData::new(vec![1.0, 1.0], [2, 1]), &device),
+            bias: None,
+            activation: Activation::Sigmoid,
+        };
+        let extent = [0.0, 4.0, 0.0, 4.0];
+        let view =
+            crate::block_on(network_view(&[hidden, output], Some((extent, 4)), &device)).unwrap();
+        assert_eq!(view.inputs, 2);
+        assert_eq!(view.layers.len(), 2);
+        assert_eq!(view.layers[0].weights, [1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(view.layers[0].biases, [0.0, -1.0]);
+        assert_eq!(view.layers[1].biases, [0.0]);
+        assert_eq!(view.layers[1].activation, "sigmoid");
+        let maps = view.maps.unwrap();
+        assert_eq!(maps.layers.len(), 2);
+        assert_eq!(maps.layers[0].len(), 2);
+        // Cell centres are 0.5, 1.5, 2.5, 3.5 along x (left to right) and y (top row first).
+        let x_unit = &maps.layers[0][0];
+        assert_eq!((x_unit.low, x_unit.high), (0.5, 3.5));
+        assert!((x_unit.value(1) - 1.5).abs() < 0.01 && (x_unit.value(4) - 0.5).abs() < 0.01);
+        let y_unit = &maps.layers[0][1];
+        assert_eq!((y_unit.low, y_unit.high), (0.0, 2.5));
+        assert!(
+            (y_unit.value(0) - 2.5).abs() < 0.01,
+            "the top row is y = 3.5"
+        );
+        assert_eq!(
+            y_unit.value(12),
+            0.0,
+            "the bottom row (y = 0.5) is cut off by relu"
+        );
+        let out = &maps.layers[1][0];
+        assert_eq!(out.cells.len(), 16);
+        assert!(out.value(3) > out.value(12), "largest at the top right");
+    }
+
+    #[test]
+    fn wide_layers_leave_their_weights_out_and_flat_maps_stay_finite() {
+        let device = Device::flex();
+        let wide = DenseParams {
+            weights: Tensor::zeros([200, 100], &device),
+            bias: None,
+            activation: Activation::Tanh,
+        };
+        let view = crate::block_on(network_view(&[wide], None, &device)).unwrap();
+        assert!(view.layers[0].weights.is_empty());
+        assert_eq!(view.layers[0].biases.len(), 100);
+        assert!(view.maps.is_none());
+        let flat = UnitMap::quantise([0.3f32; 9].into_iter());
+        assert_eq!((flat.low, flat.high), (0.3, 0.3));
+        assert_eq!(flat.value(4), 0.3);
+    }
+}
