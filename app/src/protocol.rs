@@ -3,7 +3,7 @@
 
 use kindling_core::data::upload::UploadedData;
 use kindling_core::export::Framework;
-use kindling_core::inside::NetworkView;
+use kindling_core::inside::{NetworkView, UnitImages};
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Progress};
 use kindling_core::{DeviceChoice, RunConfig};
@@ -285,6 +285,14 @@ pub enum FromWorker {
         /// Its layers' weights, and on 2-D data every unit's map.
         view: Box<NetworkView>,
     },
+    /// The incoming weights of each first-layer unit of an MLP on images, as images (every
+    /// few seconds at most).
+    UnitWeights {
+        /// The run.
+        run_id: u64,
+        /// The images (their levels travel beside the JSON).
+        images: Box<UnitImages>,
+    },
     /// The run's data is loaded; the worker measures which device trains its model faster
     /// (a fraction of a second on each) before it starts.
     MeasuringDevices {
@@ -487,6 +495,7 @@ impl FromWorker {
         match self {
             FromWorker::Weights { weights, .. } => Some(weights),
             FromWorker::Exported { bytes, .. } => Some(bytes),
+            FromWorker::UnitWeights { images, .. } => Some(&images.levels),
             _ => None,
         }
     }
@@ -496,6 +505,7 @@ impl FromWorker {
         match &mut self {
             FromWorker::Weights { weights, .. } => *weights = bytes,
             FromWorker::Exported { bytes: b, .. } => *b = bytes,
+            FromWorker::UnitWeights { images, .. } => images.levels = bytes,
             _ => {}
         }
         self

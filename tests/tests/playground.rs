@@ -1440,3 +1440,38 @@ async fn browser_the_network_view_shows_every_unit_live() -> anyhow::Result<()> 
     page.click("stop").await?;
     page.finish().await
 }
+
+/// An MLP on images (tinyMNIST, 196-30-10) shows what each first-layer unit looks for: one
+/// `unit-weights` image of 14x14 per unit, live.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_first_layer_units_show_their_weights_as_images() -> anyhow::Result<()> {
+    let mut page = Page::open("unit-weights", BrowserOptions::default()).await?;
+    page.select("preset", "tinymnist-hw1").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("epochs", "2").await?;
+    page.click("train").await?;
+    let painted = "return [...document.querySelectorAll('[data-testid=unit-weights]')]\
+                   .map(c => c.width + 'x' + c.height);";
+    page.wait_until("30 painted unit images", Duration::from_secs(120), |p| {
+        Box::pin(async move {
+            let sizes: Vec<String> = serde_json::from_value(p.eval(painted).await?)?;
+            Ok(sizes.len() == 30 && sizes.iter().all(|s| s == "14x14"))
+        })
+    })
+    .await?;
+    let end = page.wait_for_run_end(Duration::from_secs(300)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    let title = page
+        .eval("return document.querySelector('[data-testid=unit-weights]').title;")
+        .await?;
+    println!("first unit: {title}");
+    assert!(title
+        .as_str()
+        .unwrap_or("")
+        .starts_with("unit 1: weights within ±"));
+    page.eval("document.querySelector('.unit-weights').scrollIntoView();")
+        .await?;
+    page.screenshot("images").await?;
+    page.finish().await
+}

@@ -1,7 +1,7 @@
 //! What the run in progress shows: where it is, its curves, epochs, boundary, preview and
 //! test report.
 
-use kindling_core::inside::NetworkView;
+use kindling_core::inside::{NetworkView, UnitImages};
 use kindling_core::train::DeviceSpeeds;
 use kindling_core::train::{BatchPoint, EpochMetrics};
 use kindling_core::{DeviceChoice, RunConfig};
@@ -77,6 +77,8 @@ pub struct CurrentRun {
     pub boundary: RwSignal<Option<BoundaryMap>>,
     /// Its network view (MLPs): weights, and on 2-D data every unit's map.
     pub network: RwSignal<Option<NetworkView>>,
+    /// The incoming weights of each first-layer unit, as images (an MLP on images).
+    pub unit_images: RwSignal<Option<UnitImages>>,
     /// The unit of the network view the user points at, `(layer, unit)` with layer 1 the first
     /// hidden layer: the boundary panel shows its map.
     pub focus: RwSignal<Option<(usize, usize)>>,
@@ -105,6 +107,7 @@ impl CurrentRun {
             epochs: RwSignal::new(Vec::new()),
             boundary: RwSignal::new(None),
             network: RwSignal::new(None),
+            unit_images: RwSignal::new(None),
             focus: RwSignal::new(None),
             preview: RwSignal::new(None),
             end: RwSignal::new(None),
@@ -149,6 +152,7 @@ impl CurrentRun {
         self.epochs.set(Vec::new());
         self.boundary.set(None);
         self.network.set(None);
+        self.unit_images.set(None);
         self.focus.set(None);
         self.preview.set(None);
         self.progress.set(ProgressReport::default());

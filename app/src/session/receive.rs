@@ -63,6 +63,11 @@ impl Session {
             } => self.on_progress(run_id, progress, points),
             FromWorker::Epoch { run_id, metrics } => self.on_epoch(run_id, metrics),
             FromWorker::Boundary { run_id, map } => self.on_boundary(run_id, map),
+            FromWorker::UnitWeights { run_id, images } => {
+                if self.is_current(run_id) {
+                    self.run.unit_images.set(Some(*images));
+                }
+            }
             FromWorker::Network { run_id, view } => {
                 if self.is_current(run_id) {
                     self.run.network.set(Some(*view));

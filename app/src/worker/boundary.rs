@@ -17,6 +17,9 @@ use crate::protocol::{BoundaryMap, FromWorker};
 const BOUNDARY_MS: f64 = 600.0;
 /// Cells per side of each unit's map in the network view: small images, 576 levels each.
 const UNIT_MAP_RESOLUTION: usize = 24;
+/// Least milliseconds between two sets of first-layer weight images: an MNIST MLP's are
+/// 200,704 levels (bytes beside the message), so they come less often than the other views.
+const UNIT_IMAGES_MS: f64 = 2000.0;
 /// Cells per side of the decision-boundary map: smooth at the page's size, and a grid small
 /// enough (2,304 cells) to predict in a few milliseconds.
 const BOUNDARY_RESOLUTION: usize = 48;
@@ -60,6 +63,31 @@ impl Actor {
         });
         if due {
             self.post_boundary().await;
+        }
+        let images_due = self.current.as_ref().is_some_and(|c| {
+            c.image_side.is_some() && (now - c.last_unit_images >= UNIT_IMAGES_MS || ended)
+        });
+        if images_due {
+            self.post_unit_images().await;
+        }
+    }
+
+    /// Sends the incoming weights of each first-layer unit as an image (an MLP on images).
+    pub(super) async fn post_unit_images(&mut self) {
+        let Some(c) = self.current.as_mut() else {
+            return;
+        };
+        let Some(side) = c.image_side else {
+            return;
+        };
+        c.last_unit_images = now_ms();
+        match c.run.first_layer_images(side).await {
+            Ok(Some(images)) => post(&FromWorker::UnitWeights {
+                run_id: c.run_id,
+                images: Box::new(images),
+            }),
+            Ok(None) => c.image_side = None,
+            Err(e) => web_sys::console::warn_1(&format!("no weight images: {e}").into()),
         }
     }
 

@@ -41,6 +41,11 @@ pub(super) struct CurrentRun {
     pub(super) extent: Option<[f32; 4]>,
     /// Whether the model has a network view (an MLP).
     pub(super) network_view: bool,
+    /// Side of the square images an MLP reads (its first-layer units' weights are shown as
+    /// images of it).
+    pub(super) image_side: Option<usize>,
+    /// When the last first-layer weight images were made.
+    pub(super) last_unit_images: f64,
 }
 
 impl CurrentRun {
@@ -177,6 +182,10 @@ impl Actor {
         preview.memory_bytes = wasm_memory_bytes();
         let extent = toy_extent(&config.dataset, &data);
         let network_view = matches!(config.model, kindling_core::model::ModelConfig::Mlp(_));
+        let image_side = match config.dataset.image_size() {
+            Some([h, w]) if h == w && network_view => Some(h),
+            _ => None,
+        };
         let run = TrainingRun::new(&config, data, &device)?;
         post(&FromWorker::Started {
             run_id,
@@ -200,6 +209,8 @@ impl Actor {
             points_sent: 0,
             extent,
             network_view,
+            image_side,
+            last_unit_images: 0.0,
         });
         self.post_boundary().await;
         Ok(())

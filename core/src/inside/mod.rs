@@ -2,8 +2,12 @@
 //! current weights (in the worker, at a throttled rate) as compact arrays for the page to draw.
 //!
 //! `network` is the network view of a dense network (an MLP, or the homework's network): every
-//! layer's weights and biases, and on 2-D data each unit's output over the input plane.
+//! layer's weights and biases, and on 2-D data each unit's output over the input plane; on
+//! images, each first-layer unit's incoming weights as an image.
 
 pub mod network;
 
-pub use network::{network_view, DenseParams, LayerView, NetworkView, UnitMap, UnitMaps};
+pub use network::{
+    first_layer_images, network_view, DenseParams, LayerView, NetworkView, UnitImages, UnitMap,
+    UnitMaps,
+};

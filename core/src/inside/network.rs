@@ -98,6 +98,70 @@ pub struct NetworkView {
     pub maps: Option<UnitMaps>,
 }
 
+/// The incoming weights of each first-layer unit of a network that reads images, as images:
+/// what each unit looks for (positive weights blue, negative orange).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct UnitImages {
+    /// Side of the image (28 for MNIST, 14 for tinyMNIST).
+    pub side: usize,
+    /// First-layer units.
+    pub units: usize,
+    /// Per unit, the largest |weight|: level 0 is `-scale`, 255 is `+scale`.
+    pub scales: Vec<f32>,
+    /// Per unit, `side²` levels row-major (about 128 for a zero weight); they travel beside
+    /// the JSON.
+    #[serde(skip)]
+    pub levels: Vec<u8>,
+}
+
+impl UnitImages {
+    /// The levels of unit `u`.
+    pub fn unit(&self, u: usize) -> &[u8] {
+        let n = self.side * self.side;
+        self.levels.get(u * n..(u + 1) * n).unwrap_or(&[])
+    }
+}
+
+/// The first layer's weights as one image per unit, when the network reads `side` x `side`
+/// images (its first layer has `side²` inputs); `None` otherwise.
+pub async fn first_layer_images(
+    layers: &[DenseParams],
+    side: usize,
+) -> Result<Option<UnitImages>, String> {
+    let Some(first) = layers.first() else {
+        return Ok(None);
+    };
+    let [inputs, units] = first.weights.dims();
+    if inputs != side * side || side == 0 {
+        return Ok(None);
+    }
+    // [units, inputs]: each unit's weights in a row.
+    let weights = read_f32s(first.weights.clone().transpose()).await?;
+    let mut scales = Vec::with_capacity(units);
+    let mut levels = Vec::with_capacity(units * inputs);
+    for row in weights.chunks(inputs.max(1)) {
+        let scale = row
+            .iter()
+            .filter(|w| w.is_finite())
+            .fold(0.0f32, |m, w| m.max(w.abs()))
+            .max(1e-12);
+        scales.push(scale);
+        levels.extend(row.iter().map(|&w| {
+            if w.is_finite() {
+                (127.5 + 127.5 * w / scale).round().clamp(0.0, 255.0) as u8
+            } else {
+                128
+            }
+        }));
+    }
+    Ok(Some(UnitImages {
+        side,
+        units,
+        scales,
+        levels,
+    }))
+}
+
 /// The centres of a `n` x `n` grid over `extent`, row by row from the top, as (x, y) features.
 pub fn grid_features(extent: [f32; 4], n: usize) -> Vec<f32> {
     let [x0, x1, y0, y1] = extent;
@@ -234,6 +298,30 @@ mod tests {
         let out = &maps.layers[1][0];
         assert_eq!(out.cells.len(), 16);
         assert!(out.value(3) > out.value(12), "largest at the top right");
+    }
+
+    #[test]
+    fn first_layer_weights_become_one_image_per_unit() {
+        let device = Device::flex();
+        // 4 inputs (a 2x2 image), 2 units: unit 0's weights 1, -1, 0.5, 0; unit 1's all 2.
+        let layer = DenseParams {
+            weights: Tensor::from_data(
+                TensorData::new(vec![1.0, 2.0, -1.0, 2.0, 0.5, 2.0, 0.0, 2.0], [4, 2]),
+                &device,
+            ),
+            bias: None,
+            activation: Activation::Relu,
+        };
+        let images = crate::block_on(first_layer_images(std::slice::from_ref(&layer), 2))
+            .unwrap()
+            .unwrap();
+        assert_eq!((images.side, images.units), (2, 2));
+        assert_eq!(images.scales, [1.0, 2.0]);
+        assert_eq!(images.unit(0), [255, 0, 191, 128]);
+        assert_eq!(images.unit(1), [255; 4]);
+        assert!(crate::block_on(first_layer_images(&[layer], 3))
+            .unwrap()
+            .is_none());
     }
 
     #[test]

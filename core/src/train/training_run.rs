@@ -7,7 +7,7 @@ use super::metrics::TrainingHistory;
 use super::trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState};
 use crate::data::{Dataset, TrainingData};
 use crate::hw1::Hw1Trainer;
-use crate::inside::{network_view, NetworkView};
+use crate::inside::{first_layer_images, network_view, NetworkView, UnitImages};
 use crate::model::weights::{tensor_values, weights_from_values, weights_of, WeightsError};
 use crate::model::ModelConfig;
 use crate::run::{Engine, RunConfig};
@@ -146,6 +146,21 @@ impl TrainingRun {
         network_view(&layers, grid, &device)
             .await
             .map(Some)
+            .map_err(TrainError::Device)
+    }
+
+    /// The incoming weights of each first-layer unit as a `side` x `side` image, when the
+    /// model is a dense network reading such images (an MLP, or the homework's network).
+    pub async fn first_layer_images(&self, side: usize) -> Result<Option<UnitImages>, TrainError> {
+        let layers = match &self.engine {
+            RunTrainer::Autodiff(t) => match t.dense_params() {
+                Some((layers, _)) => layers,
+                None => return Ok(None),
+            },
+            RunTrainer::HandWritten(t) => t.network().dense_params(),
+        };
+        first_layer_images(&layers, side)
+            .await
             .map_err(TrainError::Device)
     }
 

@@ -18,7 +18,7 @@ use controls::{Controls, Messages, ProgressLine};
 use curves::{CurveChart, EpochTable};
 pub use data_view::ImageTile;
 use data_view::{Boundary, Preview};
-use network::NetworkPanel;
+use network::{NetworkPanel, UnitWeightsPanel};
 use report::Report;
 
 /// A number with thousands separators (negative shown as 0).
@@ -61,6 +61,9 @@ pub fn TrainingPanel() -> impl IntoView {
             </Show>
             <Show when=move || run.network.with(|n| n.is_some())>
                 <NetworkPanel />
+            </Show>
+            <Show when=move || run.unit_images.with(|i| i.is_some())>
+                <UnitWeightsPanel />
             </Show>
             <Preview />
             <EpochTable />
