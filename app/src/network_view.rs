@@ -14,6 +14,11 @@ pub const MARGIN_BOTTOM: f64 = 30.0;
 /// Horizontal room at each side, as a fraction of the width.
 pub const SIDE: f64 = 0.06;
 
+/// `n` with thousands separated by commas (200,704).
+pub fn thousands(n: usize) -> String {
+    kindling_core::model::summary::thousands(n as u64)
+}
+
 /// A unit's map as shades in [0, 1] (0 orange, 1 blue, as the decision boundary is drawn):
 /// outputs that are probabilities (sigmoid, softmax) as they are; others around 0, orange
 /// negative and blue positive, scaled by the largest |value| of the map.

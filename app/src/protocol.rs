@@ -34,11 +34,16 @@ pub enum ToWorker {
         /// How its device is picked.
         #[serde(default)]
         pick: DevicePick,
+        /// Whether it starts paused (to be stepped a batch at a time).
+        #[serde(default)]
+        paused: bool,
     },
     /// Pause training after the current batch.
     Pause,
     /// Resume a paused run.
     Resume,
+    /// Train exactly one batch of the paused run, then send every view anew.
+    Step,
     /// Stop the run (its model stays for predictions).
     Stop,
     /// Classify a drawn digit, already preprocessed as MNIST was (28x28 grey levels, ink high).
@@ -536,6 +541,7 @@ mod tests {
                     speeds: vec![],
                 }),
             },
+            paused: true,
         };
         assert_eq!(ToWorker::decode(&to.encode()).unwrap(), to);
         let from = FromWorker::Ended {

@@ -1475,3 +1475,51 @@ async fn browser_first_layer_units_show_their_weights_as_images() -> anyhow::Res
     page.screenshot("images").await?;
     page.finish().await
 }
+
+/// The samples the current run has trained on, as the progress line's data says.
+async fn samples_seen(page: &Page) -> anyhow::Result<u64> {
+    Ok(page
+        .attr("progress", "data-samples-seen")
+        .await?
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(0))
+}
+
+/// Step trains exactly one batch: from idle the run starts paused and trains its first batch,
+/// each further Step adds one more (and nothing trains in between), every view is sent anew,
+/// and Resume trains on.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_step_trains_exactly_one_batch() -> anyhow::Result<()> {
+    let mut page = Page::open("step", BrowserOptions::default()).await?;
+    page.select("preset", "spiral-mlp").await?;
+    page.select("device", "cpu").await?;
+    let batch = RunConfig::preset("spiral-mlp").unwrap().training.batch_size as u64;
+    page.click("step").await?;
+    page.wait_until("the first batch", Duration::from_secs(30), |p| {
+        Box::pin(async move {
+            Ok(samples_seen(p).await? == batch && p.text("pause").await? == "Resume")
+        })
+    })
+    .await?;
+    assert!(page.exists("network").await, "the views came with the step");
+    page.click("step").await?;
+    page.wait_until("the second batch", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(samples_seen(p).await? == 2 * batch) })
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        samples_seen(&page).await?,
+        2 * batch,
+        "nothing trains between steps"
+    );
+    page.click("pause").await?; // Resume
+    page.wait_until("training on", Duration::from_secs(20), |p| {
+        Box::pin(async move { Ok(samples_seen(p).await? > 10 * batch) })
+    })
+    .await?;
+    page.click("stop").await?;
+    page.finish().await
+}

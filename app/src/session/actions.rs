@@ -17,7 +17,21 @@ impl Session {
     }
 
     /// Starts a run of `config` on the chosen device.
-    pub fn train_config(&self, mut config: RunConfig) {
+    pub fn train_config(&self, config: RunConfig) {
+        self.start_run(config, false);
+    }
+
+    /// Step: a paused run trains exactly one batch; with none paused, the builder's run starts
+    /// paused and trains its first batch.
+    pub fn step(&self) {
+        if self.run.phase.get_untracked() != super::Phase::Paused {
+            self.start_run(self.builder.config.get_untracked(), true);
+        }
+        self.worker.send(&ToWorker::Step);
+    }
+
+    /// Starts a run of `config` (`paused`: to be stepped).
+    fn start_run(&self, mut config: RunConfig, paused: bool) {
         let wanted = self.builder.device.get_untracked();
         // The faster device is measured in the worker; the config names it once it is known.
         config.device = wanted.chosen().unwrap_or_default();
@@ -41,6 +55,7 @@ impl Session {
             run_id,
             config: Box::new(config),
             pick,
+            paused,
         });
     }
 

@@ -101,11 +101,28 @@ impl CurrentRun {
         }
         (epochs, None)
     }
+
+    /// Trains one batch: the metrics of the epoch it ended, if it did, and its failure.
+    async fn train_one(&mut self) -> (Vec<EpochMetrics>, Option<TrainError>) {
+        if *self.run.state() != TrainerState::Running {
+            return (Vec::new(), None);
+        }
+        match self.run.step().await {
+            Ok(outcome) => (outcome.epoch_end.into_iter().collect(), None),
+            Err(e) => (Vec::new(), Some(e)),
+        }
+    }
 }
 
 impl Actor {
     /// Answers `Start`: ends the run held (and drops a saved model), then starts the new one.
-    pub(super) async fn start_run(&mut self, run_id: u64, config: RunConfig, pick: DevicePick) {
+    pub(super) async fn start_run(
+        &mut self,
+        run_id: u64,
+        config: RunConfig,
+        pick: DevicePick,
+        paused: bool,
+    ) {
         if let Some(c) = self.current.as_mut() {
             if c.active {
                 c.run.stop();
@@ -119,6 +136,10 @@ impl Actor {
                 run_id,
                 message: e.to_string(),
             });
+            return;
+        }
+        if paused {
+            self.set_paused(true);
         }
     }
 
@@ -221,7 +242,28 @@ impl Actor {
         let Some(c) = self.current.as_mut() else {
             return;
         };
-        let (epochs, failure) = c.train_until(now_ms() + SLICE_MS).await;
+        let trained = c.train_until(now_ms() + SLICE_MS).await;
+        self.report_trained(trained, false).await;
+    }
+
+    /// Answers `Step`: a paused run trains exactly one batch, and every view is sent anew.
+    pub(super) async fn step_once(&mut self) {
+        let Some(c) = self.current.as_mut().filter(|c| c.active && c.paused) else {
+            return;
+        };
+        let started = now_ms();
+        let trained = c.train_one().await;
+        c.trained_ms += now_ms() - started;
+        self.report_trained(trained, true).await;
+    }
+
+    /// Reports what a slice (or a step) trained: progress, ended epochs, the views when due
+    /// (`at_once`: now), the run's end, or the failure that stopped it.
+    async fn report_trained(
+        &mut self,
+        (epochs, failure): (Vec<EpochMetrics>, Option<TrainError>),
+        at_once: bool,
+    ) {
         if let Some(e) = failure {
             self.fail_run(e).await;
             return;
@@ -231,7 +273,7 @@ impl Actor {
         };
         let now = now_ms();
         let ended = *c.run.state() != TrainerState::Running;
-        if !epochs.is_empty() || ended || now - c.last_progress >= PROGRESS_MS {
+        if at_once || !epochs.is_empty() || ended || now - c.last_progress >= PROGRESS_MS {
             c.last_progress = now;
             post(&FromWorker::Progress {
                 run_id: c.run_id,
@@ -245,7 +287,7 @@ impl Actor {
                 metrics,
             });
         }
-        self.post_boundary_if_due(now, ended).await;
+        self.post_boundary_if_due(now, ended || at_once).await;
         self.finish_if_ended().await;
     }
 

@@ -41,6 +41,16 @@ pub(super) fn Controls() -> impl IntoView {
                 {move || if s.run.phase.get() == Phase::Ended { "Train again" } else { "Train" }}
             </button>
             <button
+                data-testid="step"
+                title="Train exactly one batch (from here, or paused), then look at every view"
+                disabled=move || {
+                    !(s.run.phase.get() == Phase::Paused || can_train())
+                }
+                on:click=move |_| s.step()
+            >
+                "Step"
+            </button>
+            <button
                 data-testid="pause"
                 disabled=move || !matches!(s.run.phase.get(), Phase::Training | Phase::Paused)
                 on:click=move |_| {

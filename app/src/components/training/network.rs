@@ -172,8 +172,10 @@ pub(super) fn NetworkPanel() -> impl IntoView {
         set_timeout(
             move || {
                 run.network.with_untracked(|view| {
-                    if let (Some(view), Some(canvas)) = (view, edges_canvas.get_untracked()) {
-                        edges.set_value(draw_edges(&canvas, view, &layout));
+                    // The panel may be gone by now (a new run): then there is nothing to draw.
+                    let canvas = edges_canvas.try_get_untracked().flatten();
+                    if let (Some(view), Some(canvas)) = (view, canvas) {
+                        let _ = edges.try_set_value(draw_edges(&canvas, view, &layout));
                     }
                 })
             },
@@ -289,6 +291,36 @@ pub(super) fn NetworkPanel() -> impl IntoView {
                             })
                     }}
                 </span>
+                {move || {
+                    let unshown: Vec<String> = run.network.with(|n| {
+                        n.as_ref()
+                            .map(|n| {
+                                n.layers
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(_, l)| l.weights.is_empty())
+                                    .map(|(i, l)| {
+                                        format!(
+                                            "layer {} ({} weights)",
+                                            i + 1,
+                                            crate::network_view::thousands(l.inputs * l.units)
+                                        )
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    });
+                    (!unshown.is_empty()).then(|| {
+                        view! {
+                            <span class="edges-left-out" data-testid="edges-left-out">
+                                {format!(
+                                    " The edges into {} are too many to draw live.",
+                                    unshown.join(", ")
+                                )}
+                            </span>
+                        }
+                    })
+                }}
             </figcaption>
         </figure>
     }
@@ -307,13 +339,20 @@ fn Neuron(layer: usize, unit: usize, x: f64, y: f64, side: f64, layers: usize) -
         set_timeout(
             move || {
                 run.network.with_untracked(|view| {
-                    let (Some(view), Some(canvas)) = (view, canvas.get_untracked()) else {
+                    // The unit may be gone by now (a new run, a page of the layer turned).
+                    let canvas = canvas.try_get_untracked().flatten();
+                    let (Some(view), Some(canvas)) = (view, canvas) else {
                         return;
                     };
                     let (shades, n) = shades_of(view, layer, unit);
-                    fingerprint.set(shades.iter().fold(0u64, |h, &s| {
-                        h.wrapping_mul(31).wrapping_add((s * 1e4) as u64)
-                    }));
+                    if fingerprint
+                        .try_set(shades.iter().fold(0u64, |h, &s| {
+                            h.wrapping_mul(31).wrapping_add((s * 1e4) as u64)
+                        }))
+                        .is_some()
+                    {
+                        return;
+                    }
                     paint_shades(&canvas, &shades, n);
                 })
             },
@@ -397,7 +436,7 @@ pub(super) fn UnitWeightsPanel() -> impl IntoView {
         for start in (0..count).step_by(IMAGES_PER_TASK) {
             set_timeout(
                 move || {
-                    let Some(grid) = grid.get_untracked() else {
+                    let Some(grid) = grid.try_get_untracked().flatten() else {
                         return;
                     };
                     let canvases = grid.get_elements_by_tag_name("canvas");
