@@ -1463,7 +1463,10 @@ async fn browser_first_layer_units_show_their_weights_as_images() -> anyhow::Res
     let end = page.wait_for_run_end(Duration::from_secs(300)).await?;
     anyhow::ensure!(end.starts_with("Finished"), "{end}");
     let title = page
-        .eval("return document.querySelector('[data-testid=unit-weights]').title;")
+        .eval(
+            "const c = document.querySelector('[data-testid=unit-weights]');\
+             c.dispatchEvent(new MouseEvent('mouseenter')); return c.title;",
+        )
         .await?;
     println!("first unit: {title}");
     assert!(title

@@ -18,21 +18,22 @@ impl Session {
 
     /// Starts a run of `config` on the chosen device.
     pub fn train_config(&self, config: RunConfig) {
-        self.start_run(config, false);
+        self.start_run(config, false, self.builder.device.get_untracked());
     }
 
     /// Step: a paused run trains exactly one batch; with none paused, the builder's run starts
     /// paused and trains its first batch.
     pub fn step(&self) {
-        if self.run.phase.get_untracked() != super::Phase::Paused {
-            self.start_run(self.builder.config.get_untracked(), true);
+        let paused = self.run.phase.get_untracked() == super::Phase::Paused;
+        let wanted = self.builder.device.get_untracked();
+        if paused || self.start_run(self.builder.config.get_untracked(), true, wanted) {
+            self.worker.send(&ToWorker::Step);
         }
-        self.worker.send(&ToWorker::Step);
     }
 
-    /// Starts a run of `config` (`paused`: to be stepped).
-    fn start_run(&self, mut config: RunConfig, paused: bool) {
-        let wanted = self.builder.device.get_untracked();
+    /// Starts a run of `config` on the device `wanted` (`paused`: to be stepped); false when
+    /// its settings are refused.
+    fn start_run(&self, mut config: RunConfig, paused: bool, wanted: DeviceWanted) -> bool {
         // The faster device is measured in the worker; the config names it once it is known.
         config.device = wanted.chosen().unwrap_or_default();
         let pick = match wanted {
@@ -43,7 +44,7 @@ impl Session {
         };
         if let Err(e) = config.validate() {
             self.messages.fail(format!("Fix this setting first: {e}"));
-            return;
+            return false;
         }
         let run_id = self.run.id.get_untracked() + 1;
         self.run.restart(run_id, config.clone());
@@ -57,6 +58,7 @@ impl Session {
             pick,
             paused,
         });
+        true
     }
 
     /// Retrains a shared run with its config and seed, to compare the curves.
@@ -70,10 +72,10 @@ impl Session {
         }
         self.builder.config.set(run.config.clone());
         self.builder.preset.set(String::new());
-        self.builder.device.set(DeviceWanted::Chosen(device));
         self.kept.reproducing.set(Some(id));
         self.kept.reproduction.set(None);
-        self.train();
+        // On the shared run's device, for this run only: the Device menu keeps its choice.
+        self.start_run(run.config.clone(), false, DeviceWanted::Chosen(device));
     }
 
     /// Compares a reproduced run with the shared run it retrained, if it was one.

@@ -27,8 +27,10 @@ pub(super) fn known(key: &str) -> Option<DeviceSpeeds> {
 
 /// Keeps `speeds` (replacing older figures of the same shape). A browser that refuses
 /// storage (private mode, quota) only loses the shortcut: the next run measures again.
+/// Figures with a failed device are not kept: the failure may pass (a busy GPU, a lost
+/// device), and the next run of the model measures again.
 pub(super) fn remember(speeds: &DeviceSpeeds) {
-    if speeds.speeds.is_empty() {
+    if speeds.speeds.is_empty() || speeds.speeds.iter().any(|s| s.failure.is_some()) {
         return;
     }
     let mut kept = all();

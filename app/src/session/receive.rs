@@ -150,11 +150,12 @@ impl Session {
         speeds: Option<DeviceSpeeds>,
         preview: DataPreview,
     ) {
-        if !self.is_current(run_id) {
-            return;
-        }
+        // Kept even for a run stopped meanwhile: the model need not be measured again.
         if let Some(speeds) = &speeds {
             super::device_speeds::remember(speeds);
+        }
+        if !self.is_current(run_id) {
+            return;
         }
         self.run.device_used.set(Some(device));
         self.run.device_speeds.set(speeds);

@@ -15,8 +15,13 @@ use crate::protocol::{BoundaryMap, FromWorker};
 /// whole grid (and a read-back of the weights), so updates a few times a second would slow
 /// training; this keeps them live enough.
 const BOUNDARY_MS: f64 = 600.0;
-/// Cells per side of each unit's map in the network view: small images, 576 levels each.
-const UNIT_MAP_RESOLUTION: usize = 24;
+/// Cells per side of each unit's map in the network view: small images, 256 levels each (the
+/// page scales them up smoothly); 24 cells made a 76 KB message whose decoding alone took the
+/// page 12-17 ms.
+const UNIT_MAP_RESOLUTION: usize = 16;
+/// Least milliseconds between two network views: less often than the boundary map, as each
+/// one redraws dozens of units on the page.
+const NETWORK_MS: f64 = 1200.0;
 /// Least milliseconds between two sets of first-layer weight images: an MNIST MLP's are
 /// 200,704 levels (bytes beside the message), so they come less often than the other views.
 const UNIT_IMAGES_MS: f64 = 2000.0;
@@ -62,7 +67,7 @@ impl Actor {
                 && (now - c.last_boundary >= BOUNDARY_MS || ended)
         });
         if due {
-            self.post_boundary().await;
+            self.post_boundary(ended).await;
         }
         let images_due = self.current.as_ref().is_some_and(|c| {
             c.image_side.is_some() && (now - c.last_unit_images >= UNIT_IMAGES_MS || ended)
@@ -92,13 +97,16 @@ impl Actor {
     }
 
     /// Sends the current run's views: its decision-boundary map (when its data is a 2-D toy
-    /// set) and its network view (when its model is an MLP).
-    pub(super) async fn post_boundary(&mut self) {
+    /// set) and its network view (when its model is an MLP, at most every [`NETWORK_MS`]
+    /// unless `now_all`: a run's start, end or step).
+    pub(super) async fn post_boundary(&mut self, now_all: bool) {
         let Some(c) = self.current.as_mut() else {
             return;
         };
-        c.last_boundary = now_ms();
-        if c.network_view {
+        let now = now_ms();
+        c.last_boundary = now;
+        if c.network_view && (now_all || now - c.last_network >= NETWORK_MS) {
+            c.last_network = now;
             let grid = c.extent.map(|e| (e, UNIT_MAP_RESOLUTION));
             match c.run.network_view(grid).await {
                 Ok(Some(view)) => post(&FromWorker::Network {

@@ -3,7 +3,9 @@
 
 use burn::tensor::Device;
 use kindling_core::data::TrainingData;
-use kindling_core::train::{measure_speed, measurement_data, speed_key, DeviceSpeed, DeviceSpeeds};
+use kindling_core::train::{
+    measure_speed, measurement_data, speed_key, DeviceSpeed, DeviceSpeeds, TrainError,
+};
 use kindling_core::{DeviceChoice, RunConfig};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -102,9 +104,17 @@ impl Actor {
             let measured = if used != choice {
                 Err(note.unwrap_or_else(|| "not available".into()))
             } else {
-                measure_speed(config, sample.clone(), &device, &now_ms, MEASURE_MS)
-                    .await
-                    .map_err(|e| e.to_string())
+                match measure_speed(config, sample.clone(), &device, &now_ms, MEASURE_MS).await {
+                    Ok(v) => Ok(v),
+                    Err(e @ TrainError::Device(_)) if choice == DeviceChoice::Wgpu => {
+                        // A failing GPU is not used by this run or the next: they go to the
+                        // CPU.
+                        self.gpu = None;
+                        self.gpu_failure = Some(e.to_string());
+                        Err(e.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
             };
             let (samples_per_second, failure) = match measured {
                 Ok(v) => (Some(v), None),

@@ -46,6 +46,8 @@ pub(super) struct CurrentRun {
     pub(super) image_side: Option<usize>,
     /// When the last first-layer weight images were made.
     pub(super) last_unit_images: f64,
+    /// When the last network view was made.
+    pub(super) last_network: f64,
 }
 
 impl CurrentRun {
@@ -232,8 +234,9 @@ impl Actor {
             network_view,
             image_side,
             last_unit_images: 0.0,
+            last_network: 0.0,
         });
-        self.post_boundary().await;
+        self.post_boundary(true).await;
         Ok(())
     }
 
@@ -313,12 +316,18 @@ impl Actor {
         ));
         let mut config = c.config.clone();
         config.device = DeviceChoice::Cpu;
+        // A run being stepped stays paused on the CPU.
+        let paused = c.paused;
         self.current = None;
         if let Err(e) = self.start(run_id, config, DevicePick::AsConfigured).await {
             post(&FromWorker::Failed {
                 run_id,
                 message: e.to_string(),
             });
+            return;
+        }
+        if paused {
+            self.set_paused(true);
         }
     }
 }

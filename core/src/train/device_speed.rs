@@ -18,6 +18,8 @@ use burn::tensor::Device;
 /// Training examples a measurement trains on at most: enough that no epoch ends (and
 /// evaluates) within it for any batch size the measurement reaches, few enough to copy fast.
 const MEASURED_EXAMPLES: usize = 4096;
+/// A warm-up batch this many measuring budgets long ends the measurement of its device.
+const SLOW_WARM_UP: f64 = 5.0;
 
 /// How fast one device trained a model.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -118,7 +120,10 @@ pub fn measurement_data(data: &TrainingData, batch_size: usize) -> TrainingData 
 
 /// Samples/s of `config`'s run on `device`: one warm-up batch (shader compilation, first
 /// allocations), then batches until `budget_ms` have passed by `now_ms` (at least two), ended
-/// by a read-back so the device's queued work is counted.
+/// by a read-back so the device's queued work is counted. A warm-up batch that alone takes
+/// over [`SLOW_WARM_UP`] budgets gives the figure by itself (a device that slow loses anyway,
+/// and the user is not kept waiting). A run that stops training while measured (its loss
+/// diverged) is an error: no figure is made of it.
 pub async fn measure_speed(
     config: &RunConfig,
     data: TrainingData,
@@ -130,12 +135,21 @@ pub async fn measure_speed(
     config.training.epochs = 1_000;
     let probe: Dataset = data.eval.select(&[0], "probe");
     let mut run = TrainingRun::new(&config, data, device)?;
+    let warm_up_start = now_ms();
     run.step().await?;
     run.probabilities(&probe).await?;
     let seen = run.progress().samples_seen;
     let start = now_ms();
+    if start - warm_up_start > SLOW_WARM_UP * budget_ms {
+        return Ok(seen as f64 / ((start - warm_up_start) / 1000.0).max(1e-6));
+    }
     let mut batches = 0;
     while batches < 2 || now_ms() - start < budget_ms {
+        if *run.state() != super::TrainerState::Running {
+            return Err(TrainError::Data(
+                "the run stopped training while its speed was measured (its loss diverged?)".into(),
+            ));
+        }
         run.step().await?;
         batches += 1;
     }
@@ -217,6 +231,28 @@ mod tests {
         assert_eq!(none.fastest(), DeviceChoice::Cpu);
         assert_eq!(thousands(1_234_567.0), "1,234,567");
         assert_eq!(thousands(999.0), "999");
+    }
+
+    #[test]
+    fn a_device_whose_warm_up_batch_is_very_slow_is_measured_by_it_alone() {
+        let config = RunConfig::preset("spiral-mlp").unwrap();
+        let crate::DatasetConfig::Toy(toy) = &config.dataset else {
+            panic!("a toy preset")
+        };
+        let data = measurement_data(&toy.generate(), config.training.batch_size);
+        // A clock on which every reading is a second after the last: the warm-up batch takes
+        // a second, twenty budgets of 50 ms.
+        let ticks = std::cell::Cell::new(0.0);
+        let clock = || {
+            ticks.set(ticks.get() + 1000.0);
+            ticks.get()
+        };
+        let speed =
+            crate::block_on(measure_speed(&config, data, &Device::flex(), &clock, 50.0)).unwrap();
+        assert_eq!(
+            speed, config.training.batch_size as f64,
+            "one batch in one second"
+        );
     }
 
     #[test]

@@ -359,8 +359,9 @@ fn Neuron(layer: usize, unit: usize, x: f64, y: f64, side: f64, layers: usize) -
             std::time::Duration::ZERO,
         );
     });
+    // Built when pointed at, not at every update of the view (dozens of units).
     let title = move || {
-        run.network.with(|view| {
+        run.network.with_untracked(|view| {
             let Some(view) = view else {
                 return String::new();
             };
@@ -397,8 +398,13 @@ fn Neuron(layer: usize, unit: usize, x: f64, y: f64, side: f64, layers: usize) -
             style:top=format!("{}px", y - side / 2.0)
             style:width=format!("{side}px")
             style:height=format!("{side}px")
-            title=title
-            on:mouseenter=move |_| {
+            on:mouseenter=move |ev| {
+                if let Some(el) = ev
+                    .current_target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                {
+                    let _ = el.set_attribute("title", &title());
+                }
                 if focus.is_some() {
                     run.focus.set(focus)
                 }
@@ -482,7 +488,7 @@ pub(super) fn UnitWeightsPanel() -> impl IntoView {
                         .map(|u| {
                             let title = move || {
                                 run.unit_images
-                                    .with(|i| {
+                                    .with_untracked(|i| {
                                         i.as_ref()
                                             .and_then(|i| i.scales.get(u).copied())
                                             .map(|s| format!("unit {}: weights within ±{s:.3}", u + 1))
@@ -490,7 +496,12 @@ pub(super) fn UnitWeightsPanel() -> impl IntoView {
                                     .unwrap_or_default()
                             };
                             view! {
-                                <canvas data-testid="unit-weights" data-unit=u width="1" height="1" title=title></canvas>
+                                <canvas data-testid="unit-weights" data-unit=u width="1" height="1"
+                                    on:mouseenter=move |ev| {
+                                        if let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                                            let _ = el.set_attribute("title", &title());
+                                        }
+                                    }></canvas>
                             }
                         })
                         .collect_view()
