@@ -77,17 +77,9 @@ impl DeviceSpeeds {
     }
 }
 
-/// `v` rounded, with thousands separated by commas (19,500).
+/// `v` rounded, with thousands separated by commas (19,500): the summary's own formatting.
 fn thousands(v: f64) -> String {
-    let digits = format!("{:.0}", v.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::model::summary::thousands(v.max(0.0).round() as u64)
 }
 
 /// What sets how fast a run trains on a device: the engine, the model (its layers and input
