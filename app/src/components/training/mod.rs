@@ -1,13 +1,14 @@
 //! The middle column: Train / Pause / Stop, progress and messages ([`controls`]), live
 //! curves and the per-epoch table ([`curves`]), the data preview and the 2-D decision
-//! boundary ([`data_view`]), the network view of MLPs ([`network`]), and the test report
-//! after a run ([`report`]).
+//! boundary ([`data_view`]), the network view of MLPs ([`network`]) and their first-layer
+//! weights as images ([`unit_weights`]), and the test report after a run ([`report`]).
 
 mod controls;
 mod curves;
 mod data_view;
 mod network;
 mod report;
+mod unit_weights;
 
 use kindling_core::data::loader::DATA_COMMAND;
 use leptos::prelude::*;
@@ -18,8 +19,9 @@ use controls::{Controls, Messages, ProgressLine};
 use curves::{CurveChart, EpochTable};
 pub use data_view::ImageTile;
 use data_view::{Boundary, Preview};
-use network::{NetworkPanel, UnitWeightsPanel};
+use network::NetworkPanel;
 use report::Report;
+use unit_weights::UnitWeightsPanel;
 
 /// A number with thousands separators (negative shown as 0).
 fn thousands(n: f64) -> String {
