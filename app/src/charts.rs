@@ -70,12 +70,14 @@ fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     out
 }
 
-/// Draws the batch curve and the per-epoch held-out metric against batches trained.
+/// Draws the batch curve and the per-epoch held-out metric against batches trained, with a
+/// dashed line at each batch in `marks` (where a steered run changed its settings).
 pub fn draw_curves(
     canvas: &HtmlCanvasElement,
     points: &[BatchPoint],
     epochs: &[EpochMetrics],
     batches_per_epoch: usize,
+    marks: &[usize],
     metric: Metric,
     log: bool,
 ) {
@@ -111,6 +113,7 @@ pub fn draw_curves(
         .iter()
         .chain(&held)
         .map(|p| p.0)
+        .chain(marks.iter().map(|&m| m as f64))
         .fold(10.0f64, f64::max);
     let (mut y_min, mut y_max) = match metric {
         Metric::Accuracy => (0.0, 1.0),
@@ -167,6 +170,16 @@ pub fn draw_curves(
         .bold_line_style(palette.grid)
         .light_line_style(palette.background)
         .draw();
+    let mark_color = palette.text.mix(0.6);
+    for &mark in marks {
+        let x = mark as f64;
+        let _ = chart.draw_series(DashedLineSeries::new(
+            [(x, y_min), (x, y_max)],
+            5,
+            4,
+            mark_color.stroke_width(1),
+        ));
+    }
     let train_color = palette.train;
     if let Ok(series) = chart.draw_series(LineSeries::new(train, train_color.stroke_width(2))) {
         series.label("train (batches)").legend(move |(x, y)| {

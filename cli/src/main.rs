@@ -462,6 +462,13 @@ fn train(
         devices.join(", "),
         config.engine
     );
+    for change in config.training.steering.iter() {
+        println!(
+            "steered: after batch {}, {}",
+            change.at_step,
+            change.describe()
+        );
+    }
     let total_batches =
         data.train.len().div_ceil(config.training.batch_size) * config.training.epochs;
     let bar = if std::io::stderr().is_terminal() {

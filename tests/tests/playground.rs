@@ -1489,6 +1489,20 @@ async fn samples_seen(page: &Page) -> anyhow::Result<u64> {
         .unwrap_or(0))
 }
 
+/// Presses Step for the `nth` batch of a run of spiral-mlp's batch size (the first starts the
+/// builder's run, paused) and waits for exactly `nth` batches; returns the batch size.
+async fn step_spiral(page: &mut Page, nth: u64) -> anyhow::Result<u64> {
+    let batch = RunConfig::preset("spiral-mlp").unwrap().training.batch_size as u64;
+    page.click("step").await?;
+    page.wait_until("the stepped batch", Duration::from_secs(30), |p| {
+        Box::pin(async move {
+            Ok(samples_seen(p).await? == nth * batch && p.text("pause").await? == "Resume")
+        })
+    })
+    .await?;
+    Ok(batch)
+}
+
 /// Step trains exactly one batch: from idle the run starts paused and trains its first batch,
 /// each further Step adds one more (and nothing trains in between), every view is sent anew,
 /// and Resume trains on.
@@ -1498,20 +1512,9 @@ async fn browser_step_trains_exactly_one_batch() -> anyhow::Result<()> {
     let mut page = Page::open("step", BrowserOptions::default()).await?;
     page.select("preset", "spiral-mlp").await?;
     page.select("device", "cpu").await?;
-    let batch = RunConfig::preset("spiral-mlp").unwrap().training.batch_size as u64;
-    page.click("step").await?;
-    page.wait_until("the first batch", Duration::from_secs(30), |p| {
-        Box::pin(async move {
-            Ok(samples_seen(p).await? == batch && p.text("pause").await? == "Resume")
-        })
-    })
-    .await?;
+    let batch = step_spiral(&mut page, 1).await?;
     assert!(page.exists("network").await, "the views came with the step");
-    page.click("step").await?;
-    page.wait_until("the second batch", Duration::from_secs(10), |p| {
-        Box::pin(async move { Ok(samples_seen(p).await? == 2 * batch) })
-    })
-    .await?;
+    step_spiral(&mut page, 2).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         samples_seen(&page).await?,
@@ -1525,4 +1528,101 @@ async fn browser_step_trains_exactly_one_batch() -> anyhow::Result<()> {
     .await?;
     page.click("stop").await?;
     page.finish().await
+}
+
+/// How many elements carry `data-testid` `id`.
+async fn count(page: &Page, id: &str) -> anyhow::Result<u64> {
+    let script = format!("return document.querySelectorAll(\"[data-testid='{id}']\").length;");
+    Ok(page.eval(&script).await?.as_u64().unwrap_or(0))
+}
+
+/// A learning-rate change while paused is recorded at its batch, marked on the curves, kept
+/// with the run, carried by its share link and replayed by Reproduce to the same accuracy; an
+/// out-of-range change is refused with its range and records nothing.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_change_while_paused_is_marked_shared_and_reproduced() -> anyhow::Result<()> {
+    let mut page = Page::open("steer", BrowserOptions::default()).await?;
+    page.select("preset", "spiral-mlp").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("epochs", "4").await?;
+    step_spiral(&mut page, 1).await?;
+    step_spiral(&mut page, 2).await?;
+    assert_eq!(
+        page.by_id("live-lr").await?.prop("value").await?.as_deref(),
+        Some("0.01"),
+        "the paused run shows its learning rate"
+    );
+    page.set_number("live-lr", "0.002").await?;
+    page.wait_until("the change's marker", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.exists("steer-marker").await) })
+    })
+    .await?;
+    assert_eq!(
+        page.attr("steer-marker", "data-step").await?.as_deref(),
+        Some("2"),
+        "recorded after the two batches trained"
+    );
+    let marker = page.text("steer-marker").await?;
+    assert!(marker.contains("learning rate 0.002"), "{marker}");
+    page.set_number("live-lr", "-1").await?;
+    page.wait_until("the refusal", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(p.exists("error").await) })
+    })
+    .await?;
+    let refusal = page.text("error").await?;
+    assert!(refusal.contains("(0, 10]"), "names the range: {refusal}");
+    assert_eq!(count(&page, "steer-marker").await?, 1, "nothing recorded");
+    assert_eq!(
+        page.by_id("live-lr").await?.prop("value").await?.as_deref(),
+        Some("0.002"),
+        "the refused value is put back"
+    );
+    page.screenshot("steer-paused").await?;
+    page.eval("document.querySelector(\"[data-testid='error'] button\").click();")
+        .await?;
+    page.click("pause").await?; // Resume
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    assert_eq!(count(&page, "steer-marker").await?, 1);
+    page.screenshot("steer-finished").await?;
+
+    page.click("share").await?;
+    let link = page
+        .by_id("share-link")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    page.finish().await?;
+
+    let mut fresh = Page::open("steer-shared", BrowserOptions::default()).await?;
+    fresh.goto(&link).await?;
+    fresh
+        .wait_until("the shared run", Duration::from_secs(10), |p| {
+            Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
+        })
+        .await?;
+    fresh.click("reproduce").await?;
+    fresh
+        .wait_until("the reproduction", Duration::from_secs(120), |p| {
+            Box::pin(async move { Ok(p.exists("reproduce-result").await) })
+        })
+        .await?;
+    let text = fresh.text("reproduce-result").await?;
+    let acc_diff: f64 = fresh
+        .attr("reproduce-result", "data-accuracy-difference")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    assert!(
+        acc_diff < 1e-9,
+        "the change replayed: the same accuracy ({text})"
+    );
+    assert_eq!(
+        fresh.attr("steer-marker", "data-step").await?.as_deref(),
+        Some("2"),
+        "the reproduction marks the change where it was made"
+    );
+    fresh.finish().await
 }

@@ -16,8 +16,10 @@ impl Session {
         self.train_config(self.builder.config.get_untracked());
     }
 
-    /// Starts a run of `config` on the chosen device.
-    pub fn train_config(&self, config: RunConfig) {
+    /// Starts a run of `config` on the chosen device. Changes steered in an earlier run (the
+    /// builder holds them after Reproduce) are left behind: a new run is steered live.
+    pub fn train_config(&self, mut config: RunConfig) {
+        config.training.steering.clear();
         self.start_run(config, false, self.builder.device.get_untracked());
     }
 
@@ -26,7 +28,9 @@ impl Session {
     pub fn step(&self) {
         let paused = self.run.phase.get_untracked() == super::Phase::Paused;
         let wanted = self.builder.device.get_untracked();
-        if paused || self.start_run(self.builder.config.get_untracked(), true, wanted) {
+        let mut config = self.builder.config.get_untracked();
+        config.training.steering.clear();
+        if paused || self.start_run(config, true, wanted) {
             self.worker.send(&ToWorker::Step);
         }
     }
@@ -59,6 +63,14 @@ impl Session {
             paused,
         });
         true
+    }
+
+    /// Changes the paused run's hyper-parameters from its next batch on (the worker answers
+    /// with the change as recorded, or why not).
+    pub fn steer(&self, change: kindling_core::train::Steer) {
+        if self.run.phase.get_untracked() == super::Phase::Paused {
+            self.worker.send(&ToWorker::Steer { change });
+        }
     }
 
     /// Retrains a shared run with its config and seed, to compare the curves.

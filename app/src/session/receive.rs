@@ -4,7 +4,7 @@
 //! prediction requests, are ignored.
 
 use kindling_core::record::{RunRecord, RunStatus};
-use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics};
+use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
 use kindling_core::DeviceChoice;
 use leptos::prelude::*;
 
@@ -74,6 +74,7 @@ impl Session {
                 }
             }
             FromWorker::Paused { run_id, paused } => self.on_paused(run_id, paused),
+            FromWorker::Steered { run_id, result } => self.on_steered(run_id, result),
             FromWorker::Ended {
                 run_id,
                 end,
@@ -250,6 +251,28 @@ impl Session {
     fn on_boundary(&self, run_id: u64, map: BoundaryMap) {
         if self.is_current(run_id) {
             self.run.boundary.set(Some(map));
+        }
+    }
+
+    /// A change of the paused run's hyper-parameters: recorded in the run's config (the curves
+    /// mark it, and the kept run, its link and Reproduce carry it), or refused.
+    fn on_steered(&self, run_id: u64, result: Result<Steer, String>) {
+        if !self.is_current(run_id) {
+            return;
+        }
+        let change = match result {
+            Ok(change) => change,
+            Err(message) => return self.messages.fail(message),
+        };
+        self.messages.error.set(None);
+        self.run.config.update(|c| {
+            if let Some(c) = c {
+                c.training.steering.push(change);
+            }
+        });
+        self.run.redraw(true);
+        if let Some(id) = self.run.record_id.get_untracked() {
+            self.update_run_soon(id, move |r| r.config.training.steering.push(change));
         }
     }
 

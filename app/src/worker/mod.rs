@@ -16,7 +16,6 @@
 //! starts a fresh worker (see [`crate::faults`]); nothing here tries to go on after one.
 
 mod allocator;
-mod boundary;
 mod data;
 mod device;
 mod ending;
@@ -27,6 +26,7 @@ mod fetch;
 mod host;
 mod prediction;
 mod training;
+mod views;
 
 use std::cell::Cell;
 
@@ -161,6 +161,7 @@ impl Actor {
                 paused,
             } => self.start_run(run_id, *config, pick, paused).await,
             ToWorker::Step => self.step_once().await,
+            ToWorker::Steer { change } => self.steer(change),
             ToWorker::Pause => self.set_paused(true),
             ToWorker::Resume => self.set_paused(false),
             ToWorker::Stop => self.stop().await,

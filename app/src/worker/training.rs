@@ -1,12 +1,12 @@
 //! The current run: starting it, stepping its trainer in slices between messages, pausing and
 //! stopping it, and the progress and epoch reports it sends while it trains.
 
-use kindling_core::train::{speed_key, EpochMetrics, TrainError, TrainerState, TrainingRun};
+use kindling_core::train::{speed_key, EpochMetrics, Steer, TrainError, TrainerState, TrainingRun};
 use kindling_core::{DeviceChoice, RunConfig};
 
-use super::boundary::toy_extent;
 use super::error::WorkerError;
 use super::host::{now_ms, post, wasm_memory_bytes};
+use super::views::toy_extent;
 use super::Actor;
 use crate::protocol::{DevicePick, FromWorker, ProgressReport};
 
@@ -155,6 +155,13 @@ impl Actor {
         }
         if pause {
             c.trained_ms += now_ms() - c.stretch_start;
+            // The page learns exactly where the run paused (the batch a change is recorded at).
+            c.last_progress = now_ms();
+            post(&FromWorker::Progress {
+                run_id: c.run_id,
+                points: c.take_new_points(),
+                progress: c.report(),
+            });
         } else {
             c.stretch_start = now_ms();
         }
@@ -162,6 +169,27 @@ impl Actor {
         post(&FromWorker::Paused {
             run_id: c.run_id,
             paused: pause,
+        });
+    }
+
+    /// Answers `Steer`: a paused run records the change (from its next batch on), or says
+    /// why not. A run that is not paused (it ended, or a Resume crossed the change) refuses.
+    pub(super) fn steer(&mut self, change: Steer) {
+        let Some(c) = self.current.as_mut() else {
+            return;
+        };
+        let result = if c.active && c.paused {
+            c.run.steer(change).map_err(|e| format!("Not changed: {e}"))
+        } else {
+            Err("Not changed: settings change while the run is paused".to_string())
+        };
+        if result.is_ok() {
+            // A restart on the CPU (a failing GPU) replays the change too.
+            c.config.training.steering = c.run.config().training.steering.clone();
+        }
+        post(&FromWorker::Steered {
+            run_id: c.run_id,
+            result,
         });
     }
 

@@ -20,7 +20,8 @@ use crate::data::toy::gaussian;
 use crate::data::{Dataset, TrainingData};
 use crate::model::InputKind;
 use crate::train::{
-    BatchPoint, EpochMetrics, EvalMetrics, StepOutcome, StopReason, TrainerState, TrainingHistory,
+    BatchPoint, EpochMetrics, EvalMetrics, Steer, Steering, SteeringCursor, StepOutcome,
+    StopReason, TrainerState, TrainingHistory,
 };
 
 /// The homework network and its SGD schedule.
@@ -41,6 +42,10 @@ pub struct Hw1Config {
     /// Seed of the initial weights and the shuffling.
     #[config(default = 1)]
     pub seed: u64,
+    /// Learning rate and weight decay changed during the run, in batch order (momentum and
+    /// dropout have no place here).
+    #[config(default = "Steering::default()")]
+    pub steering: Steering,
 }
 
 /// Gradients of the cost with respect to every weight matrix and bias vector.
@@ -213,6 +218,8 @@ pub struct Hw1Trainer {
     batches_per_epoch: usize,
     history: TrainingHistory,
     state: TrainerState,
+    /// The next of `config.steering` to apply.
+    steering: SteeringCursor,
 }
 
 impl Hw1Trainer {
@@ -258,7 +265,20 @@ impl Hw1Trainer {
             batch: 0,
             history: TrainingHistory::default(),
             state: TrainerState::Running,
+            steering: SteeringCursor::default(),
         })
+    }
+
+    /// Batches trained so far in the whole run.
+    pub fn steps_done(&self) -> usize {
+        self.epoch * self.batches_per_epoch + self.batch
+    }
+
+    /// Records a change of learning rate or weight decay at this batch, applied before the
+    /// next batch trains (as replaying the run from its config would).
+    pub fn push_steer(&mut self, change: Steer) {
+        debug_assert_eq!(change.at_step, self.steps_done());
+        self.config.steering.push(change);
     }
 
     /// The device it trains on.
@@ -352,6 +372,14 @@ impl Hw1Trainer {
                 epoch_end: None,
                 state: self.state.clone(),
             });
+        }
+        if let Some(change) = self.steering.due(&self.config.steering, self.steps_done()) {
+            if let Some(eta) = change.learning_rate {
+                self.config.eta = eta;
+            }
+            if let Some(lam) = change.l2 {
+                self.config.lam = lam;
+            }
         }
         if self.batch == 0 {
             self.order.shuffle(&mut self.rng);

@@ -348,6 +348,15 @@ pub struct Cnn {
 }
 
 impl Cnn {
+    /// Sets every dropout layer's rate.
+    pub fn set_dropout(&mut self, rate: f64) {
+        for layer in &mut self.layers {
+            if let CnnLayer::Dropout(d) = layer {
+                d.prob = rate;
+            }
+        }
+    }
+
     /// Output-layer pre-activations (logits).
     ///
     /// `images`: [batch, channels, height, width] -> [batch, outputs]

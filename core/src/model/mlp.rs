@@ -103,6 +103,13 @@ impl MlpConfig {
 }
 
 impl Mlp {
+    /// Sets every hidden layer's dropout rate.
+    pub fn set_dropout(&mut self, rate: f64) {
+        for layer in &mut self.hidden {
+            layer.dropout.prob = rate;
+        }
+    }
+
     /// Output-layer pre-activations (logits).
     ///
     /// `input`: [batch, inputs] -> [batch, outputs]

@@ -99,6 +99,35 @@ impl ModelConfig {
         }
     }
 
+    /// Whether it has dropout layers (whose rate a steered run may change; an MLP's hidden
+    /// layers each have one, at rate 0 when unset).
+    pub fn has_dropout_layers(&self) -> bool {
+        match self {
+            ModelConfig::Mlp(c) => !c.hidden.is_empty(),
+            ModelConfig::Cnn(c) => c
+                .layers
+                .iter()
+                .any(|l| matches!(l, CnnLayerConfig::Dropout { .. })),
+            ModelConfig::Sequence(_) => true,
+        }
+    }
+
+    /// The largest dropout rate of its layers (0 without dropout).
+    pub fn max_dropout(&self) -> f64 {
+        match self {
+            ModelConfig::Mlp(c) => c.hidden.iter().map(|l| l.dropout).fold(0.0, f64::max),
+            ModelConfig::Cnn(c) => c
+                .layers
+                .iter()
+                .filter_map(|l| match l {
+                    CnnLayerConfig::Dropout { rate } => Some(*rate),
+                    _ => None,
+                })
+                .fold(0.0, f64::max),
+            ModelConfig::Sequence(c) => c.dropout,
+        }
+    }
+
     /// Whether any layer drops activations while training (its forward pass is random).
     pub fn has_dropout(&self) -> bool {
         match self {
@@ -187,6 +216,15 @@ impl Model {
     /// `input` -> [batch, outputs]
     pub fn predict(&self, input: BatchInput, activation: Activation) -> Tensor<2> {
         activation.apply(self.forward(input))
+    }
+
+    /// Sets the rate of every dropout layer (a steered run's change).
+    pub fn set_dropout(&mut self, rate: f64) {
+        match self {
+            Model::Mlp(m) => m.set_dropout(rate),
+            Model::Cnn(m) => m.set_dropout(rate),
+            Model::Sequence(m) => m.set_dropout(rate),
+        }
     }
 
     /// The weights of every dense layer, in the order of [`ModelConfig::l2_per_layer`].

@@ -70,6 +70,11 @@ impl SequenceConfig {
 }
 
 impl SequenceClassifier {
+    /// Sets the embedding dropout's rate.
+    pub fn set_dropout(&mut self, rate: f64) {
+        self.dropout.prob = rate;
+    }
+
     /// Output pre-activations (logits).
     ///
     /// `tokens`: [batch, example_len] token ids -> [batch, outputs]

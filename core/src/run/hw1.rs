@@ -66,6 +66,7 @@ impl RunConfig {
         )
         .with_lam(lam)
         .with_batch_size(self.training.batch_size)
-        .with_seed(self.training.seed))
+        .with_seed(self.training.seed)
+        .with_steering(self.training.steering.clone()))
     }
 }

@@ -10,6 +10,7 @@ use crate::model::summary::{human_bytes, thousands, ModelSummary};
 use crate::model::validation::outputs_fit_classes;
 use crate::model::CnnShapeError;
 use crate::model::{ModelConfig, ModelKind};
+use crate::train::{LiveSettings, OptimizerKind, MAX_STEERS};
 
 /// Most epochs allowed.
 pub const MAX_EPOCHS: usize = 1000;
@@ -86,6 +87,83 @@ impl RunConfig {
             1,
             MAX_BATCH_SETTING,
         );
+        self.check_steering(c);
+    }
+
+    /// The changes made while it trained: in range, in batch order within the run, and of
+    /// what this model, optimizer and engine have.
+    fn check_steering(&self, c: &mut Checker) {
+        let steering = &self.training.steering;
+        if steering.len() > MAX_STEERS {
+            c.fail(
+                "training.steering",
+                format!("{} changes", steering.len()),
+                format!("a run records at most {MAX_STEERS} changes"),
+            );
+            return;
+        }
+        let batches = self
+            .dataset
+            .train_size()
+            .div_ceil(self.training.batch_size.max(1))
+            .saturating_mul(self.training.epochs);
+        let sgd = self.training.optimizer.kind == OptimizerKind::Sgd;
+        let hand_written = self.engine == Engine::HandWritten;
+        let mut previous = 0;
+        for (i, change) in steering.iter().enumerate() {
+            let field = format!("training.steering[{i}]");
+            change.check_values(&field, c);
+            if change.at_step < previous || change.at_step >= batches.max(1) {
+                c.fail(
+                    format!("{field}.at_step"),
+                    change.at_step,
+                    format!(
+                        "must be at least the previous change's ({previous}) and less than \
+                         the run's {batches} batches"
+                    ),
+                );
+            }
+            previous = previous.max(change.at_step);
+            if change.momentum.is_some() && (!sgd || hand_written) {
+                c.fail(
+                    format!("{field}.momentum"),
+                    change.momentum.unwrap_or_default(),
+                    "only SGD (with the autodiff engine) has a momentum",
+                );
+            }
+            if change.dropout.is_some() && (hand_written || !self.model.has_dropout_layers()) {
+                c.fail(
+                    format!("{field}.dropout"),
+                    change.dropout.unwrap_or_default(),
+                    "this model has no dropout layer",
+                );
+            }
+        }
+    }
+
+    /// The hyper-parameters it trains with after `trained` batches: the config's, then every
+    /// change recorded up to then.
+    pub fn settings_at(&self, trained: usize) -> LiveSettings {
+        let o = &self.training.optimizer;
+        let mut settings = LiveSettings {
+            learning_rate: o.learning_rate,
+            momentum: if o.kind == OptimizerKind::Sgd {
+                o.momentum
+            } else {
+                0.0
+            },
+            l2: self.model.l2_per_layer().into_iter().fold(0.0, f64::max),
+            dropout: self.model.max_dropout(),
+        };
+        for change in self
+            .training
+            .steering
+            .iter()
+            .filter(|s| s.at_step <= trained)
+        {
+            change.apply_to(&mut settings);
+        }
+        settings
     }
 
     /// Cross-field checks, once every field is in range.

@@ -125,6 +125,8 @@ pub async fn measure_speed(
 ) -> Result<f64, TrainError> {
     let mut config = config.clone();
     config.training.epochs = 1_000;
+    // Speed is measured on the run's settings as configured, not as a steered run changes them.
+    config.training.steering.clear();
     let probe: Dataset = data.eval.select(&[0], "probe");
     let mut run = TrainingRun::new(&config, data, device)?;
     let warm_up_start = now_ms();

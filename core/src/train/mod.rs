@@ -6,6 +6,7 @@ pub mod device_speed;
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;
+pub mod steering;
 #[cfg(not(target_family = "wasm"))]
 pub mod throughput;
 pub mod trainer;
@@ -15,6 +16,7 @@ pub use device_speed::{measure_speed, measurement_data, speed_key, DeviceSpeed, 
 pub use loss::{l2_penalty, L2Mode, LossKind};
 pub use metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
+pub use steering::{LiveSettings, Steer, Steering, SteeringCursor, MAX_STEERS};
 pub use trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState, TrainingConfig};
 pub use training_run::{
     argmax, confusion_matrix, shown_confusion, ShownConfusion, TrainingRun, MAX_MATRIX_CLASSES,

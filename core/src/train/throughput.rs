@@ -56,6 +56,7 @@ pub fn measure_data_parallel(
     let mut training = config.training.clone();
     training.readback_every = plan.batches.max(1);
     training.epochs = 1_000_000;
+    training.steering.clear();
     let mut trainer = Trainer::new(&config.model, &training, data, device)?;
     trainer.set_data_parallel(others);
     for _ in 0..plan.warmup {

@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use super::loss::{l2_penalty, L2Mode, LossKind};
 use super::metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 use super::optimizer::OptimizerConfig;
+use super::steering::{Steer, Steering, SteeringCursor};
 use crate::data::{Dataset, TrainingData};
 use crate::device::with_device_rng;
 use crate::model::{Activation, CnnShapeError, InputKind, Model, ModelConfig};
@@ -40,6 +41,9 @@ pub struct TrainingConfig {
     /// Batch size of the held-out evaluation.
     #[config(default = 500)]
     pub eval_batch_size: usize,
+    /// Hyper-parameters changed during the run, in batch order (see [`super::steering`]).
+    #[config(default = "Steering::default()")]
+    pub steering: Steering,
 }
 
 /// Why a trainer cannot be built or cannot go on.
@@ -136,6 +140,8 @@ pub struct Trainer {
     epoch_examples: usize,
     history: TrainingHistory,
     state: TrainerState,
+    /// The next of `config.steering` to apply.
+    steering: SteeringCursor,
 }
 
 impl Trainer {
@@ -213,7 +219,51 @@ impl Trainer {
             epoch_examples: 0,
             history: TrainingHistory::default(),
             state: TrainerState::Running,
+            steering: SteeringCursor::default(),
         })
+    }
+
+    /// Batches trained so far in the whole run.
+    pub fn steps_done(&self) -> usize {
+        self.epoch * self.batches_per_epoch + self.batch
+    }
+
+    /// Records a change of hyper-parameters at this batch; it applies before the next batch
+    /// trains, as it would replaying the run from its config. `change.at_step` must be
+    /// [`Trainer::steps_done`] (a [`crate::RunConfig`] validates the values first).
+    pub fn push_steer(&mut self, change: Steer) {
+        debug_assert_eq!(change.at_step, self.steps_done());
+        self.config.steering.push(change);
+    }
+
+    /// Applies a change (due before this batch).
+    fn apply_steer(&mut self, change: &Steer) {
+        let optimizer = &mut self.config.optimizer;
+        if let Some(lr) = change.learning_rate {
+            optimizer.learning_rate = lr;
+        }
+        if let Some(momentum) = change.momentum {
+            let before = optimizer.momentum;
+            optimizer.momentum = momentum;
+            let fresh = optimizer.init();
+            // The velocity carries over from momentum to momentum; from none, it starts as
+            // the first gradient (as at the start of a run); to none, it is dropped.
+            self.optimizer = if before > 0.0 && momentum > 0.0 {
+                fresh.load_record(self.optimizer.to_record())
+            } else {
+                fresh
+            };
+        }
+        if let Some(l2) = change.l2 {
+            self.l2.iter_mut().for_each(|v| *v = l2);
+        }
+        if let Some(rate) = change.dropout {
+            if let Some(model) = self.model.as_mut() {
+                model.set_dropout(rate);
+            }
+            // Masks are drawn from the batch's own seed from now on.
+            self.stochastic |= rate > 0.0;
+        }
     }
 
     /// Splits every batch from now on into one shard per device of `others` and the
@@ -303,6 +353,9 @@ impl Trainer {
     pub async fn step(&mut self) -> Result<StepOutcome, TrainError> {
         if self.state != TrainerState::Running {
             return Ok(self.outcome(None, None));
+        }
+        if let Some(change) = self.steering.due(&self.config.steering, self.steps_done()) {
+            self.apply_steer(&change);
         }
         let n = self.data.train.len();
         if self.batch == 0 {

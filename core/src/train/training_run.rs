@@ -4,12 +4,13 @@
 use burn::tensor::Device;
 
 use super::metrics::TrainingHistory;
+use super::steering::{LiveSettings, Steer};
 use super::trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState};
+use crate::checks::ConfigError;
 use crate::data::{Dataset, TrainingData};
 use crate::hw1::Hw1Trainer;
 use crate::inside::{first_layer_images, network_view, NetworkView, UnitImages};
 use crate::model::weights::{tensor_values, weights_from_values, weights_of, WeightsError};
-use crate::model::ModelConfig;
 use crate::run::{Engine, RunConfig};
 
 /// The engine training a run.
@@ -22,7 +23,8 @@ enum RunTrainer {
 /// [`TrainingRun::step`].
 pub struct TrainingRun {
     engine: RunTrainer,
-    model: ModelConfig,
+    /// The run's config, with the changes steered so far.
+    config: RunConfig,
 }
 
 impl TrainingRun {
@@ -51,8 +53,42 @@ impl TrainingRun {
         };
         Ok(Self {
             engine,
-            model: config.model.clone(),
+            config: config.clone(),
         })
+    }
+
+    /// The run's config, with every change steered so far in `training.steering`.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// Changes hyper-parameters from the next batch on, recording the change at the batches
+    /// trained so far (its `at_step` is set here): the returned change is what a replay of
+    /// the run applies. Refused, with the field and the allowed range, when a value is out
+    /// of range, the model or engine has no such setting, or the run has no batch left.
+    pub fn steer(&mut self, mut change: Steer) -> Result<Steer, ConfigError> {
+        change.at_step = match &self.engine {
+            RunTrainer::Autodiff(t) => t.steps_done(),
+            RunTrainer::HandWritten(t) => t.steps_done(),
+        };
+        let mut config = self.config.clone();
+        config.training.steering.push(change);
+        config.validate()?;
+        self.config = config;
+        match &mut self.engine {
+            RunTrainer::Autodiff(t) => t.push_steer(change),
+            RunTrainer::HandWritten(t) => t.push_steer(change),
+        }
+        Ok(change)
+    }
+
+    /// The hyper-parameters the next batch trains with.
+    pub fn settings(&self) -> LiveSettings {
+        let trained = match &self.engine {
+            RunTrainer::Autodiff(t) => t.steps_done(),
+            RunTrainer::HandWritten(t) => t.steps_done(),
+        };
+        self.config.settings_at(trained)
     }
 
     /// Splits every batch across the run's device and `others` (see
@@ -164,11 +200,11 @@ impl TrainingRun {
             .map_err(TrainError::Device)
     }
 
-    /// The trained model's weights (burnpack bytes of the run's [`ModelConfig`]; the
+    /// The trained model's weights (burnpack bytes of the run's [`crate::model::ModelConfig`]; the
     /// hand-written network becomes the sigmoid MLP it is). Read asynchronously.
     pub async fn weights(&self) -> Result<Vec<u8>, WeightsError> {
         match &self.engine {
-            RunTrainer::Autodiff(t) => weights_of(&t.model(), &self.model).await,
+            RunTrainer::Autodiff(t) => weights_of(&t.model(), &self.config.model).await,
             RunTrainer::HandWritten(t) => {
                 let network = t.network();
                 let weights = tensor_values(network.weights.clone()).await?;
@@ -178,7 +214,7 @@ impl TrainingRun {
                     .zip(biases)
                     .flat_map(|(w, b)| [w, b])
                     .collect();
-                weights_from_values(&self.model, values)
+                weights_from_values(&self.config.model, values)
             }
         }
     }

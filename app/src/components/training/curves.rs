@@ -22,10 +22,17 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
                 let per_epoch = run
                     .progress
                     .with_untracked(|p| p.progress.batches_per_epoch.max(1));
+                let marks: Vec<usize> = run
+                    .config
+                    .with_untracked(|c| {
+                        c.as_ref()
+                            .map(|c| c.training.steering.iter().map(|s| s.at_step).collect())
+                    })
+                    .unwrap_or_default();
                 if let Some(c) = canvas.get_untracked() {
                     run.points.with_untracked(|points| {
                         run.epochs.with_untracked(|epochs| {
-                            draw_curves(&c, points, epochs, per_epoch, metric, log)
+                            draw_curves(&c, points, epochs, per_epoch, &marks, metric, log)
                         })
                     });
                 }

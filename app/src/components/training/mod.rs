@@ -1,13 +1,15 @@
 //! The middle column: Train / Pause / Stop, progress and messages ([`controls`]), live
 //! curves and the per-epoch table ([`curves`]), the data preview and the 2-D decision
 //! boundary ([`data_view`]), the network view of MLPs ([`network`]) and their first-layer
-//! weights as images ([`unit_weights`]), and the test report after a run ([`report`]).
+//! weights as images ([`unit_weights`]), steering a paused run and the markers of its
+//! changes ([`steer`]), and the test report after a run ([`report`]).
 
 mod controls;
 mod curves;
 mod data_view;
 mod network;
 mod report;
+mod steer;
 mod unit_weights;
 
 use kindling_core::data::loader::DATA_COMMAND;
@@ -21,6 +23,7 @@ pub use data_view::ImageTile;
 use data_view::{Boundary, Preview};
 use network::NetworkPanel;
 use report::Report;
+use steer::{SteerMarkers, SteerPanel};
 use unit_weights::UnitWeightsPanel;
 
 /// A number with thousands separators (negative shown as 0).
@@ -45,6 +48,7 @@ pub fn TrainingPanel() -> impl IntoView {
             <Controls />
             <ProgressLine />
             <Messages />
+            <SteerPanel />
             <div class="chart-tools">
                 <label class="check">
                     <input
@@ -58,6 +62,7 @@ pub fn TrainingPanel() -> impl IntoView {
             </div>
             <CurveChart metric=Metric::Loss log=log />
             <CurveChart metric=Metric::Accuracy log=log />
+            <SteerMarkers />
             <Show when=is_toy>
                 <Boundary />
             </Show>

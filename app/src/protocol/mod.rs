@@ -2,14 +2,20 @@
 //! The page never touches tensors; the worker never touches the DOM.
 
 use kindling_core::data::upload::UploadedData;
-use kindling_core::export::Framework;
 use kindling_core::inside::{NetworkView, UnitImages};
 use kindling_core::record::{RunRecord, RunStatus};
-use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Progress};
+use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
 use kindling_core::{DeviceChoice, RunConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Fault;
+
+mod payloads;
+
+pub use payloads::{
+    BoundaryMap, DataPreview, DevicePick, ExportFormat, ImageExample, ProgressReport,
+    ReviewExample, TestReport, ToyPoint,
+};
 
 /// A message that is not one of the protocol's (another version of the page or worker, or a
 /// damaged one).
@@ -44,6 +50,12 @@ pub enum ToWorker {
     Resume,
     /// Train exactly one batch of the paused run, then send every view anew.
     Step,
+    /// Change hyper-parameters of the paused run from its next batch on (the worker records
+    /// the batch). Answered by `Steered`.
+    Steer {
+        /// What changes (its `at_step` is set by the worker).
+        change: Steer,
+    },
     /// Stop the run (its model stays for predictions).
     Stop,
     /// Classify a drawn digit, already preprocessed as MNIST was (28x28 grey levels, ink high).
@@ -106,147 +118,6 @@ pub enum ToWorker {
         /// How to fail.
         fault: Fault,
     },
-}
-
-/// How the worker picks the device a run trains on.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
-pub enum DevicePick {
-    /// The one the run's config names (the user chose it, or a shared run is reproduced).
-    #[default]
-    AsConfigured,
-    /// The faster for this model here: by `known` figures for its shape
-    /// ([`kindling_core::train::speed_key`]), else measured now (the page is told with
-    /// `MeasuringDevices`, and gets the figures with `Started` to keep).
-    Fastest {
-        /// Figures measured before for this model shape, if the page kept some.
-        known: Option<DeviceSpeeds>,
-    },
-}
-
-/// What the page downloads of a run to take it elsewhere.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// A framework's script with the weights and the data file, as one zip.
-    Framework(Framework),
-    /// The weights alone, as safetensors with PyTorch's names and layouts.
-    Safetensors,
-}
-
-impl ExportFormat {
-    /// What the user sees it called.
-    pub fn label(self) -> &'static str {
-        match self {
-            ExportFormat::Framework(Framework::PyTorch) => "PyTorch",
-            ExportFormat::Framework(Framework::Keras) => "Keras",
-            ExportFormat::Safetensors => "safetensors",
-        }
-    }
-}
-
-/// A point of the 2-D toy sets' decision-boundary map.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct BoundaryMap {
-    /// Cells per side.
-    pub resolution: usize,
-    /// Data-space extent shown: [x_min, x_max, y_min, y_max].
-    pub extent: [f32; 4],
-    /// Probability of class 1 per cell, row-major from the top (y_max) row.
-    pub class1: Vec<f32>,
-}
-
-/// A labelled 2-D point of a toy set.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
-pub struct ToyPoint {
-    /// Coordinates.
-    pub x: f32,
-    /// Coordinates.
-    pub y: f32,
-    /// Class (0 or 1).
-    pub label: u32,
-    /// Whether it is a test point (drawn with an outline).
-    pub test: bool,
-}
-
-/// An image example shown to the user.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ImageExample {
-    /// Side length (28 or 14).
-    pub side: usize,
-    /// Grey levels, row-major.
-    pub pixels: Vec<u8>,
-    /// True class.
-    pub label: u32,
-    /// Predicted class (for misclassified examples).
-    pub predicted: Option<u32>,
-}
-
-/// A review shown to the user.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ReviewExample {
-    /// The review's words as the model sees them (vocabulary words; rare ones as `<?>`).
-    pub text: String,
-    /// 1 positive, 0 negative.
-    pub label: u32,
-    /// Tokens in the review before padding/truncation.
-    pub tokens: usize,
-    /// Predicted class (for misclassified examples).
-    pub predicted: Option<u32>,
-}
-
-/// What the loaded data looks like.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
-pub struct DataPreview {
-    /// Dataset name.
-    pub name: String,
-    /// Examples per split: train, validation, test.
-    pub sizes: [usize; 3],
-    /// Training examples per class.
-    pub class_counts: Vec<usize>,
-    /// Class names.
-    pub class_names: Vec<String>,
-    /// A few training images.
-    pub images: Vec<ImageExample>,
-    /// A few training reviews.
-    pub reviews: Vec<ReviewExample>,
-    /// Every point of a toy set.
-    pub points: Vec<ToyPoint>,
-    /// The worker's WebAssembly memory once the data is loaded, in bytes.
-    #[serde(default)]
-    pub memory_bytes: u64,
-}
-
-/// Where training is: core's [`Progress`] with the time and throughput the worker measures.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Default)]
-pub struct ProgressReport {
-    /// Epoch, batch and examples done, and in all.
-    #[serde(flatten)]
-    pub progress: Progress,
-    /// Training throughput since the run started (pauses excluded).
-    pub samples_per_second: f64,
-    /// Training time so far, in seconds (pauses excluded).
-    pub seconds: f64,
-}
-
-/// The test-set report after a run: confusion matrix and mistakes.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
-pub struct TestReport {
-    /// Test accuracy.
-    pub accuracy: f64,
-    /// Test examples.
-    pub examples: usize,
-    /// `confusion[true][predicted]` over `matrix_classes` (then, with `matrix_others`, one
-    /// row and column for the rest: at most [`kindling_core::train::MAX_MATRIX_CLASSES`]).
-    pub confusion: Vec<Vec<usize>>,
-    /// The class ids of the matrix's rows and columns.
-    pub matrix_classes: Vec<u32>,
-    /// Whether the matrix's last row and column count the classes not shown one by one.
-    pub matrix_others: bool,
-    /// Class names.
-    pub class_names: Vec<String>,
-    /// Misclassified test images (the first few).
-    pub wrong_images: Vec<ImageExample>,
-    /// Misclassified test reviews (the first few).
-    pub wrong_reviews: Vec<ReviewExample>,
 }
 
 /// What the worker tells the page.
@@ -326,6 +197,13 @@ pub enum FromWorker {
         run_id: u64,
         /// The map.
         map: BoundaryMap,
+    },
+    /// A change of hyper-parameters of the paused run, recorded or refused.
+    Steered {
+        /// The run.
+        run_id: u64,
+        /// The change as recorded (with its batch), or why it was refused.
+        result: Result<Steer, String>,
     },
     /// Training was paused (true) or resumed (false).
     Paused {
@@ -528,6 +406,7 @@ impl FromWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kindling_core::export::Framework;
 
     #[test]
     fn messages_round_trip_as_json() {
@@ -551,6 +430,17 @@ mod tests {
             progress: ProgressReport::default(),
         };
         assert_eq!(FromWorker::decode(&from.encode()).unwrap(), from);
+        let change = Steer {
+            at_step: 7,
+            learning_rate: Some(0.5),
+            ..Steer::default()
+        };
+        let steer = ToWorker::Steer { change };
+        assert_eq!(ToWorker::decode(&steer.encode()).unwrap(), steer);
+        for result in [Ok(change), Err("Not changed".to_string())] {
+            let steered = FromWorker::Steered { run_id: 3, result };
+            assert_eq!(FromWorker::decode(&steered.encode()).unwrap(), steered);
+        }
         assert!(ToWorker::decode("{\"Start\":1}").is_err());
         // Weights leave the JSON and come back through `attach`.
         let with_bytes = FromWorker::Weights {
