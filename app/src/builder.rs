@@ -31,6 +31,12 @@ pub fn switch_dataset(config: &mut RunConfig, id: DatasetId) {
             t.noise = old.noise;
             t.test_fraction = old.test_fraction;
             t.seed = old.seed;
+            // The model reads the same features of the new set's points, and blobs and the
+            // spiral keep each other's classes (edits belong to the old set's points).
+            t.features = old.features.clone();
+            if kind.has_class_choice() {
+                t.classes = old.classes;
+            }
         }
         DatasetConfig::Toy(t)
     };
@@ -165,8 +171,8 @@ fn small_cnn() -> ModelConfig {
 pub fn fit_model(config: &mut RunConfig) {
     let classes = config.dataset.classes();
     match (&mut config.model, &mut config.dataset) {
-        (ModelConfig::Mlp(m), DatasetConfig::Toy(_)) => {
-            m.inputs = 2;
+        (ModelConfig::Mlp(m), DatasetConfig::Toy(t)) => {
+            m.inputs = t.features().len();
             if m.outputs != 1 {
                 m.outputs = classes;
             }

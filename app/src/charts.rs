@@ -215,26 +215,53 @@ fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
 }
 
+/// The colour of each class of a 2-D set (orange and blue first, as TensorFlow Playground).
+pub const CLASS_COLOURS: [&str; 5] = ["#f59322", "#0877bd", "#2ca02c", "#9467bd", "#d62728"];
+/// [`CLASS_COLOURS`] as RGB.
+const CLASS_RGB: [[f32; 3]; 5] = [
+    [245.0, 147.0, 34.0],
+    [8.0, 119.0, 189.0],
+    [44.0, 160.0, 44.0],
+    [148.0, 103.0, 189.0],
+    [214.0, 39.0, 40.0],
+];
+
+/// The map's background, where no class wins.
+fn map_background(dark: bool) -> [f32; 3] {
+    if dark {
+        [30.0, 33.0, 40.0]
+    } else {
+        [232.0, 234.0, 235.0]
+    }
+}
+
+/// `to` blended over `from` by `w` in [0, 1].
+fn blend(from: [f32; 3], to: [f32; 3], w: f32) -> [u8; 3] {
+    [0, 1, 2].map(|i| (from[i] + (to[i] - from[i]) * w) as u8)
+}
+
 /// Orange for class 0, blue for class 1, blended through the background (as TensorFlow
 /// Playground shows it).
 fn class_colour(p: f32, dark: bool) -> [u8; 3] {
-    let (a, b, mid): ([f32; 3], [f32; 3], [f32; 3]) = if dark {
-        (
-            [245.0, 147.0, 34.0],
-            [8.0, 119.0, 189.0],
-            [30.0, 33.0, 40.0],
-        )
-    } else {
-        (
-            [245.0, 147.0, 34.0],
-            [8.0, 119.0, 189.0],
-            [232.0, 234.0, 235.0],
-        )
-    };
     let t = (p.clamp(0.0, 1.0) - 0.5) * 2.0;
-    let (from, to, w) = if t < 0.0 { (mid, a, -t) } else { (mid, b, t) };
-    let w = w * 0.85;
-    [0, 1, 2].map(|i| (from[i] + (to[i] - from[i]) * w) as u8)
+    let (to, w) = if t < 0.0 {
+        (CLASS_RGB[0], -t)
+    } else {
+        (CLASS_RGB[1], t)
+    };
+    blend(map_background(dark), to, w * 0.85)
+}
+
+/// The winning class's colour, the stronger the surer the model is (`p`, from a tie of all
+/// `classes` to certainty).
+fn winner_colour(class: u8, p: f32, classes: usize, dark: bool) -> [u8; 3] {
+    let tie = 1.0 / classes.max(2) as f32;
+    let w = ((p - tie) / (1.0 - tie)).clamp(0.0, 1.0);
+    blend(
+        map_background(dark),
+        CLASS_RGB[class as usize % CLASS_RGB.len()],
+        w * 0.85,
+    )
 }
 
 /// Paints an `n` x `n` map of shades (see [`crate::network_view::unit_shades`]) into `canvas`
@@ -264,6 +291,24 @@ pub fn paint_shades(canvas: &HtmlCanvasElement, shades: &[f32], n: usize) {
     }
 }
 
+/// The part of the plane the boundary panel shows: the map's, or else the points' with a
+/// margin (the set's usual square when there are none).
+pub fn boundary_extent(map: Option<&BoundaryMap>, points: &[ToyPoint]) -> [f32; 4] {
+    if let Some(m) = map {
+        return m.extent;
+    }
+    if points.is_empty() {
+        return [-1.1, 1.1, -1.1, 1.1];
+    }
+    let mut e = [f32::MAX, f32::MIN, f32::MAX, f32::MIN];
+    for p in points {
+        e = [e[0].min(p.x), e[1].max(p.x), e[2].min(p.y), e[3].max(p.y)];
+    }
+    let mx = (e[1] - e[0]).max(1e-3) * 0.08;
+    let my = (e[3] - e[2]).max(1e-3) * 0.08;
+    [e[0] - mx, e[1] + mx, e[2] - my, e[3] + my]
+}
+
 /// Paints the decision-boundary map and the points over it.
 pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, points: &[ToyPoint]) {
     let Some(ctx) = context(canvas) else {
@@ -286,25 +331,15 @@ pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, poin
         ctx.set_text_align("start");
         return;
     }
-    let extent = match map {
-        Some(m) => m.extent,
-        None => {
-            let mut e = [f32::MAX, f32::MIN, f32::MAX, f32::MIN];
-            for p in points {
-                e = [e[0].min(p.x), e[1].max(p.x), e[2].min(p.y), e[3].max(p.y)];
-            }
-            if points.is_empty() {
-                [-1.0, 1.0, -1.0, 1.0]
-            } else {
-                e
-            }
-        }
-    };
+    let extent = boundary_extent(map, points);
     if let Some(map) = map {
         let n = map.resolution;
         let mut rgba = Vec::with_capacity(n * n * 4);
-        for &p in &map.class1 {
-            let [r, g, b] = class_colour(p, dark);
+        for (i, &p) in map.class1.iter().enumerate() {
+            let [r, g, b] = match map.winners.get(i) {
+                Some(&w) => winner_colour(w, p, map.classes, dark),
+                None => class_colour(p, dark),
+            };
             rgba.extend([r, g, b, 255]);
         }
         // Paint the small map, then scale it up smoothly.
@@ -321,7 +356,8 @@ pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, poin
         (false, true) => "#1e2128",
         (false, false) => "#ffffff",
     };
-    for (label, fill) in [(0u32, "#f59322"), (1, "#0877bd")] {
+    for (label, fill) in CLASS_COLOURS.iter().enumerate() {
+        let label = label as u32;
         for test in [false, true] {
             ctx.begin_path();
             for p in points.iter().filter(|p| p.label == label && p.test == test) {

@@ -7,6 +7,7 @@ pub mod faults;
 pub mod network_view;
 pub mod protocol;
 pub mod runs;
+pub mod toy_edits;
 
 #[cfg(target_arch = "wasm32")]
 pub mod charts;

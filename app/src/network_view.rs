@@ -108,6 +108,15 @@ pub fn unit_name(layer: usize, unit: usize, layers: usize) -> String {
     }
 }
 
+/// A unit's name in `view`: an input by its feature's name when it has one (`x1·x2`), else
+/// as [`unit_name`] says.
+pub fn view_unit_name(view: &NetworkView, layer: usize, unit: usize) -> String {
+    match view.input_names.get(unit) {
+        Some(name) if layer == 0 => name.clone(),
+        _ => unit_name(layer, unit, view.layers.len()),
+    }
+}
+
 /// Whether a layer's outputs are probabilities (drawn as the boundary is).
 pub fn probability(activation: &str) -> bool {
     matches!(activation, "sigmoid" | "softmax")
@@ -132,6 +141,9 @@ pub fn shades_of(view: &NetworkView, layer: usize, unit: usize) -> (Vec<f32>, us
     if let Some(maps) = &view.maps {
         let n = maps.resolution;
         if layer == 0 {
+            if let Some(map) = maps.inputs.get(unit) {
+                return (unit_shades(map, false), n);
+            }
             let shades = (0..n * n)
                 .map(|i| {
                     let (row, col) = (i / n, i % n);
@@ -165,6 +177,8 @@ pub fn focused_map(view: &NetworkView, focus: (usize, usize)) -> Option<Boundary
         resolution: maps.resolution,
         extent: maps.extent,
         class1: unit_shades(map, p),
+        winners: Vec::new(),
+        classes: 2,
     })
 }
 
@@ -249,6 +263,7 @@ mod tests {
             inputs: 2,
             layers: vec![layer],
             maps: None,
+            input_names: Vec::new(),
         };
         assert_eq!(shades_of(&view, 1, 0), (vec![0.25], 1));
         assert_eq!(shades_of(&view, 1, 1), (vec![1.0], 1));
@@ -267,6 +282,7 @@ mod tests {
                     cells: vec![0; 4],
                 },
             ]],
+            inputs: Vec::new(),
         });
         let (shades, n) = shades_of(&view, 1, 0);
         assert_eq!((n, shades), (2, vec![0.0, 1.0, 0.0, 1.0]));
@@ -277,5 +293,17 @@ mod tests {
         assert_eq!(focused.class1, vec![0.0, 1.0, 0.0, 1.0]);
         assert!(focused_map(&view, (0, 0)).is_none());
         assert!(focus_caption(&view, (1, 1)).starts_with("out 1 (tanh)"));
+        // Features of the plane's points are named, and drawn as computed.
+        view.input_names = vec!["x1·x2".into(), "x2".into()];
+        if let Some(maps) = &mut view.maps {
+            maps.inputs = vec![UnitMap {
+                low: -1.0,
+                high: 1.0,
+                cells: vec![255, 0, 0, 255],
+            }];
+        }
+        assert_eq!(view_unit_name(&view, 0, 0), "x1·x2");
+        assert_eq!(view_unit_name(&view, 1, 0), "out 0");
+        assert_eq!(shades_of(&view, 0, 0).0, vec![1.0, 0.0, 0.0, 1.0]);
     }
 }

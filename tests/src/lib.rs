@@ -385,6 +385,11 @@ impl Page {
         Ok(self.client.execute(script, vec![]).await?)
     }
 
+    /// Runs a script in the page with `arguments`.
+    pub async fn eval_with(&self, script: &str, arguments: Vec<Value>) -> Result<Value> {
+        Ok(self.client.execute(script, arguments).await?)
+    }
+
     /// Polls `check` until it is true or `timeout` passes (then fails naming `what`, with a
     /// screenshot).
     pub async fn wait_until<F>(&mut self, what: &str, timeout: Duration, mut check: F) -> Result<()>

@@ -598,6 +598,20 @@ async fn train_tinytoy(page: &mut Page, seed: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Presses a kept run's Share (`row`: its row in the runs table) and reads the link.
+async fn share_link(page: &Page, row: &fantoccini::elements::Element) -> anyhow::Result<String> {
+    row.find(fantoccini::Locator::Css("[data-testid='share']"))
+        .await?
+        .click()
+        .await?;
+    Ok(page
+        .by_id("share-link")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default())
+}
+
 /// Two runs survive a reload, overlay with a diff of what changed, and one shared as a link
 /// opens in a fresh profile with the same accuracy; Reproduce retrains it to the same curve.
 #[tokio::test(flavor = "multi_thread")]
@@ -634,17 +648,7 @@ async fn browser_runs_persist_overlay_share_and_reproduce() -> anyhow::Result<()
         .await?
         .text()
         .await?;
-    first
-        .find(fantoccini::Locator::Css("[data-testid='share']"))
-        .await?
-        .click()
-        .await?;
-    let link = page
-        .by_id("share-link")
-        .await?
-        .prop("value")
-        .await?
-        .unwrap_or_default();
+    let link = share_link(&page, first).await?;
     println!("share link: {} characters", link.len());
     assert!(link.contains("#run=k1.") && link.len() < 2000, "{link}");
     page.finish().await?;
@@ -1530,6 +1534,30 @@ async fn browser_step_trains_exactly_one_batch() -> anyhow::Result<()> {
     page.finish().await
 }
 
+/// Opens a run's share `link` in a fresh profile named `name`, presses Reproduce and waits for
+/// the comparison; returns the page and the reproduction's accuracy difference.
+async fn reproduce_link(name: &str, link: &str) -> anyhow::Result<(Page, f64)> {
+    let mut fresh = Page::open(name, BrowserOptions::default()).await?;
+    fresh.goto(link).await?;
+    fresh
+        .wait_until("the shared run", Duration::from_secs(10), |p| {
+            Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
+        })
+        .await?;
+    fresh.click("reproduce").await?;
+    fresh
+        .wait_until("the reproduction", Duration::from_secs(120), |p| {
+            Box::pin(async move { Ok(p.exists("reproduce-result").await) })
+        })
+        .await?;
+    let difference: f64 = fresh
+        .attr("reproduce-result", "data-accuracy-difference")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    Ok((fresh, difference))
+}
+
 /// How many elements carry `data-testid` `id`.
 async fn count(page: &Page, id: &str) -> anyhow::Result<u64> {
     let script = format!("return document.querySelectorAll(\"[data-testid='{id}']\").length;");
@@ -1596,25 +1624,8 @@ async fn browser_a_change_while_paused_is_marked_shared_and_reproduced() -> anyh
         .unwrap_or_default();
     page.finish().await?;
 
-    let mut fresh = Page::open("steer-shared", BrowserOptions::default()).await?;
-    fresh.goto(&link).await?;
-    fresh
-        .wait_until("the shared run", Duration::from_secs(10), |p| {
-            Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
-        })
-        .await?;
-    fresh.click("reproduce").await?;
-    fresh
-        .wait_until("the reproduction", Duration::from_secs(120), |p| {
-            Box::pin(async move { Ok(p.exists("reproduce-result").await) })
-        })
-        .await?;
+    let (fresh, acc_diff) = reproduce_link("steer-shared", &link).await?;
     let text = fresh.text("reproduce-result").await?;
-    let acc_diff: f64 = fresh
-        .attr("reproduce-result", "data-accuracy-difference")
-        .await?
-        .unwrap_or_default()
-        .parse()?;
     assert!(
         acc_diff < 1e-9,
         "the change replayed: the same accuracy ({text})"
@@ -1624,5 +1635,98 @@ async fn browser_a_change_while_paused_is_marked_shared_and_reproduced() -> anyh
         Some("2"),
         "the reproduction marks the change where it was made"
     );
+    fresh.finish().await
+}
+
+/// Ticks exactly the features `on` of a toy set (by their names, as the page writes them).
+async fn choose_features(page: &Page, on: &[&str]) -> anyhow::Result<()> {
+    let script = "const on = arguments[0]; \
+        const boxes = [...document.querySelectorAll(\"[data-testid='feature-inputs'] input\")]; \
+        for (const b of boxes) { if (on.includes(b.dataset.feature)) { if (!b.checked) b.click(); } } \
+        for (const b of boxes) { if (!on.includes(b.dataset.feature) && b.checked) b.click(); } \
+        return boxes.filter(b => b.checked).map(b => b.dataset.feature);";
+    let ticked = page.eval_with(script, vec![serde_json::json!(on)]).await?;
+    anyhow::ensure!(ticked == serde_json::json!(on), "ticked {ticked}");
+    Ok(())
+}
+
+/// Three blobs train past 90% with a boundary of three colours; x1·x2 alone separates XOR
+/// with no hidden layer; a click adds a point (the count shows it) and the run's link carries
+/// the edited set to a fresh profile.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_toy_sets_of_several_classes_features_and_points_added_by_click(
+) -> anyhow::Result<()> {
+    let mut page = Page::open("toys", BrowserOptions::default()).await?;
+    page.select("preset", "spiral-mlp").await?;
+    page.select("device", "cpu").await?;
+    page.select("dataset", "blobs").await?;
+    page.set_number("toy-classes", "3").await?;
+    page.set_number("epochs", "10").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    let accuracy = test_accuracy(&mut page).await?;
+    assert!(accuracy >= 0.9, "three blobs: {accuracy}");
+    assert_eq!(
+        page.attr("boundary", "data-classes-shown")
+            .await?
+            .as_deref(),
+        Some("3"),
+        "the boundary shows the three classes"
+    );
+    page.eval(
+        "document.querySelector(\"[data-testid='boundary']\").scrollIntoView({block: 'center'});",
+    )
+    .await?;
+    page.screenshot("blobs-3").await?;
+
+    // XOR through x1·x2 alone, with no hidden layer.
+    page.select("dataset", "xor").await?;
+    choose_features(&page, &["x1·x2"]).await?;
+    while page.exists("layer-0").await {
+        page.eval("document.querySelector(\"[data-testid='layer-0'] button.icon\").click();")
+            .await?;
+    }
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    let accuracy = test_accuracy(&mut page).await?;
+    assert!(accuracy >= 0.9, "XOR through x1·x2 alone: {accuracy}");
+    page.eval(
+        "document.querySelector(\"[data-testid='boundary']\").scrollIntoView({block: 'center'});",
+    )
+    .await?;
+    page.screenshot("xor-product").await?;
+
+    // A click adds a point of the chosen class; the next run trains on the edited set.
+    let before = page.text("point-count").await?;
+    page.select("point-class", "1").await?;
+    page.click("boundary").await?;
+    page.wait_until("the added point", Duration::from_secs(5), |p| {
+        Box::pin(async move { Ok(p.text("point-count").await?.contains("1 added")) })
+    })
+    .await?;
+    let after = page.text("point-count").await?;
+    assert_ne!(before, after);
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    page.eval(
+        "document.querySelector(\"[data-testid='boundary']\").scrollIntoView({block: 'center'});",
+    )
+    .await?;
+    page.screenshot("xor-edited").await?;
+    let rows = page.run_rows().await?;
+    let link = share_link(&page, &rows[0]).await?;
+    page.finish().await?;
+
+    let (fresh, acc_diff) = reproduce_link("toys-shared", &link).await?;
+    assert_eq!(
+        fresh.text("point-count").await?,
+        after,
+        "the link carried the edited set"
+    );
+    assert!(acc_diff < 1e-9, "the same set, the same run");
     fresh.finish().await
 }

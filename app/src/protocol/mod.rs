@@ -442,6 +442,32 @@ mod tests {
             assert_eq!(FromWorker::decode(&steered.encode()).unwrap(), steered);
         }
         assert!(ToWorker::decode("{\"Start\":1}").is_err());
+        // Boundary maps: three classes by their winners, two by the class-1 probability.
+        let three = BoundaryMap::of_probabilities(
+            2,
+            [0.0, 1.0, 0.0, 1.0],
+            &[0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.1, 0.1, 0.8, 0.6, 0.3, 0.1],
+            3,
+        );
+        assert_eq!(three.winners, [0, 1, 2, 0]);
+        assert_eq!(three.class1, [0.8, 0.7, 0.8, 0.6]);
+        assert_eq!(three.classes_shown(), 3);
+        let two = BoundaryMap::of_probabilities(1, [0.0; 4], &[0.3, 0.7], 2);
+        assert_eq!((two.class1.clone(), two.classes_shown()), (vec![0.7], 1));
+        assert_eq!(
+            FromWorker::decode(
+                &FromWorker::Boundary {
+                    run_id: 1,
+                    map: three.clone()
+                }
+                .encode()
+            )
+            .unwrap(),
+            FromWorker::Boundary {
+                run_id: 1,
+                map: three
+            }
+        );
         // Weights leave the JSON and come back through `attach`.
         let with_bytes = FromWorker::Weights {
             run_id: 4,

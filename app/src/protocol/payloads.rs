@@ -47,8 +47,69 @@ pub struct BoundaryMap {
     pub resolution: usize,
     /// Data-space extent shown: [x_min, x_max, y_min, y_max].
     pub extent: [f32; 4],
-    /// Probability of class 1 per cell, row-major from the top (y_max) row.
+    /// Per cell, row-major from the top (y_max) row: the probability of class 1 (two
+    /// classes, or a unit's shade), or with `winners` the winning class's probability.
     pub class1: Vec<f32>,
+    /// With more than two classes: the winning class of each cell.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub winners: Vec<u8>,
+    /// Classes of the map (2 unless `winners` are given).
+    #[serde(default = "two")]
+    pub classes: usize,
+}
+
+fn two() -> usize {
+    2
+}
+
+impl BoundaryMap {
+    /// How many classes win some cell of the map.
+    pub fn classes_shown(&self) -> usize {
+        if self.winners.is_empty() {
+            let ones = self.class1.iter().filter(|&&p| p >= 0.5).count();
+            usize::from(ones > 0) + usize::from(ones < self.class1.len())
+        } else {
+            let mut seen = [false; 256];
+            for &w in &self.winners {
+                seen[w as usize] = true;
+            }
+            seen.iter().filter(|&&s| s).count()
+        }
+    }
+
+    /// The map of a model's class probabilities (`probabilities`: `[cells, classes]`, rows
+    /// of a `resolution` x `resolution` grid over `extent`).
+    pub fn of_probabilities(
+        resolution: usize,
+        extent: [f32; 4],
+        probabilities: &[f32],
+        classes: usize,
+    ) -> BoundaryMap {
+        let classes = classes.max(2);
+        if classes == 2 {
+            return BoundaryMap {
+                resolution,
+                extent,
+                class1: probabilities.chunks(2).map(|pair| pair[1]).collect(),
+                winners: Vec::new(),
+                classes,
+            };
+        }
+        let (winners, class1) = probabilities
+            .chunks(classes)
+            .map(|row| {
+                let w = kindling_core::train::argmax(row);
+                (w as u8, row[w as usize])
+            })
+            .unzip();
+        BoundaryMap {
+            resolution,
+            extent,
+            class1,
+            winners,
+            classes,
+        }
+    }
 }
 
 /// A labelled 2-D point of a toy set.
@@ -58,7 +119,7 @@ pub struct ToyPoint {
     pub x: f32,
     /// Coordinates.
     pub y: f32,
-    /// Class (0 or 1).
+    /// Class.
     pub label: u32,
     /// Whether it is a test point (drawn with an outline).
     pub test: bool,

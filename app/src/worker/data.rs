@@ -140,7 +140,7 @@ impl Actor {
                     .collect();
             }
             Examples::Dense(_) => {
-                preview.points = preview_points(data);
+                preview.points = preview_points(config, data);
             }
         }
         preview
@@ -201,27 +201,18 @@ fn preview_images(train: &Dataset) -> Vec<ImageExample> {
         .collect()
 }
 
-/// The points of a 2-D toy set, train then test; none for other dense data.
-fn preview_points(data: &TrainingData) -> Vec<ToyPoint> {
-    let mut points = Vec::new();
-    for (set, test) in [(&data.train, false), (&data.eval, true)] {
-        if let Examples::Dense(v) = &set.examples {
-            if set.shape == ExampleShape::Features(2) {
-                points.extend(
-                    v.chunks(2)
-                        .zip(&set.labels)
-                        .take(PREVIEW_POINTS_PER_SPLIT)
-                        .map(|(xy, &label)| ToyPoint {
-                            x: xy[0],
-                            y: xy[1],
-                            label,
-                            test,
-                        }),
-                );
-            }
-        }
-    }
-    points
+/// The points of a 2-D set drawn in the preview: up to [`PREVIEW_POINTS_PER_SPLIT`] of each
+/// split, train then test.
+fn preview_points(config: &DatasetConfig, data: &TrainingData) -> Vec<ToyPoint> {
+    let points = super::views::plane_points(config, data);
+    let train = points.iter().filter(|p| !p.test).count();
+    let (train_points, test_points) = points.split_at(train);
+    train_points
+        .iter()
+        .take(PREVIEW_POINTS_PER_SPLIT)
+        .chain(test_points.iter().take(PREVIEW_POINTS_PER_SPLIT))
+        .copied()
+        .collect()
 }
 
 /// Example `i` of an image set, for the page to draw; `None` for other sets.

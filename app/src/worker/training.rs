@@ -1,12 +1,13 @@
 //! The current run: starting it, stepping its trainer in slices between messages, pausing and
 //! stopping it, and the progress and epoch reports it sends while it trains.
 
+use kindling_core::data::toy::ToyFeature;
 use kindling_core::train::{speed_key, EpochMetrics, Steer, TrainError, TrainerState, TrainingRun};
 use kindling_core::{DeviceChoice, RunConfig};
 
 use super::error::WorkerError;
 use super::host::{now_ms, post, wasm_memory_bytes};
-use super::views::toy_extent;
+use super::views::{plane_points, toy_extent};
 use super::Actor;
 use crate::protocol::{DevicePick, FromWorker, ProgressReport};
 
@@ -39,6 +40,8 @@ pub(super) struct CurrentRun {
     points_sent: usize,
     /// Extent of the toy set's points, for the boundary map.
     pub(super) extent: Option<[f32; 4]>,
+    /// The features the model reads of each point of that plane.
+    pub(super) plane_features: Vec<ToyFeature>,
     /// Whether the model has a network view (an MLP).
     pub(super) network_view: bool,
     /// Side of the square images an MLP reads (its first-layer units' weights are shown as
@@ -231,7 +234,8 @@ impl Actor {
         let note = self.pending_note.take().or(note);
         let mut preview = self.preview(&config.dataset, &data);
         preview.memory_bytes = wasm_memory_bytes();
-        let extent = toy_extent(&config.dataset, &data);
+        let extent = toy_extent(&plane_points(&config.dataset, &data));
+        let plane_features = config.dataset.plane_features();
         let network_view = matches!(config.model, kindling_core::model::ModelConfig::Mlp(_));
         let image_side = match config.dataset.image_size() {
             Some([h, w]) if h == w && network_view => Some(h),
@@ -259,6 +263,7 @@ impl Actor {
             last_boundary: 0.0,
             points_sent: 0,
             extent,
+            plane_features,
             network_view,
             image_side,
             last_unit_images: 0.0,

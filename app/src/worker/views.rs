@@ -4,12 +4,12 @@
 //! map over the same plane).
 
 use kindling_core::data::{Dataset, ExampleShape, Examples, TrainingData};
-use kindling_core::inside::network::grid_features;
+use kindling_core::inside::network::PlaneGrid;
 use kindling_core::DatasetConfig;
 
 use super::host::{now_ms, post};
 use super::Actor;
-use crate::protocol::{BoundaryMap, FromWorker};
+use crate::protocol::{BoundaryMap, FromWorker, ToyPoint};
 
 /// Least milliseconds between two updates of the views: each one is a forward pass over the
 /// whole grid (and a read-back of the weights), so updates a few times a second would slow
@@ -31,22 +31,41 @@ const BOUNDARY_RESOLUTION: usize = 48;
 /// Margin around the points, as a fraction of their extent, so that none sits on the edge.
 const EXTENT_MARGIN: f32 = 0.08;
 
-/// The data extent of a 2-D toy set, with a margin.
-pub(super) fn toy_extent(config: &DatasetConfig, data: &TrainingData) -> Option<[f32; 4]> {
+/// The points of a data set on the plane its boundary map covers, train then test: a toy
+/// set's (x1, x2) before the features its model reads, 2-feature uploads as they are; none
+/// for data without a map.
+pub(super) fn plane_points(config: &DatasetConfig, data: &TrainingData) -> Vec<ToyPoint> {
     if !config.has_boundary_map() {
+        return Vec::new();
+    }
+    if let DatasetConfig::Toy(toy) = config {
+        return crate::toy_edits::toy_points(toy);
+    }
+    let mut points = Vec::new();
+    for (set, test) in [(&data.train, false), (&data.eval, true)] {
+        if let (Examples::Dense(v), ExampleShape::Features(2)) = (&set.examples, set.shape) {
+            points.extend(v.chunks(2).zip(&set.labels).map(|(xy, &label)| ToyPoint {
+                x: xy[0],
+                y: xy[1],
+                label,
+                test,
+            }));
+        }
+    }
+    points
+}
+
+/// The extent of points on the plane, with a margin (`None` without points).
+pub(super) fn toy_extent(points: &[ToyPoint]) -> Option<[f32; 4]> {
+    if points.is_empty() {
         return None;
     }
     let mut extent = [f32::MAX, f32::MIN, f32::MAX, f32::MIN];
-    for set in [&data.train, &data.eval] {
-        let Examples::Dense(v) = &set.examples else {
-            return None;
-        };
-        for xy in v.chunks(2) {
-            extent[0] = extent[0].min(xy[0]);
-            extent[1] = extent[1].max(xy[0]);
-            extent[2] = extent[2].min(xy[1]);
-            extent[3] = extent[3].max(xy[1]);
-        }
+    for p in points {
+        extent[0] = extent[0].min(p.x);
+        extent[1] = extent[1].max(p.x);
+        extent[2] = extent[2].min(p.y);
+        extent[3] = extent[3].max(p.y);
     }
     let mx = (extent[1] - extent[0]).max(1e-3) * EXTENT_MARGIN;
     let my = (extent[3] - extent[2]).max(1e-3) * EXTENT_MARGIN;
@@ -107,8 +126,12 @@ impl Actor {
         c.last_boundary = now;
         if c.network_view && (now_all || now - c.last_network >= NETWORK_MS) {
             c.last_network = now;
-            let grid = c.extent.map(|e| (e, UNIT_MAP_RESOLUTION));
-            match c.run.network_view(grid).await {
+            let grid = c.extent.map(|extent| PlaneGrid {
+                extent,
+                resolution: UNIT_MAP_RESOLUTION,
+                features: c.plane_features.clone(),
+            });
+            match c.run.network_view(grid.as_ref()).await {
                 Ok(Some(view)) => post(&FromWorker::Network {
                     run_id: c.run_id,
                     view: Box::new(view),
@@ -121,21 +144,23 @@ impl Actor {
             return;
         };
         let n = BOUNDARY_RESOLUTION;
+        let plane = PlaneGrid {
+            extent,
+            resolution: n,
+            features: c.plane_features.clone(),
+        };
+        let classes = c.config.dataset.classes().max(2);
         let grid = Dataset {
             name: "boundary grid".into(),
-            shape: ExampleShape::Features(2),
-            examples: Examples::Dense(grid_features(extent, n)),
+            shape: ExampleShape::Features(plane.features.len()),
+            examples: Examples::Dense(plane.inputs()),
             labels: vec![0; n * n],
-            num_classes: 2,
+            num_classes: classes,
         };
         match c.run.probabilities(&grid).await {
             Ok(p) => post(&FromWorker::Boundary {
                 run_id: c.run_id,
-                map: BoundaryMap {
-                    resolution: n,
-                    extent,
-                    class1: p.chunks(2).map(|pair| pair[1]).collect(),
-                },
+                map: BoundaryMap::of_probabilities(n, extent, &p, classes),
             }),
             Err(e) => web_sys::console::warn_1(&format!("no boundary map: {e}").into()),
         }

@@ -5,7 +5,7 @@
 use burn::config::Config;
 use serde::{Deserialize, Serialize};
 
-use super::toy::{ToyConfig, ToyKind};
+use super::toy::{ToyConfig, ToyFeature, ToyKind, MAX_TOY_CLASSES};
 use super::upload::{UploadedData, UploadedInput};
 use crate::checks::Checker;
 use crate::model::sequence::{MAX_EXAMPLE_LEN, MAX_VOCABULARY};
@@ -94,6 +94,8 @@ pub enum DatasetId {
     Gaussians,
     /// Toy spiral.
     Spiral,
+    /// Toy blobs.
+    Blobs,
     /// MNIST averaged to 14x14.
     TinyMnist,
     /// MNIST.
@@ -108,12 +110,13 @@ pub enum DatasetId {
 
 impl DatasetId {
     /// The datasets a run can be switched to (uploads come from a file instead).
-    pub const OFFERED: [DatasetId; 9] = [
+    pub const OFFERED: [DatasetId; 10] = [
         DatasetId::TinyToy,
         DatasetId::Circle,
         DatasetId::Xor,
         DatasetId::Gaussians,
         DatasetId::Spiral,
+        DatasetId::Blobs,
         DatasetId::TinyMnist,
         DatasetId::Mnist,
         DatasetId::FashionMnist,
@@ -128,6 +131,7 @@ impl DatasetId {
             DatasetId::Xor => "xor",
             DatasetId::Gaussians => "gaussians",
             DatasetId::Spiral => "spiral",
+            DatasetId::Blobs => "blobs",
             DatasetId::TinyMnist => "tinymnist",
             DatasetId::Mnist => "mnist",
             DatasetId::FashionMnist => "fashion-mnist",
@@ -151,7 +155,8 @@ impl DatasetId {
             DatasetId::Circle => "Circle (2-D)",
             DatasetId::Xor => "XOR (2-D)",
             DatasetId::Gaussians => "Two gaussians (2-D)",
-            DatasetId::Spiral => "Spiral (2-D)",
+            DatasetId::Spiral => "Spiral (2-D, 2-5 classes)",
+            DatasetId::Blobs => "Blobs (2-D, 2-5 classes)",
             DatasetId::TinyMnist => "tinyMNIST 14x14",
             DatasetId::Mnist => "MNIST 28x28",
             DatasetId::FashionMnist => "Fashion-MNIST 28x28",
@@ -168,6 +173,7 @@ impl DatasetId {
             DatasetId::Xor => ToyKind::Xor,
             DatasetId::Gaussians => ToyKind::Gaussians,
             DatasetId::Spiral => ToyKind::Spiral,
+            DatasetId::Blobs => ToyKind::Blobs,
             _ => return None,
         })
     }
@@ -199,6 +205,7 @@ impl DatasetConfig {
                 ToyKind::Xor => DatasetId::Xor,
                 ToyKind::Gaussians => DatasetId::Gaussians,
                 ToyKind::Spiral => DatasetId::Spiral,
+                ToyKind::Blobs => DatasetId::Blobs,
             },
             DatasetConfig::Mnist(_) => DatasetId::Mnist,
             DatasetConfig::TinyMnist(_) => DatasetId::TinyMnist,
@@ -267,6 +274,7 @@ impl DatasetConfig {
     /// Number of classes.
     pub fn classes(&self) -> usize {
         match self {
+            DatasetConfig::Toy(t) => t.classes(),
             DatasetConfig::Uploaded(u) => u.classes(),
             _ => self.id().class_names().len(),
         }
@@ -275,6 +283,7 @@ impl DatasetConfig {
     /// Class names, for labels.
     pub fn class_names(&self) -> Vec<String> {
         match self {
+            DatasetConfig::Toy(t) => (0..t.classes()).map(|k| format!("class {k}")).collect(),
             DatasetConfig::Uploaded(u) => u.class_names.clone(),
             _ => self.id().class_names(),
         }
@@ -283,7 +292,7 @@ impl DatasetConfig {
     /// What a model must read to train on this data, per example.
     pub fn input(&self) -> InputKind {
         match self {
-            DatasetConfig::Toy(_) => InputKind::Features(2),
+            DatasetConfig::Toy(t) => InputKind::Features(t.features().len()),
             DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => {
                 InputKind::Image([1, 28, 28])
             }
@@ -297,9 +306,13 @@ impl DatasetConfig {
     }
 
     /// The input in words, for messages ("28x28 images (784 features)").
-    pub fn input_description(&self) -> &'static str {
-        match self {
-            DatasetConfig::Toy(_) => "2 features",
+    pub fn input_description(&self) -> String {
+        let text = match self {
+            DatasetConfig::Toy(t) => {
+                let features = t.features();
+                let names: Vec<&str> = features.iter().map(|f| f.name()).collect();
+                return format!("{} features ({})", features.len(), names.join(", "));
+            }
             DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => {
                 "28x28 images (784 features)"
             }
@@ -309,7 +322,8 @@ impl DatasetConfig {
                 UploadedInput::Features(_) => "feature rows",
                 UploadedInput::Image(_) => "images",
             },
-        }
+        };
+        text.to_string()
     }
 
     /// Whether a model reading `input` can train on this data: the same input, or an image
@@ -336,10 +350,22 @@ impl DatasetConfig {
         }
     }
 
-    /// Whether runs on this data show a decision-boundary map: 2-D, two-class data (the toy
-    /// sets, or uploaded data of that kind).
+    /// Whether runs on this data show a decision-boundary map over a plane: the toy sets
+    /// (whatever features their models read of each point), or uploaded 2-feature data of at
+    /// most [`MAX_TOY_CLASSES`] classes.
     pub fn has_boundary_map(&self) -> bool {
-        self.input() == InputKind::Features(2) && self.classes() == 2
+        match self {
+            DatasetConfig::Toy(_) => true,
+            _ => self.input() == InputKind::Features(2) && self.classes() <= MAX_TOY_CLASSES,
+        }
+    }
+
+    /// The features a model reads of each point of the plane the boundary map covers.
+    pub fn plane_features(&self) -> Vec<ToyFeature> {
+        match self {
+            DatasetConfig::Toy(t) => t.features(),
+            _ => vec![ToyFeature::X1, ToyFeature::X2],
+        }
     }
 
     /// Records every out-of-range option (fields prefixed `dataset.`).
@@ -351,6 +377,7 @@ impl DatasetConfig {
                     c.fail("dataset.noise", t.noise, "must be in [0, 1]");
                 }
                 c.open_unit("dataset.test_fraction", t.test_fraction);
+                t.check(c);
             }
             DatasetConfig::Mnist(s)
             | DatasetConfig::TinyMnist(s)

@@ -1,9 +1,13 @@
 //! Seeded 2-D toy sets in the spirit of TensorFlow Playground, and the homework's tinyTOY.
-//! Points lie in [-1, 1]^2 (before noise); every set has two classes.
+//! Points lie in [-1, 1]^2 (before noise); blobs and the spiral have 2 to 5 classes, the
+//! others two. A run picks the features its model reads of each point (x1, x2, x1², x1·x2,
+//! sin(πx1), ...) and may edit the set: points added (to the training split) and generated
+//! points removed, so a share link carries the set a teacher shaped.
 
 use burn::config::Config;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use super::dataset::{Dataset, ExampleShape, Examples, TrainingData};
 
@@ -18,19 +22,27 @@ pub enum ToyKind {
     Xor,
     /// Two Gaussian clusters.
     Gaussians,
-    /// Two interleaved spirals.
+    /// Interleaved spiral arms, one per class.
     Spiral,
+    /// Gaussian blobs around a circle, one per class.
+    Blobs,
 }
 
 impl ToyKind {
     /// Every toy set.
-    pub const ALL: [ToyKind; 5] = [
+    pub const ALL: [ToyKind; 6] = [
         ToyKind::TinyToy,
         ToyKind::Circle,
         ToyKind::Xor,
         ToyKind::Gaussians,
         ToyKind::Spiral,
+        ToyKind::Blobs,
     ];
+
+    /// Whether its number of classes can be chosen (else it has two).
+    pub fn has_class_choice(&self) -> bool {
+        matches!(self, ToyKind::Spiral | ToyKind::Blobs)
+    }
 
     /// Display name.
     pub fn name(&self) -> &'static str {
@@ -40,8 +52,111 @@ impl ToyKind {
             ToyKind::Xor => "xor",
             ToyKind::Gaussians => "two gaussians",
             ToyKind::Spiral => "spiral",
+            ToyKind::Blobs => "blobs",
         }
     }
+}
+
+/// Most classes a toy set can have.
+pub const MAX_TOY_CLASSES: usize = 5;
+/// Most points a run may add to a toy set.
+pub const MAX_ADDED_POINTS: usize = 10_000;
+/// How far from the origin an added point may lie, per coordinate.
+pub const MAX_POINT_COORDINATE: f32 = 10.0;
+
+/// A feature a model reads of a 2-D point, as TensorFlow Playground offers them. The sines
+/// take `π x`, one period over the sets' [-1, 1] (a sine of `x` alone would be nearly linear
+/// there).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ToyFeature {
+    /// x1.
+    X1,
+    /// x2.
+    X2,
+    /// x1².
+    X1Squared,
+    /// x2².
+    X2Squared,
+    /// x1·x2.
+    X1TimesX2,
+    /// sin(π x1).
+    SinX1,
+    /// sin(π x2).
+    SinX2,
+}
+
+impl ToyFeature {
+    /// Every feature, in the order a model reads them.
+    pub const ALL: [ToyFeature; 7] = [
+        ToyFeature::X1,
+        ToyFeature::X2,
+        ToyFeature::X1Squared,
+        ToyFeature::X2Squared,
+        ToyFeature::X1TimesX2,
+        ToyFeature::SinX1,
+        ToyFeature::SinX2,
+    ];
+
+    /// How it is written.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ToyFeature::X1 => "x1",
+            ToyFeature::X2 => "x2",
+            ToyFeature::X1Squared => "x1²",
+            ToyFeature::X2Squared => "x2²",
+            ToyFeature::X1TimesX2 => "x1·x2",
+            ToyFeature::SinX1 => "sin(πx1)",
+            ToyFeature::SinX2 => "sin(πx2)",
+        }
+    }
+
+    /// Its value at the point (x1, x2).
+    pub fn of(&self, x1: f32, x2: f32) -> f32 {
+        use std::f32::consts::PI;
+        match self {
+            ToyFeature::X1 => x1,
+            ToyFeature::X2 => x2,
+            ToyFeature::X1Squared => x1 * x1,
+            ToyFeature::X2Squared => x2 * x2,
+            ToyFeature::X1TimesX2 => x1 * x2,
+            ToyFeature::SinX1 => (PI * x1).sin(),
+            ToyFeature::SinX2 => (PI * x2).sin(),
+        }
+    }
+}
+
+/// The features `features` of each point of `points` (x1, x2 pairs), point after point.
+pub fn plane_features(features: &[ToyFeature], points: &[f32]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(points.len() / 2 * features.len());
+    for xy in points.chunks_exact(2) {
+        out.extend(features.iter().map(|f| f.of(xy[0], xy[1])));
+    }
+    out
+}
+
+/// A point added to a toy set (to its training split).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct AddedPoint {
+    /// x1.
+    pub x: f32,
+    /// x2.
+    pub y: f32,
+    /// Its class.
+    pub label: u32,
+}
+
+/// A toy set's points as drawn on the plane: coordinates, labels, and which are held out.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlanePoints {
+    /// (x1, x2) of each point.
+    pub xy: Vec<[f32; 2]>,
+    /// Class of each point.
+    pub labels: Vec<u32>,
+    /// Whether each point is a test point.
+    pub test: Vec<bool>,
+    /// Which generated point each is (`None`: added), for removing it.
+    pub generated: Vec<Option<usize>>,
 }
 
 /// A generated toy set: which one, how many points, how noisy, which seed.
@@ -61,6 +176,15 @@ pub struct ToyConfig {
     /// Seed of the points (independent of the training seed).
     #[config(default = 1)]
     pub seed: u64,
+    /// Classes of blobs and the spiral, 2..=5 (`None`: 2).
+    pub classes: Option<usize>,
+    /// The features the model reads of each point, in [`ToyFeature::ALL`]'s order (`None`:
+    /// x1 and x2).
+    pub features: Option<Vec<ToyFeature>>,
+    /// Points added to the training split.
+    pub added: Option<Vec<AddedPoint>>,
+    /// Generated points removed (their indices, `0..size`).
+    pub removed: Option<Vec<usize>>,
 }
 
 /// A standard normal draw (Box-Muller), from a seeded generator.
@@ -72,37 +196,113 @@ pub fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
 }
 
 impl ToyConfig {
-    /// Test points of the split (at least 1, leaving at least 1 for training).
-    pub fn test_size(&self) -> usize {
+    /// Generated points held out for testing (at least 1, leaving at least 1 for training).
+    fn generated_test(&self) -> usize {
         super::split::held_out_size(self.size, self.test_fraction)
     }
 
-    /// Training points of the split.
-    pub fn train_size(&self) -> usize {
-        self.size - self.test_size()
+    /// Generated points of the training split (the first ones).
+    fn generated_train(&self) -> usize {
+        self.size - self.generated_test()
     }
 
-    /// Generates the points: the first `size * (1 - test_fraction)` train, the rest test.
-    pub fn generate(&self) -> TrainingData {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut xs = Vec::with_capacity(self.size * 2);
-        let mut labels = Vec::with_capacity(self.size);
-        for i in 0..self.size {
-            let (x, y, label) = self.point(i, &mut rng);
-            xs.push(x as f32);
-            xs.push(y as f32);
-            labels.push(label);
+    /// Removed generated points of the training split and of the test split (each index
+    /// counted once; indices out of range are not counted).
+    fn removed_counts(&self) -> (usize, usize) {
+        let mut removed: Vec<usize> = self.removed.clone().unwrap_or_default();
+        removed.sort_unstable();
+        removed.dedup();
+        let train = self.generated_train();
+        let in_train = removed.iter().filter(|&&i| i < train).count();
+        let in_test = removed
+            .iter()
+            .filter(|&&i| i >= train && i < self.size)
+            .count();
+        (in_train, in_test)
+    }
+
+    /// Test points (generated, less those removed).
+    pub fn test_size(&self) -> usize {
+        self.generated_test() - self.removed_counts().1
+    }
+
+    /// Training points (generated, less those removed, and those added).
+    pub fn train_size(&self) -> usize {
+        self.generated_train() - self.removed_counts().0 + self.added.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Its classes: 2, or the chosen number for blobs and the spiral.
+    pub fn classes(&self) -> usize {
+        match self.classes {
+            Some(k) if self.kind.has_class_choice() => k,
+            _ => 2,
         }
+    }
+
+    /// The features a model reads of each point.
+    pub fn features(&self) -> Vec<ToyFeature> {
+        self.features
+            .clone()
+            .unwrap_or_else(|| vec![ToyFeature::X1, ToyFeature::X2])
+    }
+
+    /// Whether points were added or removed.
+    pub fn is_edited(&self) -> bool {
+        self.added.as_ref().is_some_and(|a| !a.is_empty())
+            || self.removed.as_ref().is_some_and(|r| !r.is_empty())
+    }
+
+    /// The set's points on the plane, edits applied: the training split (generated, then
+    /// added), then the test split.
+    pub fn plane_points(&self) -> PlanePoints {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let removed: std::collections::HashSet<usize> =
+            self.removed.iter().flatten().copied().collect();
+        let train = self.generated_train();
+        let mut out = PlanePoints::default();
+        let mut test = PlanePoints::default();
+        for i in 0..self.size {
+            // Every point is drawn, removed or not, so that the others do not move.
+            let (x, y, label) = self.point(i, &mut rng);
+            if removed.contains(&i) {
+                continue;
+            }
+            let to = if i < train { &mut out } else { &mut test };
+            to.xy.push([x as f32, y as f32]);
+            to.labels.push(label);
+            to.test.push(i >= train);
+            to.generated.push(Some(i));
+        }
+        for p in self.added.iter().flatten() {
+            out.xy.push([p.x, p.y]);
+            out.labels.push(p.label);
+            out.test.push(false);
+            out.generated.push(None);
+        }
+        out.xy.extend(test.xy);
+        out.labels.extend(test.labels);
+        out.test.extend(test.test);
+        out.generated.extend(test.generated);
+        out
+    }
+
+    /// The points as the model reads them (its features of each), split as
+    /// [`ToyConfig::plane_points`] lists them.
+    pub fn generate(&self) -> TrainingData {
+        let points = self.plane_points();
+        let flat: Vec<f32> = points.xy.iter().flatten().copied().collect();
+        let features = self.features();
         let all = Dataset {
             name: self.kind.name().to_string(),
-            shape: ExampleShape::Features(2),
-            examples: Examples::Dense(xs),
-            labels,
-            num_classes: 2,
+            shape: ExampleShape::Features(features.len()),
+            examples: Examples::Dense(plane_features(&features, &flat)),
+            labels: points.labels,
+            num_classes: self.classes(),
         };
-        let test = self.test_size();
-        let train_idx: Vec<usize> = (0..self.size - test).collect();
-        let test_idx: Vec<usize> = (self.size - test..self.size).collect();
+        let train = points.test.iter().filter(|t| !**t).count();
+        let n = points.test.len();
+        let train_idx: Vec<usize> = (0..train).collect();
+        let test_idx: Vec<usize> = (train..n).collect();
         TrainingData {
             train: all.select(&train_idx, format!("{} (train)", self.kind.name())),
             eval: all.select(&test_idx, format!("{} (test)", self.kind.name())),
@@ -110,8 +310,86 @@ impl ToyConfig {
         }
     }
 
+    /// Records every out-of-range option (fields prefixed `dataset.`).
+    pub(crate) fn check(&self, c: &mut crate::checks::Checker) {
+        if let Some(k) = self.classes {
+            if !self.kind.has_class_choice() && k != 2 {
+                c.fail(
+                    "dataset.classes",
+                    k,
+                    format!("{} has 2 classes", self.kind.name()),
+                );
+            } else {
+                c.range("dataset.classes", k, 2, MAX_TOY_CLASSES);
+            }
+        }
+        if let Some(features) = &self.features {
+            let ordered = ToyFeature::ALL
+                .iter()
+                .filter(|f| features.contains(f))
+                .count()
+                == features.len()
+                && features.windows(2).all(|w| {
+                    let at = |f: &ToyFeature| ToyFeature::ALL.iter().position(|a| a == f);
+                    at(&w[0]) < at(&w[1])
+                });
+            if features.is_empty() || !ordered {
+                c.fail(
+                    "dataset.features",
+                    format!("{} features", features.len()),
+                    "pick at least one feature, each once, in the listed order",
+                );
+            }
+        }
+        if let Some(added) = &self.added {
+            if added.len() > MAX_ADDED_POINTS {
+                c.fail(
+                    "dataset.added",
+                    format!("{} points", added.len()),
+                    format!("at most {MAX_ADDED_POINTS} points can be added"),
+                );
+            }
+            let classes = self.classes() as u32;
+            if let Some((i, p)) = added.iter().enumerate().find(|(_, p)| {
+                !(p.x.is_finite()
+                    && p.y.is_finite()
+                    && p.x.abs() <= MAX_POINT_COORDINATE
+                    && p.y.abs() <= MAX_POINT_COORDINATE
+                    && p.label < classes)
+            }) {
+                c.fail(
+                    format!("dataset.added[{i}]"),
+                    format!("({}, {}) class {}", p.x, p.y, p.label),
+                    format!(
+                        "a point lies within ±{MAX_POINT_COORDINATE} and its class is below {classes}"
+                    ),
+                );
+            }
+        }
+        if let Some(removed) = &self.removed {
+            if let Some(&i) = removed.iter().find(|&&i| i >= self.size) {
+                c.fail(
+                    "dataset.removed",
+                    i,
+                    format!("the set has points 0..{}", self.size),
+                );
+            }
+        }
+        if self.train_size() == 0 || self.test_size() == 0 {
+            c.fail(
+                "dataset.removed",
+                format!(
+                    "{} points removed",
+                    self.removed.as_ref().map_or(0, Vec::len)
+                ),
+                "leave at least one training and one test point",
+            );
+        }
+    }
+
     fn point(&self, i: usize, rng: &mut ChaCha8Rng) -> (f64, f64, u32) {
         let noise = self.noise;
+        let classes = self.classes();
         match self.kind {
             ToyKind::TinyToy => {
                 let x: f64 = rng.random_range(-1.0..1.0);
@@ -167,13 +445,26 @@ impl ToyConfig {
                 )
             }
             ToyKind::Spiral => {
-                let label = (i % 2) as u32;
+                let label = (i % classes) as u32;
                 let t: f64 = rng.random_range(0.0..1.0);
                 let r = 0.05 + 0.95 * t;
-                let angle = 1.75 * t * std::f64::consts::TAU + label as f64 * std::f64::consts::PI;
+                // One arm per class, evenly turned (two classes: opposite arms).
+                let angle = 1.75 * t * std::f64::consts::TAU
+                    + label as f64 * std::f64::consts::TAU / classes as f64;
                 (
                     r * angle.sin() + noise * 0.1 * gaussian(rng),
                     r * angle.cos() + noise * 0.1 * gaussian(rng),
+                    label,
+                )
+            }
+            ToyKind::Blobs => {
+                let label = (i % classes) as u32;
+                let angle = std::f64::consts::FRAC_PI_4
+                    + label as f64 * std::f64::consts::TAU / classes as f64;
+                let spread = 0.12 + noise * 0.3;
+                (
+                    0.6 * angle.cos() + spread * gaussian(rng),
+                    0.6 * angle.sin() + spread * gaussian(rng),
                     label,
                 )
             }

@@ -5,6 +5,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::data::toy::{plane_features, ToyFeature};
 use crate::device::read_f32s;
 use crate::model::Activation;
 
@@ -85,6 +86,9 @@ pub struct UnitMaps {
     pub extent: [f32; 4],
     /// Per layer after the input, per unit.
     pub layers: Vec<Vec<UnitMap>>,
+    /// Each input feature over the plane (x1 grows to the right, x1·x2 at the corners, ...).
+    #[serde(default)]
+    pub inputs: Vec<UnitMap>,
 }
 
 /// The network as the view draws it.
@@ -96,6 +100,9 @@ pub struct NetworkView {
     pub layers: Vec<LayerView>,
     /// Unit maps, on 2-D data.
     pub maps: Option<UnitMaps>,
+    /// The inputs' names, when they are features of a plane's points (`x1`, `x1·x2`, ...).
+    #[serde(default)]
+    pub input_names: Vec<String>,
 }
 
 /// The incoming weights of each first-layer unit of a network that reads images, as images:
@@ -177,11 +184,31 @@ pub fn grid_features(extent: [f32; 4], n: usize) -> Vec<f32> {
     features
 }
 
-/// The view of `layers` (first hidden to output, on `device`); with a `grid` (an extent and
-/// cells per side of a 2-D input plane) each unit's map over it.
+/// A 2-D input plane the views cover: its extent (x from, x to, y from, y to), cells per side,
+/// and the features a model reads of each point of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaneGrid {
+    /// x from, x to, y from, y to.
+    pub extent: [f32; 4],
+    /// Cells per side.
+    pub resolution: usize,
+    /// What the model reads of each point.
+    pub features: Vec<ToyFeature>,
+}
+
+impl PlaneGrid {
+    /// The model's inputs at the centre of every cell, row by row from the top:
+    /// `[cells, features]`, row-major.
+    pub fn inputs(&self) -> Vec<f32> {
+        plane_features(&self.features, &grid_features(self.extent, self.resolution))
+    }
+}
+
+/// The view of `layers` (first hidden to output, on `device`); with a `grid` (a 2-D input
+/// plane whose features the first layer reads) each unit's map over it.
 pub async fn network_view(
     layers: &[DenseParams],
-    grid: Option<([f32; 4], usize)>,
+    grid: Option<&PlaneGrid>,
     device: &Device,
 ) -> Result<NetworkView, String> {
     let inputs = layers.first().map_or(0, |l| l.weights.dims()[0]);
@@ -206,12 +233,15 @@ pub async fn network_view(
         });
     }
     let maps = match grid {
-        Some((extent, n)) if inputs == 2 => {
+        Some(grid) if inputs == grid.features.len() => {
+            let (extent, n) = (grid.extent, grid.resolution);
             let cells = n * n;
-            let mut x: Tensor<2> = Tensor::from_data(
-                TensorData::new(grid_features(extent, n), [cells, 2]),
-                device,
-            );
+            let features = grid.inputs();
+            let input_maps = (0..inputs)
+                .map(|f| UnitMap::quantise(features.iter().skip(f).step_by(inputs).copied()))
+                .collect();
+            let mut x: Tensor<2> =
+                Tensor::from_data(TensorData::new(features, [cells, inputs]), device);
             if let Some(first) = layers.first() {
                 x = x.cast(first.weights.dtype());
             }
@@ -235,14 +265,22 @@ pub async fn network_view(
                 resolution: n,
                 extent,
                 layers: map_layers,
+                inputs: input_maps,
             })
         }
         _ => None,
+    };
+    let input_names = match grid {
+        Some(g) if g.features.len() == inputs => {
+            g.features.iter().map(|f| f.name().to_string()).collect()
+        }
+        _ => Vec::new(),
     };
     Ok(NetworkView {
         inputs,
         layers: views,
         maps,
+        input_names,
     })
 }
 
@@ -269,8 +307,12 @@ mod tests {
             activation: Activation::Sigmoid,
         };
         let extent = [0.0, 4.0, 0.0, 4.0];
-        let view =
-            crate::block_on(network_view(&[hidden, output], Some((extent, 4)), &device)).unwrap();
+        let grid = PlaneGrid {
+            extent,
+            resolution: 4,
+            features: vec![ToyFeature::X1, ToyFeature::X2],
+        };
+        let view = crate::block_on(network_view(&[hidden, output], Some(&grid), &device)).unwrap();
         assert_eq!(view.inputs, 2);
         assert_eq!(view.layers.len(), 2);
         assert_eq!(view.layers[0].weights, [1.0, 0.0, 0.0, 1.0]);

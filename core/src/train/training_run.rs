@@ -9,6 +9,7 @@ use super::trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState};
 use crate::checks::ConfigError;
 use crate::data::{Dataset, TrainingData};
 use crate::hw1::Hw1Trainer;
+use crate::inside::network::PlaneGrid;
 use crate::inside::{first_layer_images, network_view, NetworkView, UnitImages};
 use crate::model::weights::{tensor_values, weights_from_values, weights_of, WeightsError};
 use crate::run::{Engine, RunConfig};
@@ -166,11 +167,11 @@ impl TrainingRun {
     }
 
     /// The network view of a dense model (an MLP, or the homework's network; `None` for
-    /// others): its weights and biases, and with a `grid` (a 2-D input plane's extent and cells
-    /// per side) every unit's map over it.
+    /// others): its weights and biases, and with a `grid` (a 2-D input plane the model reads
+    /// features of) every unit's map over it.
     pub async fn network_view(
         &self,
-        grid: Option<([f32; 4], usize)>,
+        grid: Option<&PlaneGrid>,
     ) -> Result<Option<NetworkView>, TrainError> {
         let (layers, device) = match &self.engine {
             RunTrainer::Autodiff(t) => match t.dense_params() {
@@ -321,7 +322,12 @@ mod tests {
                 crate::block_on(run.step()).unwrap();
             }
             let extent = [-1.0, 1.0, -1.0, 1.0];
-            let view = crate::block_on(run.network_view(Some((extent, 8))))
+            let grid = PlaneGrid {
+                extent,
+                resolution: 8,
+                features: toy.features(),
+            };
+            let view = crate::block_on(run.network_view(Some(&grid)))
                 .unwrap()
                 .expect("an MLP has a network view");
             let crate::model::ModelConfig::Mlp(mlp) = &config.model else {

@@ -10,6 +10,8 @@ use leptos::prelude::*;
 use crate::builder::switch_dataset;
 use crate::components::fields::{file_button, number_field};
 use crate::session::{use_builder, use_messages, use_session};
+use crate::toy_edits::{set_feature, set_toy_classes};
+use kindling_core::data::toy::ToyFeature;
 
 /// Presets and dataset.
 #[component]
@@ -105,6 +107,7 @@ pub(super) fn DataSection() -> impl IntoView {
 }
 
 fn toy_fields() -> impl IntoView {
+    let builder = use_builder();
     fn toy(c: &RunConfig) -> Option<&kindling_core::data::ToyConfig> {
         match &c.dataset {
             DatasetConfig::Toy(t) => Some(t),
@@ -147,7 +150,59 @@ fn toy_fields() -> impl IntoView {
                 |c| toy(c).map_or(0.0, |t| t.seed as f64),
                 |c, v| if let Some(t) = toy_mut(c) { t.seed = v as u64 },
             )}
+            <Show when=move || builder.config.with(|c| toy(c).is_some_and(|t| t.kind.has_class_choice()))>
+                {number_field(
+                    "Classes",
+                    "toy-classes",
+                    "1",
+                    |c| toy(c).map_or(2.0, |t| t.classes() as f64),
+                    |c, v| set_toy_classes(c, v.max(0.0) as usize),
+                )}
+            </Show>
         </div>
+        <FeatureInputs />
+    }
+}
+
+/// The features a model reads of each 2-D point (TensorFlow Playground's inputs).
+#[component]
+fn FeatureInputs() -> impl IntoView {
+    let builder = use_builder();
+    let messages = use_messages();
+    let checked = move |f: ToyFeature| {
+        builder.config.with(|c| match &c.dataset {
+            DatasetConfig::Toy(t) => t.features().contains(&f),
+            _ => false,
+        })
+    };
+    view! {
+        <fieldset class="features" data-testid="feature-inputs">
+            <legend>"Features the model reads of each point"</legend>
+            {ToyFeature::ALL
+                .into_iter()
+                .map(|f| {
+                    view! {
+                        <label class="check">
+                            <input
+                                type="checkbox"
+                                data-feature=f.name()
+                                prop:checked=move || checked(f)
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    let mut kept = true;
+                                    builder.edit(|c| kept = set_feature(c, f, on));
+                                    if !kept {
+                                        messages.fail("A model reads at least one feature.");
+                                        builder.config.update(|_| {});
+                                    }
+                                }
+                            />
+                            {f.name()}
+                        </label>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
     }
 }
 

@@ -79,7 +79,6 @@ fn mlp_editor() -> impl IntoView {
             ModelConfig::Mlp(m) => m.hidden.clone(),
             _ => Vec::new(),
         });
-        let count = layers.len();
         layers
             .into_iter()
             .enumerate()
@@ -133,12 +132,11 @@ fn mlp_editor() -> impl IntoView {
                         <td>
                             <button
                                 class="icon"
-                                title="Remove this layer"
+                                title="Remove this layer (with none, the inputs feed the output directly)"
                                 aria-label=format!("Remove layer {}", i + 1)
-                                disabled=count <= 1
                                 on:click=move |_| {
                                     builder.edit(|c| if let Some(l) = layers_mut(c) {
-                                        if l.len() > 1 { l.remove(i); }
+                                        if i < l.len() { l.remove(i); }
                                     });
                                 }
                             >

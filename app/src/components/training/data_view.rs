@@ -4,19 +4,55 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::charts::{draw_boundary, draw_image};
+use kindling_core::DatasetConfig;
+
+use crate::charts::{boundary_extent, draw_boundary, draw_image};
 use crate::protocol::ImageExample;
-use crate::session::use_current_run;
+use crate::session::{use_builder, use_current_run, use_messages};
+use crate::toy_edits::{add_point, point_count_text, remove_point_near, same_set, shown_points};
 
 use crate::network_view::{focus_caption, focused_map};
 
 use super::thousands;
 
-/// The decision-boundary map of 2-D sets.
+/// Points of each split the panel draws of the builder's set (as the worker's preview).
+const SHOWN_POINTS_PER_SPLIT: usize = 2500;
+/// How near a shift-click must be to a point to remove it, in canvas pixels.
+const REMOVE_RADIUS_PX: f64 = 8.0;
+
+/// The decision-boundary map of 2-D sets, with the data points over it. Between runs the
+/// points are the builder's toy set, which a click edits: a point of the chosen class added
+/// where clicked, or with Shift the nearest point removed (the next run trains on the edited
+/// set, and its link carries it).
 #[component]
 pub(super) fn Boundary() -> impl IntoView {
     let run = use_current_run();
+    let builder = use_builder();
+    let messages = use_messages();
     let canvas: NodeRef<Canvas> = NodeRef::new();
+    let point_class = RwSignal::new(0u32);
+    // The builder's toy set, when it is the one to edit (no run loading or training).
+    let builder_toy = Memo::new(move |_| {
+        if run.busy() {
+            return None;
+        }
+        builder.config.with(|c| match &c.dataset {
+            DatasetConfig::Toy(t) => Some(t.clone()),
+            _ => None,
+        })
+    });
+    let builder_points = Memo::new(move |_| {
+        builder_toy.with(|t| t.as_ref().map(|t| shown_points(t, SHOWN_POINTS_PER_SPLIT)))
+    });
+    // The run's map belongs under the builder's points only when they are the same set.
+    let map_fits = move || {
+        match builder_toy.get() {
+        None => true,
+        Some(toy) => run.config.with(|c| {
+            matches!(c.as_ref().map(|c| &c.dataset), Some(DatasetConfig::Toy(t)) if same_set(t, &toy))
+        }),
+    }
+    };
     // A unit of the network view pointed at: its map instead of the model's boundary.
     let focused = move || {
         let focus = run.focus.get()?;
@@ -25,25 +61,111 @@ pub(super) fn Boundary() -> impl IntoView {
                 .map(|v| (focused_map(v, focus), focus_caption(v, focus)))
         })
     };
-    Effect::new(move |_| {
+    let shown = move || {
         let focused = focused().and_then(|(map, _)| map);
-        let map = focused.or_else(|| run.boundary.get());
-        let points = run
-            .preview
-            .with(|p| p.as_ref().map(|p| p.points.clone()).unwrap_or_default());
+        let map = focused
+            .or_else(|| run.boundary.get())
+            .filter(|_| map_fits());
+        let points = builder_points.get().unwrap_or_else(|| {
+            run.preview
+                .with(|p| p.as_ref().map(|p| p.points.clone()).unwrap_or_default())
+        });
+        (map, points)
+    };
+    Effect::new(move |_| {
+        let (map, points) = shown();
         if let Some(c) = canvas.get() {
             draw_boundary(&c, map.as_ref(), &points);
         }
     });
+    let on_click = move |ev: web_sys::MouseEvent| {
+        let Some(c) = canvas.get_untracked() else {
+            return;
+        };
+        if builder_toy.get_untracked().is_none() {
+            messages.tell(
+                "Points are added to a toy set between runs: wait for the run to end, or stop it."
+                    .to_string(),
+            );
+            return;
+        }
+        let (map, points) = untrack(shown);
+        let [x0, x1, y0, y1] = boundary_extent(map.as_ref(), &points);
+        let rect = c.get_bounding_client_rect();
+        let (w, h) = (rect.width().max(1.0), rect.height().max(1.0));
+        let fx = ((ev.client_x() as f64 - rect.left()) / w) as f32;
+        let fy = ((ev.client_y() as f64 - rect.top()) / h) as f32;
+        let x = x0 + fx * (x1 - x0);
+        let y = y1 - fy * (y1 - y0);
+        let mut done = true;
+        if ev.shift_key() {
+            let radius = (REMOVE_RADIUS_PX / w) as f32 * (x1 - x0);
+            builder.edit(|c| done = remove_point_near(c, x, y, radius));
+            if !done {
+                messages
+                    .tell("No point to remove there (or it is the last of its split).".to_string());
+            }
+        } else {
+            let class = point_class.get_untracked();
+            builder.edit(|c| done = add_point(c, x, y, class));
+            if !done {
+                messages.fail(
+                    "This point cannot be added (outside the plane, or too many points)."
+                        .to_string(),
+                );
+            }
+        }
+    };
+    let classes = move || builder_toy.with(|t| t.as_ref().map_or(2, |t| t.classes()));
     view! {
         <figure class="boundary">
-            <canvas node_ref=canvas width="320" height="320" data-testid="boundary"></canvas>
+            <canvas
+                node_ref=canvas
+                width="320"
+                height="320"
+                data-testid="boundary"
+                class:editable=move || builder_toy.with(Option::is_some)
+                data-classes-shown=move || {
+                    run.boundary.with(|m| m.as_ref().map_or(0, |m| m.classes_shown()))
+                }
+                on:click=on_click
+            ></canvas>
             <figcaption>
                 {move || match focused() {
                     Some((_, caption)) => view! { <span data-testid="neuron-focus">{caption}</span> }.into_any(),
-                    None => "Decision boundary: orange class 0, blue class 1; outlined points are test points. Point at a unit of the network for its own map.".into_any(),
+                    None => "Decision boundary: each class its colour, the stronger the surer the model; outlined points are test points. Point at a unit of the network for its own map.".into_any(),
                 }}
             </figcaption>
+            <Show when=move || builder_toy.with(Option::is_some)>
+                <div class="point-tools">
+                    <span data-testid="point-count">
+                        {move || builder_toy.with(|t| t.as_ref().map(point_count_text).unwrap_or_default())}
+                    </span>
+                    <label class="check">
+                        "Click adds a point of"
+                        <select
+                            data-testid="point-class"
+                            on:change=move |ev| {
+                                point_class.set(event_target_value(&ev).parse().unwrap_or(0))
+                            }
+                        >
+                            {move || {
+                                let chosen = point_class.get();
+                                (0..classes() as u32)
+                                    .map(|k| {
+                                        view! {
+                                            <option value=k.to_string() selected=k == chosen>
+                                                {format!("class {k}")}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </select>
+                        "; Shift-click removes one."
+                    </label>
+                </div>
+            </Show>
         </figure>
     }
 }

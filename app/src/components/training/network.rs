@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 
 use crate::charts::paint_shades;
 use crate::network_view::{
-    distance_to_segment, shades_of, unit_name, Column, Layout, LARGE, SHOWN_UNITS,
+    distance_to_segment, shades_of, unit_name, view_unit_name, Column, Layout, LARGE, SHOWN_UNITS,
 };
 use crate::session::use_current_run;
 
@@ -35,10 +35,14 @@ struct EdgeLine {
 }
 
 impl EdgeLine {
-    fn text(&self, layers: usize) -> String {
+    /// "weight x1·x2 → h1.3: +0.1234" (`names`: the inputs' names, when they have some).
+    fn text(&self, layers: usize, names: &[String]) -> String {
+        let from = match names.get(self.input) {
+            Some(name) if self.column == 0 => name.clone(),
+            _ => unit_name(self.column, self.input, layers),
+        };
         format!(
-            "weight {} → {}: {:+.4}",
-            unit_name(self.column, self.input, layers),
+            "weight {from} → {}: {:+.4}",
             unit_name(self.column + 1, self.unit, layers),
             self.weight
         )
@@ -201,7 +205,13 @@ pub(super) fn NetworkPanel() -> impl IntoView {
                 .map(|l| (distance_to_segment(p, l.from, l.to), l))
                 .min_by(|a, b| a.0.total_cmp(&b.0))
                 .filter(|(d, _)| *d <= EDGE_REACH)
-                .map(|(_, l)| l.text(layers_now()))
+                .map(|(_, l)| {
+                    let names = run
+                        .network
+                        .with_untracked(|v| v.as_ref().map(|v| v.input_names.clone()))
+                        .unwrap_or_default();
+                    l.text(layers_now(), &names)
+                })
         });
         if nearest.is_some() {
             edge_text.set(nearest);
@@ -365,7 +375,7 @@ fn Neuron(layer: usize, unit: usize, x: f64, y: f64, side: f64, layers: usize) -
             let Some(view) = view else {
                 return String::new();
             };
-            let name = unit_name(layer, unit, layers);
+            let name = view_unit_name(view, layer, unit);
             if layer == 0 {
                 return format!("{name}: input feature {}", unit + 1);
             }
@@ -417,7 +427,12 @@ fn Neuron(layer: usize, unit: usize, x: f64, y: f64, side: f64, layers: usize) -
             }
         >
             <canvas node_ref=canvas width="1" height="1"></canvas>
-            <span class="unit-name">{unit_name(layer, unit, layers)}</span>
+            <span class="unit-name">
+                {run.network.with_untracked(|v| match v {
+                    Some(v) => view_unit_name(v, layer, unit),
+                    None => unit_name(layer, unit, layers),
+                })}
+            </span>
         </div>
     }
 }

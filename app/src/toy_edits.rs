@@ -1,0 +1,288 @@
+//! What the toy sets' controls do to a [`RunConfig`], free of the DOM so it is tested
+//! natively: the number of classes, the features a model reads of each point (the model's
+//! inputs follow), points added with a click and removed with a shift-click, and the points
+//! the boundary panel draws.
+
+use kindling_core::data::toy::{AddedPoint, ToyFeature, MAX_ADDED_POINTS, MAX_TOY_CLASSES};
+use kindling_core::data::ToyConfig;
+use kindling_core::{DatasetConfig, RunConfig};
+
+use crate::builder::fit_model;
+use crate::protocol::ToyPoint;
+
+fn toy_mut(config: &mut RunConfig) -> Option<&mut ToyConfig> {
+    match &mut config.dataset {
+        DatasetConfig::Toy(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// Sets the classes of blobs or the spiral (2..=5), fitting the model's outputs; points
+/// added of a class that no longer exists are dropped.
+pub fn set_toy_classes(config: &mut RunConfig, classes: usize) {
+    let Some(toy) = toy_mut(config) else { return };
+    if !toy.kind.has_class_choice() {
+        return;
+    }
+    let classes = classes.clamp(2, MAX_TOY_CLASSES);
+    toy.classes = (classes != 2).then_some(classes);
+    if let Some(added) = &mut toy.added {
+        added.retain(|p| (p.label as usize) < classes);
+    }
+    fit_model(config);
+}
+
+/// Turns `feature` on or off, keeping the features in their listed order and at least one;
+/// the model's inputs follow. False when the change is refused (the last feature).
+pub fn set_feature(config: &mut RunConfig, feature: ToyFeature, on: bool) -> bool {
+    let Some(toy) = toy_mut(config) else {
+        return false;
+    };
+    let current = toy.features();
+    let features: Vec<ToyFeature> = ToyFeature::ALL
+        .into_iter()
+        .filter(|f| {
+            if *f == feature {
+                on
+            } else {
+                current.contains(f)
+            }
+        })
+        .collect();
+    if features.is_empty() {
+        return false;
+    }
+    toy.features = (features != [ToyFeature::X1, ToyFeature::X2]).then_some(features);
+    fit_model(config);
+    true
+}
+
+/// Adds a training point of class `label` at (x, y); false when the class does not exist,
+/// the point lies outside the allowed plane or the set has all the points it may get.
+pub fn add_point(config: &mut RunConfig, x: f32, y: f32, label: u32) -> bool {
+    let Some(toy) = toy_mut(config) else {
+        return false;
+    };
+    let limit = kindling_core::data::toy::MAX_POINT_COORDINATE;
+    let classes = toy.classes();
+    let added = toy.added.get_or_insert_with(Vec::new);
+    if label as usize >= classes
+        || !(x.is_finite() && y.is_finite() && x.abs() <= limit && y.abs() <= limit)
+        || added.len() >= MAX_ADDED_POINTS
+    {
+        return false;
+    }
+    added.push(AddedPoint { x, y, label });
+    true
+}
+
+/// Removes the point nearest (x, y) within `radius` (in plane units): an added point is taken
+/// out of the list, a generated one is recorded as removed. False when none is that near, or
+/// removing it would leave a split empty.
+pub fn remove_point_near(config: &mut RunConfig, x: f32, y: f32, radius: f32) -> bool {
+    let Some(toy) = toy_mut(config) else {
+        return false;
+    };
+    let points = toy.plane_points();
+    let nearest = points
+        .xy
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, (p[0] - x).powi(2) + (p[1] - y).powi(2)))
+        .filter(|(_, d)| *d <= radius * radius)
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((i, _)) = nearest else {
+        return false;
+    };
+    let mut edited = toy.clone();
+    match points.generated[i] {
+        Some(index) => edited.removed.get_or_insert_with(Vec::new).push(index),
+        None => {
+            // Added points follow the generated training points, in the order added.
+            let first_added = points.generated.iter().take_while(|g| g.is_some()).count();
+            if let Some(added) = &mut edited.added {
+                added.remove(i - first_added);
+            }
+        }
+    }
+    if edited.train_size() == 0 || edited.test_size() == 0 {
+        return false;
+    }
+    *toy = edited;
+    true
+}
+
+/// Every point of a toy set on the plane, edits applied: the training split, then the test
+/// split.
+pub fn toy_points(toy: &ToyConfig) -> Vec<ToyPoint> {
+    let p = toy.plane_points();
+    p.xy.iter()
+        .zip(&p.labels)
+        .zip(&p.test)
+        .map(|((xy, &label), &test)| ToyPoint {
+            x: xy[0],
+            y: xy[1],
+            label,
+            test,
+        })
+        .collect()
+}
+
+/// The points the boundary panel draws of a toy set: up to `per_split` of each split (train,
+/// then test), on the plane.
+pub fn shown_points(toy: &ToyConfig, per_split: usize) -> Vec<ToyPoint> {
+    let (train, test): (Vec<ToyPoint>, Vec<ToyPoint>) =
+        toy_points(toy).into_iter().partition(|p| !p.test);
+    train
+        .into_iter()
+        .take(per_split)
+        .chain(test.into_iter().take(per_split))
+        .collect()
+}
+
+/// Whether two toy configs make the same set before edits (so that a run's boundary map
+/// still belongs under the other's points).
+pub fn same_set(a: &ToyConfig, b: &ToyConfig) -> bool {
+    let bare = |t: &ToyConfig| {
+        let mut t = t.clone();
+        t.added = None;
+        t.removed = None;
+        t
+    };
+    bare(a) == bare(b)
+}
+
+/// What the edits did: "1,000 points (3 added, 1 removed)".
+pub fn point_count_text(toy: &ToyConfig) -> String {
+    let total = toy.train_size() + toy.test_size();
+    let added = toy.added.as_ref().map_or(0, Vec::len);
+    let removed = toy.removed.as_ref().map_or(0, Vec::len);
+    let count = kindling_core::model::summary::thousands(total as u64);
+    if added + removed == 0 {
+        format!("{count} points")
+    } else {
+        format!("{count} points ({added} added, {removed} removed)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindling_core::data::ToyKind;
+    use kindling_core::model::ModelConfig;
+
+    fn toy(config: &RunConfig) -> &ToyConfig {
+        match &config.dataset {
+            DatasetConfig::Toy(t) => t,
+            _ => panic!("a toy set"),
+        }
+    }
+
+    fn inputs_outputs(config: &RunConfig) -> (usize, usize) {
+        match &config.model {
+            ModelConfig::Mlp(m) => (m.inputs, m.outputs),
+            _ => panic!("an MLP"),
+        }
+    }
+
+    #[test]
+    fn classes_and_features_reshape_the_model_and_stay_trainable() {
+        let mut config = RunConfig::preset("spiral-mlp").unwrap();
+        set_toy_classes(&mut config, 3);
+        assert_eq!(toy(&config).classes(), 3);
+        assert_eq!(inputs_outputs(&config), (2, 3));
+        assert!(set_feature(&mut config, ToyFeature::X1TimesX2, true));
+        assert!(set_feature(&mut config, ToyFeature::SinX1, true));
+        assert_eq!(
+            toy(&config).features(),
+            [
+                ToyFeature::X1,
+                ToyFeature::X2,
+                ToyFeature::X1TimesX2,
+                ToyFeature::SinX1
+            ]
+        );
+        assert_eq!(inputs_outputs(&config), (4, 3));
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        for f in [
+            ToyFeature::X1,
+            ToyFeature::X2,
+            ToyFeature::SinX1,
+            ToyFeature::X1TimesX2,
+        ] {
+            set_feature(&mut config, f, false);
+        }
+        assert_eq!(
+            toy(&config).features(),
+            [ToyFeature::X1TimesX2],
+            "the last stays"
+        );
+        assert!(!set_feature(&mut config, ToyFeature::X1TimesX2, false));
+        assert_eq!(inputs_outputs(&config), (1, 3));
+        // Sets of two classes keep them.
+        let mut xor = RunConfig::preset("spiral-mlp").unwrap();
+        crate::builder::switch_dataset(&mut xor, kindling_core::data::DatasetId::Xor);
+        set_toy_classes(&mut xor, 4);
+        assert_eq!(toy(&xor).classes(), 2);
+    }
+
+    #[test]
+    fn a_click_adds_a_training_point_and_a_shift_click_removes_the_nearest() {
+        let mut config = RunConfig::preset("spiral-mlp").unwrap();
+        let before = (toy(&config).train_size(), toy(&config).test_size());
+        assert!(add_point(&mut config, 0.25, -0.5, 1));
+        assert!(
+            !add_point(&mut config, 0.0, 0.0, 2),
+            "no class 2 in a 2-class set"
+        );
+        assert!(!add_point(&mut config, f32::NAN, 0.0, 0));
+        assert_eq!(toy(&config).train_size(), before.0 + 1);
+        let data = toy(&config).generate();
+        assert_eq!(data.train.len(), before.0 + 1);
+        assert_eq!(data.train.labels.last(), Some(&1));
+        // The added point is the nearest to where it was put: removing it undoes the add.
+        assert!(remove_point_near(&mut config, 0.26, -0.5, 0.05));
+        assert_eq!(toy(&config).added.as_deref(), Some(&[][..]));
+        // A generated point is recorded as removed, and the others do not move.
+        let points = toy(&config).plane_points();
+        let [x, y] = points.xy[0];
+        assert!(remove_point_near(&mut config, x, y, 1e-4));
+        assert_eq!(toy(&config).removed.as_deref(), Some(&[0][..]));
+        let after = toy(&config).plane_points();
+        assert_eq!(after.xy[..], points.xy[1..]);
+        assert!(
+            !remove_point_near(&mut config, 50.0, 50.0, 0.1),
+            "nothing near"
+        );
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        // The edited set survives a link.
+        let record = kindling_core::record::RunRecord::started(1, "x".into(), config.clone(), 0.0);
+        let link = kindling_core::link::encode_link("http://x/", &record);
+        let back = kindling_core::link::decode_link(&link).unwrap();
+        assert_eq!(back.config.dataset, config.dataset);
+        assert_eq!(
+            point_count_text(toy(&config)),
+            "999 points (0 added, 1 removed)"
+        );
+    }
+
+    #[test]
+    fn the_panel_draws_each_split_up_to_its_bound_and_knows_the_same_set() {
+        let t = ToyConfig::new(ToyKind::Blobs).with_size(200);
+        let points = shown_points(&t, 50);
+        assert_eq!(
+            points.len(),
+            90,
+            "50 of 160 training points, 40 test points"
+        );
+        assert!(points[..50].iter().all(|p| !p.test));
+        let mut edited = t.clone();
+        edited.added = Some(vec![AddedPoint {
+            x: 0.0,
+            y: 0.0,
+            label: 0,
+        }]);
+        assert!(same_set(&t, &edited));
+        assert!(!same_set(&t, &t.clone().with_seed(2)));
+    }
+}
