@@ -173,7 +173,7 @@ pub fn fit_model(config: &mut RunConfig) {
     match (&mut config.model, &mut config.dataset) {
         (ModelConfig::Mlp(m), DatasetConfig::Toy(t)) => {
             m.inputs = t.features().len();
-            if m.outputs != 1 {
+            if m.outputs != 1 || classes != 2 {
                 m.outputs = classes;
             }
         }

@@ -3,7 +3,9 @@
 //! inputs follow), points added with a click and removed with a shift-click, and the points
 //! the boundary panel draws.
 
-use kindling_core::data::toy::{AddedPoint, ToyFeature, MAX_ADDED_POINTS, MAX_TOY_CLASSES};
+use kindling_core::data::toy::{
+    AddedPoint, PlanePoints, ToyFeature, MAX_ADDED_POINTS, MAX_REMOVED_POINTS, MAX_TOY_CLASSES,
+};
 use kindling_core::data::ToyConfig;
 use kindling_core::{DatasetConfig, RunConfig};
 
@@ -72,22 +74,40 @@ pub fn add_point(config: &mut RunConfig, x: f32, y: f32, label: u32) -> bool {
     {
         return false;
     }
-    added.push(AddedPoint { x, y, label });
+    // Rounded to a thousandth of the sets' unit square: a link carries hundreds of them.
+    let round = |v: f32| (v * 1000.0).round() / 1000.0;
+    added.push(AddedPoint {
+        x: round(x),
+        y: round(y),
+        label,
+    });
     true
 }
 
-/// Removes the point nearest (x, y) within `radius` (in plane units): an added point is taken
-/// out of the list, a generated one is recorded as removed. False when none is that near, or
-/// removing it would leave a split empty.
-pub fn remove_point_near(config: &mut RunConfig, x: f32, y: f32, radius: f32) -> bool {
+/// Removes the drawn point (of [`shown_points`] with `per_split`) nearest (x, y) within
+/// `radius` (in plane units): an added point is taken out of the list, a generated one is
+/// recorded as removed. False when none is that near, the set has all the removals it may
+/// record, or removing it would leave a split empty.
+pub fn remove_point_near(
+    config: &mut RunConfig,
+    (x, y): (f32, f32),
+    radius: f32,
+    per_split: usize,
+) -> bool {
     let Some(toy) = toy_mut(config) else {
         return false;
     };
+    if toy
+        .removed
+        .as_ref()
+        .is_some_and(|r| r.len() >= MAX_REMOVED_POINTS)
+    {
+        return false;
+    }
     let points = toy.plane_points();
-    let nearest = points
-        .xy
-        .iter()
-        .enumerate()
+    let nearest = shown_indices(&points, per_split)
+        .into_iter()
+        .map(|i| (i, points.xy[i]))
         .map(|(i, p)| (i, (p[0] - x).powi(2) + (p[1] - y).powi(2)))
         .filter(|(_, d)| *d <= radius * radius)
         .min_by(|a, b| a.1.total_cmp(&b.1));
@@ -112,32 +132,50 @@ pub fn remove_point_near(config: &mut RunConfig, x: f32, y: f32, radius: f32) ->
     true
 }
 
-/// Every point of a toy set on the plane, edits applied: the training split, then the test
-/// split.
-pub fn toy_points(toy: &ToyConfig) -> Vec<ToyPoint> {
-    let p = toy.plane_points();
-    p.xy.iter()
-        .zip(&p.labels)
-        .zip(&p.test)
-        .map(|((xy, &label), &test)| ToyPoint {
-            x: xy[0],
-            y: xy[1],
-            label,
-            test,
+/// Which points of a toy set the boundary panel draws: up to `per_split` generated points of
+/// each split, and every added point (each can be seen, and removed).
+fn shown_indices(points: &PlanePoints, per_split: usize) -> Vec<usize> {
+    let mut train = 0;
+    let mut test = 0;
+    (0..points.xy.len())
+        .filter(|&i| match (points.generated[i], points.test[i]) {
+            (None, _) => true,
+            (Some(_), false) => {
+                train += 1;
+                train <= per_split
+            }
+            (Some(_), true) => {
+                test += 1;
+                test <= per_split
+            }
         })
         .collect()
 }
 
-/// The points the boundary panel draws of a toy set: up to `per_split` of each split (train,
-/// then test), on the plane.
-pub fn shown_points(toy: &ToyConfig, per_split: usize) -> Vec<ToyPoint> {
-    let (train, test): (Vec<ToyPoint>, Vec<ToyPoint>) =
-        toy_points(toy).into_iter().partition(|p| !p.test);
-    train
-        .into_iter()
-        .take(per_split)
-        .chain(test.into_iter().take(per_split))
+/// The points `indices` of `p`, as the page draws them.
+fn as_toy_points(p: &PlanePoints, indices: impl Iterator<Item = usize>) -> Vec<ToyPoint> {
+    indices
+        .map(|i| ToyPoint {
+            x: p.xy[i][0],
+            y: p.xy[i][1],
+            label: p.labels[i],
+            test: p.test[i],
+        })
         .collect()
+}
+
+/// Every point of a toy set on the plane, edits applied: the training split, then the test
+/// split.
+pub fn toy_points(toy: &ToyConfig) -> Vec<ToyPoint> {
+    let p = toy.plane_points();
+    as_toy_points(&p, 0..p.xy.len())
+}
+
+/// The points the boundary panel draws of a toy set (see [`shown_indices`]), on the plane:
+/// the training split, then the test split.
+pub fn shown_points(toy: &ToyConfig, per_split: usize) -> Vec<ToyPoint> {
+    let p = toy.plane_points();
+    as_toy_points(&p, shown_indices(&p, per_split).into_iter())
 }
 
 /// Whether two toy configs make the same set before edits (so that a run's boundary map
@@ -241,19 +279,27 @@ mod tests {
         assert_eq!(data.train.len(), before.0 + 1);
         assert_eq!(data.train.labels.last(), Some(&1));
         // The added point is the nearest to where it was put: removing it undoes the add.
-        assert!(remove_point_near(&mut config, 0.26, -0.5, 0.05));
+        assert!(remove_point_near(&mut config, (0.26, -0.5), 0.05, 100));
         assert_eq!(toy(&config).added.as_deref(), Some(&[][..]));
         // A generated point is recorded as removed, and the others do not move.
         let points = toy(&config).plane_points();
         let [x, y] = points.xy[0];
-        assert!(remove_point_near(&mut config, x, y, 1e-4));
+        assert!(remove_point_near(&mut config, (x, y), 1e-4, 100));
         assert_eq!(toy(&config).removed.as_deref(), Some(&[0][..]));
         let after = toy(&config).plane_points();
         assert_eq!(after.xy[..], points.xy[1..]);
         assert!(
-            !remove_point_near(&mut config, 50.0, 50.0, 0.1),
+            !remove_point_near(&mut config, (50.0, 50.0), 0.1, 100),
             "nothing near"
         );
+        // Only drawn points are removed: the 101st training point is not drawn.
+        let hidden = toy(&config).plane_points().xy[100];
+        assert!(!remove_point_near(
+            &mut config,
+            (hidden[0], hidden[1]),
+            1e-6,
+            100
+        ));
         assert!(config.problems().is_empty(), "{:?}", config.problems());
         // The edited set survives a link.
         let record = kindling_core::record::RunRecord::started(1, "x".into(), config.clone(), 0.0);

@@ -195,3 +195,30 @@ fn links_carry_the_changes_and_older_links_without_them_still_open() {
         .unwrap();
     assert!(old.training.steering.is_empty());
 }
+
+#[test]
+fn a_change_in_a_replayed_run_replaces_the_changes_planned_after_it() {
+    let device = Device::flex();
+    let mut config = sgd_spiral();
+    let lr = |at_step, v| Steer {
+        at_step,
+        learning_rate: Some(v),
+        ..Steer::default()
+    };
+    config.training.steering = vec![lr(1, 0.05), lr(5, 0.01)].into();
+    let mut run = TrainingRun::new(&config, toy_data(&config), &device).unwrap();
+    train(&mut run, 3);
+    let change = run.steer(lr(0, 0.2)).unwrap();
+    assert_eq!(change.at_step, 3);
+    assert_eq!(
+        run.config().training.steering.0,
+        [lr(1, 0.05), lr(3, 0.2)],
+        "the change planned for batch 5 gave way"
+    );
+    train(&mut run, 4);
+    assert_eq!(
+        run.settings().learning_rate,
+        0.2,
+        "and is not applied at batch 5"
+    );
+}

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use kindling_core::link::encode_link;
+use kindling_core::model::ModelConfig;
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::{DeviceChoice, RunConfig};
 use kindling_e2e::{serve_dist, serve_folder, BrowserOptions, Page};
@@ -41,6 +42,11 @@ struct Workload {
     budget_seconds: f64,
 }
 
+/// The contender of the page trained with its live views closed.
+const VIEWS_CLOSED: &str = "Kindling wasm CPU, views closed";
+/// The pseudo-contender whose note is the page's longest main-thread task while training.
+const MAIN_THREAD: &str = "main thread";
+
 /// One figure, or why there is none.
 #[derive(Serialize)]
 struct Figure {
@@ -60,14 +66,30 @@ async fn browser_bench_kindling_and_tfjs() -> Result<()> {
         plan.contenders.is_empty() || plan.contenders.iter().any(|c| c == contender)
     };
     for w in &plan.workloads {
-        for (device, contender) in [
-            (DeviceChoice::Cpu, "Kindling wasm CPU"),
-            (DeviceChoice::Wgpu, "Kindling WebGPU"),
+        // The views (network view, first-layer weights, boundary map) exist for MLPs: their
+        // cost is the CPU figure with them open against one with them closed.
+        let has_views = matches!(w.config.model, ModelConfig::Mlp(_));
+        for (device, views, contender) in [
+            (DeviceChoice::Cpu, true, "Kindling wasm CPU"),
+            (DeviceChoice::Cpu, false, VIEWS_CLOSED),
+            (DeviceChoice::Wgpu, true, "Kindling WebGPU"),
         ] {
-            if !chosen(contender) {
+            if !chosen(contender) || (!views && !has_views) {
                 continue;
             }
-            let figure = Figure::of(&w.id, contender, kindling(w, device).await);
+            let measured = kindling(w, device, views).await;
+            if let (Ok((_, _, Some(longest))), true) = (&measured, views && has_views) {
+                // The page's longest main-thread task while it trained with the views open.
+                let figure = Figure {
+                    model: w.id.clone(),
+                    contender: MAIN_THREAD.into(),
+                    samples_per_second: None,
+                    note: format!("{contender}: longest main-thread task {longest:.0} ms"),
+                };
+                report(&figure);
+                figures.push(figure);
+            }
+            let figure = Figure::of(&w.id, contender, measured.map(|(r, n, _)| (r, n)));
             report(&figure);
             figures.push(figure);
         }
@@ -113,9 +135,14 @@ fn report(f: &Figure) {
 }
 
 /// Kindling in the playground: the workload's config opened as a share link, trained with
-/// Reproduce on `device`; samples/s read from the progress bar's exact figures (the worker's
-/// own count of samples and training seconds).
-async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, String)> {
+/// Reproduce on `device` with the live views open or closed; samples/s read from the progress
+/// bar's exact figures (the worker's own count of samples and training seconds), and the
+/// longest main-thread task meanwhile (none over 50 ms: 0).
+async fn kindling(
+    w: &Workload,
+    device: DeviceChoice,
+    views: bool,
+) -> Result<(Option<f64>, String, Option<f64>)> {
     let mut config = w.config.clone();
     config.device = device;
     // Enough examples that warm-up and every window fit in the first epoch (an epoch's end
@@ -152,6 +179,15 @@ async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, St
         Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
     })
     .await?;
+    if !views {
+        page.click("views-open").await?;
+    }
+    page.eval(
+        "window.__longTasks = []; new PerformanceObserver(list => { \
+           for (const e of list.getEntries()) window.__longTasks.push(e.duration); \
+         }).observe({ type: 'longtask', buffered: false }); return true;",
+    )
+    .await?;
     page.click("reproduce").await?;
     let status = page.text("device-status").await.unwrap_or_default();
     // (samples seen, training seconds) as the worker reports them.
@@ -175,6 +211,11 @@ async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, St
         let ended = text.starts_with("Finished") || text.starts_with("Stopped");
         if windows.len() >= w.windows || ended || deadline.is_some_and(|d| Instant::now() > d) {
             let _ = page.click("stop").await;
+            let longest = page
+                .eval("return Math.max(0, ...window.__longTasks);")
+                .await
+                .ok()
+                .and_then(|v| v.as_f64());
             page.close().await?;
             if windows.is_empty() {
                 bail!(
@@ -198,7 +239,11 @@ async fn kindling(w: &Workload, device: DeviceChoice) -> Result<(Option<f64>, St
             } else {
                 String::new()
             };
-            return Ok((Some(median(windows)), format!("{note}{device_note}")));
+            return Ok((
+                Some(median(windows)),
+                format!("{note}{device_note}"),
+                longest,
+            ));
         }
         if deadline.is_none() && Instant::now() > load_deadline {
             bail!("training did not start within 5 minutes");

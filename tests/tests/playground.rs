@@ -1730,3 +1730,40 @@ async fn browser_toy_sets_of_several_classes_features_and_points_added_by_click(
     assert!(acc_diff < 1e-9, "the same set, the same run");
     fresh.finish().await
 }
+
+/// Closing the live views stops them (the network view and the map go, training goes on);
+/// opening them again brings them back at once.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_the_live_views_close_and_open_again() -> anyhow::Result<()> {
+    let mut page = Page::open("views", BrowserOptions::default()).await?;
+    page.select("preset", "spiral-mlp").await?;
+    page.select("device", "cpu").await?;
+    page.click("train").await?;
+    page.wait_until("the network view", Duration::from_secs(30), |p| {
+        Box::pin(async move { Ok(p.exists("network").await) })
+    })
+    .await?;
+    page.click("views-open").await?;
+    page.wait_until("the views closed", Duration::from_secs(5), |p| {
+        Box::pin(async move {
+            Ok(!p.exists("network").await
+                && p.attr("boundary", "data-classes-shown").await?.as_deref() == Some("0"))
+        })
+    })
+    .await?;
+    let seen = samples_seen(&page).await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(samples_seen(&page).await? > seen, "training goes on");
+    assert!(!page.exists("network").await, "no view comes while closed");
+    page.click("views-open").await?;
+    page.wait_until("the views again", Duration::from_secs(5), |p| {
+        Box::pin(async move {
+            Ok(p.exists("network").await
+                && p.attr("boundary", "data-classes-shown").await?.as_deref() != Some("0"))
+        })
+    })
+    .await?;
+    page.click("stop").await?;
+    page.finish().await
+}

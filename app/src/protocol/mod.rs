@@ -50,6 +50,12 @@ pub enum ToWorker {
     Resume,
     /// Train exactly one batch of the paused run, then send every view anew.
     Step,
+    /// Open or close the live views (the network view, the boundary map, the first-layer
+    /// weight images): closed, the worker computes none of them; opened, it sends them at once.
+    Views {
+        /// Whether they are open.
+        open: bool,
+    },
     /// Change hyper-parameters of the paused run from its next batch on (the worker records
     /// the batch). Answered by `Steered`.
     Steer {

@@ -65,6 +65,19 @@ impl Session {
         true
     }
 
+    /// Opens or closes the live views: closed, the worker computes none and the page drops
+    /// the last ones; opened, the worker sends the current run's at once.
+    pub fn set_views_open(&self, open: bool) {
+        self.run.views_open.set(open);
+        if !open {
+            self.run.network.set(None);
+            self.run.unit_images.set(None);
+            self.run.boundary.set(None);
+            self.run.focus.set(None);
+        }
+        self.worker.send(&ToWorker::Views { open });
+    }
+
     /// Changes the paused run's hyper-parameters from its next batch on (the worker answers
     /// with the change as recorded, or why not).
     pub fn steer(&self, change: kindling_core::train::Steer) {
@@ -82,7 +95,11 @@ impl Session {
         if device == DeviceChoice::Wgpu && self.worker.webgpu.get_untracked() != Some(true) {
             device = DeviceChoice::Cpu;
         }
-        self.builder.config.set(run.config.clone());
+        // The builder gets the run's settings; its changes while paused stay with the run
+        // (a new run from the builder is steered live).
+        let mut settings = run.config.clone();
+        settings.training.steering.clear();
+        self.builder.config.set(settings);
         self.builder.preset.set(String::new());
         self.kept.reproducing.set(Some(id));
         self.kept.reproduction.set(None);

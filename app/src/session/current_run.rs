@@ -92,12 +92,16 @@ pub struct CurrentRun {
     pub record_id: RwSignal<Option<u64>>,
     /// Bumped (at most a few times a second) when the curves and tables should redraw.
     pub chart_tick: RwSignal<u64>,
+    /// Whether the live views (network view, boundary map, first-layer weights) are open:
+    /// the user's choice, kept across runs.
+    pub views_open: RwSignal<bool>,
 }
 
 impl CurrentRun {
     pub(super) fn new() -> Self {
         Self {
             id: RwSignal::new(0),
+            views_open: RwSignal::new(true),
             config: RwSignal::new(None),
             phase: RwSignal::new(Phase::Idle),
             device_used: RwSignal::new(None),

@@ -12,7 +12,7 @@ use super::persistence::{record_progress, take_pending_import};
 use super::{DigitGuess, Phase, ReviewGuess, Session};
 use crate::faults::WorkerDeath;
 use crate::protocol::{
-    BoundaryMap, DataPreview, FromWorker, ImageExample, ProgressReport, TestReport,
+    BoundaryMap, DataPreview, FromWorker, ImageExample, ProgressReport, TestReport, ToWorker,
 };
 
 /// Least milliseconds between two saves of a training run.
@@ -64,12 +64,12 @@ impl Session {
             FromWorker::Epoch { run_id, metrics } => self.on_epoch(run_id, metrics),
             FromWorker::Boundary { run_id, map } => self.on_boundary(run_id, map),
             FromWorker::UnitWeights { run_id, images } => {
-                if self.is_current(run_id) {
+                if self.is_current(run_id) && self.run.views_open.get_untracked() {
                     self.run.unit_images.set(Some(*images));
                 }
             }
             FromWorker::Network { run_id, view } => {
-                if self.is_current(run_id) {
+                if self.is_current(run_id) && self.run.views_open.get_untracked() {
                     self.run.network.set(Some(*view));
                 }
             }
@@ -135,6 +135,10 @@ impl Session {
         // The device stays the user's choice (by default the faster, measured per model).
         self.worker.webgpu.set(Some(webgpu));
         self.worker.started();
+        // A new worker computes the views until told otherwise.
+        if !self.run.views_open.get_untracked() {
+            self.worker.send(&ToWorker::Views { open: false });
+        }
     }
 
     fn on_loading(&self, run_id: u64, phase: Phase) {
@@ -249,7 +253,8 @@ impl Session {
     }
 
     fn on_boundary(&self, run_id: u64, map: BoundaryMap) {
-        if self.is_current(run_id) {
+        // Views already on their way when the user closed them are dropped.
+        if self.is_current(run_id) && self.run.views_open.get_untracked() {
             self.run.boundary.set(Some(map));
         }
     }
@@ -265,14 +270,19 @@ impl Session {
             Err(message) => return self.messages.fail(message),
         };
         self.messages.error.set(None);
+        // As the worker records it: changes planned for later batches give way to this one.
+        let record = move |steering: &mut kindling_core::train::Steering| {
+            steering.retain(|c| c.at_step <= change.at_step);
+            steering.push(change);
+        };
         self.run.config.update(|c| {
             if let Some(c) = c {
-                c.training.steering.push(change);
+                record(&mut c.training.steering);
             }
         });
         self.run.redraw(true);
         if let Some(id) = self.run.record_id.get_untracked() {
-            self.update_run_soon(id, move |r| r.config.training.steering.push(change));
+            self.update_run_soon(id, move |r| record(&mut r.config.training.steering));
         }
     }
 

@@ -204,6 +204,9 @@ fn preview_images(train: &Dataset) -> Vec<ImageExample> {
 /// The points of a 2-D set drawn in the preview: up to [`PREVIEW_POINTS_PER_SPLIT`] of each
 /// split, train then test.
 fn preview_points(config: &DatasetConfig, data: &TrainingData) -> Vec<ToyPoint> {
+    if let DatasetConfig::Toy(toy) = config {
+        return crate::toy_edits::shown_points(toy, PREVIEW_POINTS_PER_SPLIT);
+    }
     let points = super::views::plane_points(config, data);
     let train = points.iter().filter(|p| !p.test).count();
     let (train_points, test_points) = points.split_at(train);

@@ -110,6 +110,8 @@ struct Actor {
     vocabulary: Option<Vocabulary>,
     /// A note for the next run's `Started` message (a GPU fallback).
     pending_note: Option<String>,
+    /// Whether the page shows the live views (else none is computed).
+    views_open: bool,
 }
 
 impl Actor {
@@ -125,6 +127,7 @@ impl Actor {
             current: None,
             vocabulary: None,
             pending_note: None,
+            views_open: true,
         }
     }
 
@@ -162,6 +165,7 @@ impl Actor {
             } => self.start_run(run_id, *config, pick, paused).await,
             ToWorker::Step => self.step_once().await,
             ToWorker::Steer { change } => self.steer(change),
+            ToWorker::Views { open } => self.set_views_open(open).await,
             ToWorker::Pause => self.set_paused(true),
             ToWorker::Resume => self.set_paused(false),
             ToWorker::Stop => self.stop().await,

@@ -269,7 +269,9 @@ impl Actor {
             last_unit_images: 0.0,
             last_network: 0.0,
         });
-        self.post_boundary(true).await;
+        if self.views_open {
+            self.post_boundary(true).await;
+        }
         Ok(())
     }
 

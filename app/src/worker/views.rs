@@ -81,6 +81,9 @@ impl Actor {
     /// Sends a new map when the run has one and the last is [`BOUNDARY_MS`] old, or the run
     /// `ended` (`now` is the slice's clock).
     pub(super) async fn post_boundary_if_due(&mut self, now: f64, ended: bool) {
+        if !self.views_open {
+            return;
+        }
         let due = self.current.as_ref().is_some_and(|c| {
             (c.extent.is_some() || c.network_view)
                 && (now - c.last_boundary >= BOUNDARY_MS || ended)
@@ -92,6 +95,17 @@ impl Actor {
             c.image_side.is_some() && (now - c.last_unit_images >= UNIT_IMAGES_MS || ended)
         });
         if images_due {
+            self.post_unit_images().await;
+        }
+    }
+
+    /// Answers `Views`: closed, no view is computed from now on; opened, the current run's
+    /// views are sent at once.
+    pub(super) async fn set_views_open(&mut self, open: bool) {
+        let reopened = open && !self.views_open;
+        self.views_open = open;
+        if reopened && self.current.is_some() {
+            self.post_boundary(true).await;
             self.post_unit_images().await;
         }
     }

@@ -59,8 +59,10 @@ impl ToyKind {
 
 /// Most classes a toy set can have.
 pub const MAX_TOY_CLASSES: usize = 5;
-/// Most points a run may add to a toy set.
-pub const MAX_ADDED_POINTS: usize = 10_000;
+/// Most points a run may add to a toy set (a share link carries them all).
+pub const MAX_ADDED_POINTS: usize = 500;
+/// Most generated points a run may remove from a toy set.
+pub const MAX_REMOVED_POINTS: usize = 1_000;
 /// How far from the origin an added point may lie, per coordinate.
 pub const MAX_POINT_COORDINATE: f32 = 10.0;
 
@@ -367,6 +369,13 @@ impl ToyConfig {
             }
         }
         if let Some(removed) = &self.removed {
+            if removed.len() > MAX_REMOVED_POINTS {
+                c.fail(
+                    "dataset.removed",
+                    format!("{} points", removed.len()),
+                    format!("at most {MAX_REMOVED_POINTS} points can be removed"),
+                );
+            }
             if let Some(&i) = removed.iter().find(|&&i| i >= self.size) {
                 c.fail(
                     "dataset.removed",

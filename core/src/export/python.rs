@@ -70,6 +70,21 @@ pub fn header(framework: &str, file: &str, needs: &str, config: &RunConfig) -> S
             "import struct\n",
         )
     };
+    let steered = if config.training.steering.is_empty() {
+        String::new()
+    } else {
+        let changes: Vec<String> = config
+            .training
+            .steering
+            .iter()
+            .map(|s| format!("after batch {}: {}", s.at_step, s.describe()))
+            .collect();
+        format!(
+            "\nThe run was steered while it trained ({}); --train trains with the starting\n\
+             settings only, so its curve differs from the run's after the first change.\n",
+            changes.join("; ")
+        )
+    };
     format!(
         r#"#!/usr/bin/env python3
 """A Kindling run in {framework}: the same model, its trained weights, the same test set.
@@ -78,7 +93,7 @@ pub fn header(framework: &str, file: &str, needs: &str, config: &RunConfig) -> S
         evaluates the trained weights;
     python {file}{data_arg} --train
         trains the model again from scratch with the run's settings, then evaluates it.
-
+{steered}
 {data_text}
 Needs: {needs} (pip install {needs}).
 

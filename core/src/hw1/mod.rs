@@ -278,6 +278,7 @@ impl Hw1Trainer {
     /// next batch trains (as replaying the run from its config would).
     pub fn push_steer(&mut self, change: Steer) {
         debug_assert_eq!(change.at_step, self.steps_done());
+        self.config.steering.retain(|c| c.at_step <= change.at_step);
         self.config.steering.push(change);
     }
 

@@ -233,6 +233,8 @@ impl Trainer {
     /// [`Trainer::steps_done`] (a [`crate::RunConfig`] validates the values first).
     pub fn push_steer(&mut self, change: Steer) {
         debug_assert_eq!(change.at_step, self.steps_done());
+        // Changes recorded for later batches (none applied yet) give way to this one.
+        self.config.steering.retain(|c| c.at_step <= change.at_step);
         self.config.steering.push(change);
     }
 

@@ -73,6 +73,11 @@ impl TrainingRun {
             RunTrainer::HandWritten(t) => t.steps_done(),
         };
         let mut config = self.config.clone();
+        // A change replaces those recorded for later batches (a reproduced run's plan).
+        config
+            .training
+            .steering
+            .retain(|c| c.at_step <= change.at_step);
         config.training.steering.push(change);
         config.validate()?;
         self.config = config;

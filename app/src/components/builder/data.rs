@@ -127,7 +127,14 @@ fn toy_fields() -> impl IntoView {
                 "toy-size",
                 "100",
                 |c| toy(c).map_or(0.0, |t| t.size as f64),
-                |c, v| if let Some(t) = toy_mut(c) { t.size = v as usize },
+                |c, v| if let Some(t) = toy_mut(c) {
+                    t.size = v as usize;
+                    // Removed points past the new size no longer exist.
+                    let size = t.size;
+                    if let Some(removed) = &mut t.removed {
+                        removed.retain(|&i| i < size);
+                    }
+                },
             )}
             {number_field(
                 "Noise",
@@ -148,7 +155,13 @@ fn toy_fields() -> impl IntoView {
                 "toy-seed",
                 "1",
                 |c| toy(c).map_or(0.0, |t| t.seed as f64),
-                |c, v| if let Some(t) = toy_mut(c) { t.seed = v as u64 },
+                |c, v| if let Some(t) = toy_mut(c) {
+                    // Another seed draws other points: the removals named the old ones.
+                    if t.seed != v as u64 {
+                        t.removed = None;
+                    }
+                    t.seed = v as u64;
+                },
             )}
             <Show when=move || builder.config.with(|c| toy(c).is_some_and(|t| t.kind.has_class_choice()))>
                 {number_field(

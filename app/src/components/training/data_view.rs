@@ -78,6 +78,7 @@ pub(super) fn Boundary() -> impl IntoView {
             draw_boundary(&c, map.as_ref(), &points);
         }
     });
+    let classes_now = move || builder_toy.with_untracked(|t| t.as_ref().map_or(2, |t| t.classes()));
     let on_click = move |ev: web_sys::MouseEvent| {
         let Some(c) = canvas.get_untracked() else {
             return;
@@ -100,13 +101,16 @@ pub(super) fn Boundary() -> impl IntoView {
         let mut done = true;
         if ev.shift_key() {
             let radius = (REMOVE_RADIUS_PX / w) as f32 * (x1 - x0);
-            builder.edit(|c| done = remove_point_near(c, x, y, radius));
+            builder.edit(|c| done = remove_point_near(c, (x, y), radius, SHOWN_POINTS_PER_SPLIT));
             if !done {
                 messages
                     .tell("No point to remove there (or it is the last of its split).".to_string());
             }
         } else {
-            let class = point_class.get_untracked();
+            // The chosen class, or the last there is (the classes may have shrunk since).
+            let class = point_class
+                .get_untracked()
+                .min(classes_now().saturating_sub(1) as u32);
             builder.edit(|c| done = add_point(c, x, y, class));
             if !done {
                 messages.fail(

@@ -16,7 +16,7 @@ use kindling_core::data::loader::DATA_COMMAND;
 use leptos::prelude::*;
 
 use crate::charts::Metric;
-use crate::session::{use_builder, use_current_run};
+use crate::session::{use_builder, use_current_run, use_session};
 use controls::{Controls, Messages, ProgressLine};
 use curves::{CurveChart, EpochTable};
 pub use data_view::ImageTile;
@@ -36,11 +36,19 @@ fn thousands(n: f64) -> String {
 pub fn TrainingPanel() -> impl IntoView {
     let run = use_current_run();
     let builder = use_builder();
+    let session = use_session();
     let log = RwSignal::new(false);
+    // The run's data while one loads or trains; between runs the builder's (whose toy set a
+    // click on the boundary edits).
     let is_toy = move || {
-        run.config
-            .with(|c| c.as_ref().map(|c| c.dataset.has_boundary_map()))
-            .unwrap_or_else(|| builder.config.with(|c| c.dataset.has_boundary_map()))
+        let builder_map = || builder.config.with(|c| c.dataset.has_boundary_map());
+        if run.busy() {
+            run.config
+                .with(|c| c.as_ref().map(|c| c.dataset.has_boundary_map()))
+                .unwrap_or_else(builder_map)
+        } else {
+            builder_map()
+        }
     };
     view! {
         <section class="panel training" aria-label="Train and watch">
@@ -50,6 +58,15 @@ pub fn TrainingPanel() -> impl IntoView {
             <Messages />
             <SteerPanel />
             <div class="chart-tools">
+                <label class="check" title="The network view, the boundary map and the first-layer weights, computed in the worker a few times a second; closed, training runs at full speed">
+                    <input
+                        type="checkbox"
+                        data-testid="views-open"
+                        prop:checked=move || run.views_open.get()
+                        on:change=move |ev| session.set_views_open(event_target_checked(&ev))
+                    />
+                    "live views"
+                </label>
                 <label class="check">
                     <input
                         type="checkbox"
