@@ -10,6 +10,12 @@ use kindling_core::data::ToyConfig;
 use kindling_core::{DatasetConfig, RunConfig};
 
 use crate::builder::fit_model;
+
+/// Generated points of each split the boundary panel draws (every added point besides): all
+/// of a default toy set (1,000 points), and a bound on what a large one (up to 100,000) costs
+/// the page to decode and draw (2,500 a split gave 52-120 ms main-thread tasks on a
+/// 20,000-point set).
+pub const SHOWN_POINTS_PER_SPLIT: usize = 1000;
 use crate::protocol::ToyPoint;
 
 fn toy_mut(config: &mut RunConfig) -> Option<&mut ToyConfig> {

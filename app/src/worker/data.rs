@@ -26,9 +26,8 @@ const PREVIEW_IMAGES_PER_CLASS: usize = 3;
 const PREVIEW_IMAGES: usize = 30;
 /// Reviews in the preview: enough to show what the texts are like, few enough to read.
 const PREVIEW_REVIEWS: usize = 4;
-/// Points of a 2-D set drawn per split (train, test): all of a default toy set (1,000 points),
-/// and a bound on what a large one (up to 100,000) costs the page to draw.
-const PREVIEW_POINTS_PER_SPLIT: usize = 2500;
+/// Points of a 2-D set drawn per split (see [`crate::toy_edits::SHOWN_POINTS_PER_SPLIT`]).
+const PREVIEW_POINTS_PER_SPLIT: usize = crate::toy_edits::SHOWN_POINTS_PER_SPLIT;
 
 impl Actor {
     /// Answers `UploadData`: the dataset and its preview, or why the files are refused.

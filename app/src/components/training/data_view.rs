@@ -9,14 +9,14 @@ use kindling_core::DatasetConfig;
 use crate::charts::{boundary_extent, draw_boundary, draw_image};
 use crate::protocol::ImageExample;
 use crate::session::{use_builder, use_current_run, use_messages};
-use crate::toy_edits::{add_point, point_count_text, remove_point_near, same_set, shown_points};
+use crate::toy_edits::{
+    add_point, point_count_text, remove_point_near, same_set, shown_points, SHOWN_POINTS_PER_SPLIT,
+};
 
 use crate::network_view::{focus_caption, focused_map};
 
 use super::thousands;
 
-/// Points of each split the panel draws of the builder's set (as the worker's preview).
-const SHOWN_POINTS_PER_SPLIT: usize = 2500;
 /// How near a shift-click must be to a point to remove it, in canvas pixels.
 const REMOVE_RADIUS_PX: f64 = 8.0;
 
