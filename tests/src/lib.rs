@@ -576,6 +576,20 @@ pub fn mnist_test_digits(n: usize) -> Result<Vec<(Vec<u8>, u8)>> {
         .collect())
 }
 
+/// [`strokes_along`] drawn `scale` times as large, moved by `offset` (canvas fractions): a
+/// digit drawn small, off-centre.
+pub fn strokes_scaled(pixels: &[u8], scale: f64, offset: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    strokes_along(pixels)
+        .into_iter()
+        .map(|stroke| {
+            stroke
+                .into_iter()
+                .map(|(x, y)| (offset.0 + scale * x, offset.1 + scale * y))
+                .collect()
+        })
+        .collect()
+}
+
 /// Strokes that trace an MNIST digit: every run of inked pixels of every row becomes one
 /// horizontal pen stroke, in canvas fractions, with the digit filling the middle of the pad.
 pub fn strokes_along(pixels: &[u8]) -> Vec<Vec<(f64, f64)>> {

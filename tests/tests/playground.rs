@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kindling_core::RunConfig;
-use kindling_e2e::{mnist_test_digits, strokes_along, BrowserOptions, Page};
+use kindling_e2e::{mnist_test_digits, strokes_along, strokes_scaled, BrowserOptions, Page};
 
 const NEEDS: &str = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`";
 
@@ -258,26 +258,47 @@ async fn browser_mnist_mlp_trains_then_reads_drawn_digits() -> anyhow::Result<()
     assert!(accuracy >= 0.95, "MNIST subset MLP reached only {accuracy}");
     assert!(page.exists("confusion-matrix").await && page.exists("mistakes").await);
 
-    let digits = mnist_test_digits(20)?;
-    let mut right = 0;
-    for (i, (pixels, label)) in digits.iter().enumerate() {
-        let (predicted, p) = read_drawn_digit(&mut page, pixels).await?;
-        println!("drawn test digit {i}: label {label}, read as {predicted} (p = {p:.3})");
-        if predicted == *label as u32 {
-            right += 1;
-        }
-        if i == 0 {
-            page.screenshot("first-drawing").await?;
+    // 30 MNIST test digits drawn as strokes: filling the pad, then at half size in its
+    // lower left. The pad redraws the strokes at MNIST's pen width, so both read alike.
+    let digits = mnist_test_digits(30)?;
+    let mut right = [0usize; 2];
+    for (size, strokes_of) in [
+        (
+            0,
+            Box::new(|p: &[u8]| strokes_along(p)) as Box<dyn Fn(&[u8]) -> _>,
+        ),
+        (1, Box::new(|p: &[u8]| strokes_scaled(p, 0.5, (0.05, 0.45)))),
+    ] {
+        for (i, (pixels, label)) in digits.iter().enumerate() {
+            let (predicted, p) = read_strokes(&mut page, &strokes_of(pixels)).await?;
+            println!(
+                "drawn test digit {i} ({}): label {label}, read as {predicted} (p = {p:.3})",
+                ["full size", "half size, off-centre"][size]
+            );
+            if predicted == *label as u32 {
+                right[size] += 1;
+            }
+            if i == 0 {
+                page.screenshot(["first-drawing", "first-drawing-small"][size])
+                    .await?;
+            }
         }
     }
     println!(
-        "drawn MNIST test digits read correctly: {right} of {}",
+        "drawn MNIST test digits read correctly: {} of {} at full size, {} at half size off-centre",
+        right[0],
+        digits.len(),
+        right[1]
+    );
+    assert!(
+        right[0] * 10 >= digits.len() * 7,
+        "only {} of {} drawn digits read correctly",
+        right[0],
         digits.len()
     );
     assert!(
-        right * 10 >= digits.len() * 7,
-        "only {right} of {} drawn digits read correctly",
-        digits.len()
+        right[0].abs_diff(right[1]) <= 2,
+        "small off-centre digits read as well as large ones: {right:?}"
     );
 
     // After a reload the run's kept model reads drawings again (Runs -> Use).
@@ -417,8 +438,13 @@ async fn browser_model_files_export_and_import_and_bad_ones_are_refused() -> any
 /// Draws strokes along an MNIST image on a cleared pad; returns the digit the page reads and
 /// its probability (the answer to the last stroke).
 async fn read_drawn_digit(page: &mut Page, pixels: &[u8]) -> anyhow::Result<(u32, f64)> {
+    read_strokes(page, &strokes_along(pixels)).await
+}
+
+/// Draws `strokes` on a cleared pad and returns the digit read and its probability.
+async fn read_strokes(page: &mut Page, strokes: &[Vec<(f64, f64)>]) -> anyhow::Result<(u32, f64)> {
     page.click("clear-canvas").await?;
-    page.draw(&strokes_along(pixels)).await?;
+    page.draw(strokes).await?;
     page.wait_until("a prediction", Duration::from_secs(20), |p| {
         Box::pin(async move {
             Ok(p.text("predicted-digit")

@@ -1,6 +1,8 @@
 //! The right column: draw a digit for the model to read, or type a review for the IMDB model.
 
+#[cfg(test)]
 use kindling_core::data::digit::Drawing;
+use kindling_core::data::digit::Strokes;
 use kindling_core::data::imdb::{review_to_read, MAX_REVIEW_CHARS};
 use kindling_core::model::summary::thousands;
 use leptos::html::Canvas;
@@ -37,7 +39,9 @@ pub(crate) fn clear(canvas: &web_sys::HtmlCanvasElement) {
     }
 }
 
-/// The drawing as ink levels (the red channel of white strokes on black).
+/// The drawing as ink levels (the red channel of white strokes on black): the pad's pixels,
+/// for the in-browser tests of [`Drawing`] (the page reads the strokes instead).
+#[cfg(test)]
 pub(crate) fn drawing(canvas: &web_sys::HtmlCanvasElement) -> Option<Drawing> {
     let ctx = context(canvas)?;
     let (w, h) = (canvas.width(), canvas.height());
@@ -62,6 +66,8 @@ fn DrawDigit() -> impl IntoView {
     let last = RwSignal::new((0.0f64, 0.0f64));
     let last_predict = RwSignal::new(0.0f64);
     let has_ink = RwSignal::new(false);
+    // The pen's strokes in canvas pixels: what the model reads is drawn from them.
+    let strokes = StoredValue::new(Vec::<Vec<(f32, f32)>>::new());
 
     Effect::new(move |_| {
         if let Some(c) = canvas.get() {
@@ -85,10 +91,7 @@ fn DrawDigit() -> impl IntoView {
             return;
         }
         last_predict.set(now);
-        let Some(c) = canvas.get_untracked() else {
-            return;
-        };
-        let Some(pixels) = drawing(&c).and_then(|d| d.to_mnist()) else {
+        let Some(pixels) = strokes.with_value(|s| Strokes { strokes: s.clone() }.to_mnist()) else {
             return;
         };
         let request = predictions.next_request();
@@ -109,13 +112,18 @@ fn DrawDigit() -> impl IntoView {
         ctx.line_to(x, y);
         ctx.stroke();
         last.set((x, y));
+        strokes.update_value(|s| {
+            if let Some(stroke) = s.last_mut() {
+                stroke.push((x as f32, y as f32));
+            }
+        });
         has_ink.set(true);
     };
     view! {
         <div class="group">
             <h3>"Draw a digit"</h3>
             <p class="hint">
-                "Train a model on MNIST or tinyMNIST, then draw here: it reads your digit as MNIST was made (bounding box to 20×20, centred by mass in 28×28)."
+                "Train a model on MNIST or tinyMNIST, then draw here: it reads your digit as MNIST was made (your strokes redrawn at MNIST's pen width into a 20×20 box, centred by mass in 28×28), so small or off-centre digits read as well as large ones."
             </p>
             <div class="draw-row">
                 <canvas
@@ -134,6 +142,7 @@ fn DrawDigit() -> impl IntoView {
                         if let Some((x, y)) = position(&ev) {
                             drawing_now.set(true);
                             last.set((x, y));
+                            strokes.update_value(|s| s.push(vec![(x as f32, y as f32)]));
                             stroke_to(x + 0.01, y + 0.01);
                         }
                     }
@@ -153,6 +162,7 @@ fn DrawDigit() -> impl IntoView {
                     on:keydown=move |ev: web_sys::KeyboardEvent| {
                         if ev.key() == "Delete" || ev.key() == "Backspace" {
                             if let Some(c) = canvas.get_untracked() { clear(&c); }
+                            strokes.set_value(Vec::new());
                             has_ink.set(false);
                             predictions.digit.set(None);
                         }
@@ -169,6 +179,7 @@ fn DrawDigit() -> impl IntoView {
                 data-testid="clear-canvas"
                 on:click=move |_| {
                     if let Some(c) = canvas.get_untracked() { clear(&c); }
+                    strokes.set_value(Vec::new());
                     has_ink.set(false);
                     predictions.digit.set(None);
                 }
