@@ -309,6 +309,50 @@ pub fn boundary_extent(map: Option<&BoundaryMap>, points: &[ToyPoint]) -> [f32; 
     [e[0] - mx, e[1] + mx, e[2] - my, e[3] + my]
 }
 
+/// Paints `levels` (0 black to 255 white, row-major `w` x `h`) into `canvas` at one pixel a
+/// level (its CSS size scales it up, with hard pixels).
+pub fn paint_grey(canvas: &HtmlCanvasElement, levels: &[u8], w: usize, h: usize) {
+    if levels.len() < w * h || w == 0 || h == 0 {
+        return;
+    }
+    if canvas.width() != w as u32 || canvas.height() != h as u32 {
+        canvas.set_width(w as u32);
+        canvas.set_height(h as u32);
+    }
+    let Some(ctx) = context(canvas) else {
+        return;
+    };
+    let rgba: Vec<u8> = levels[..w * h]
+        .iter()
+        .flat_map(|&v| [v, v, v, 255])
+        .collect();
+    if let Ok(data) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w as u32, h as u32)
+    {
+        let _ = ctx.put_image_data(&data, 0.0, 0.0);
+    }
+}
+
+/// Paints one bar per level (a dense layer's units), as tall as the level.
+pub fn paint_levels_bars(canvas: &HtmlCanvasElement, levels: &[u8]) {
+    let Some(ctx) = context(canvas) else {
+        return;
+    };
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    let dark = prefers_dark();
+    ctx.set_fill_style_str(if dark { "#1e2128" } else { "#e8eaeb" });
+    ctx.fill_rect(0.0, 0.0, w, h);
+    if levels.is_empty() {
+        return;
+    }
+    ctx.set_fill_style_str(CLASS_COLOURS[1]);
+    let bar = w / levels.len() as f64;
+    for (i, &l) in levels.iter().enumerate() {
+        let height = f64::from(l) / 255.0 * h;
+        ctx.fill_rect(i as f64 * bar, h - height, bar.max(1.0), height);
+    }
+}
+
 /// Paints the decision-boundary map and the points over it.
 pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, points: &[ToyPoint]) {
     let Some(ctx) = context(canvas) else {

@@ -1793,3 +1793,53 @@ async fn browser_the_live_views_close_and_open_again() -> anyhow::Result<()> {
     page.click("stop").await?;
     page.finish().await
 }
+
+/// A short run of the seed CNN shows, for a drawn digit, every layer in order: 32 and then 64
+/// feature maps (and their poolings), the dense layer's bars, and the 32 first-layer filters;
+/// the maps change as the drawing does.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_cnn_shows_the_layers_of_a_drawn_digit() -> anyhow::Result<()> {
+    let mut page = Page::open("layers", BrowserOptions::default()).await?;
+    page.select("preset", "cnn-seed-2conv").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("train-size", "2000").await?;
+    page.set_number("test-size", "500").await?;
+    page.set_number("epochs", "1").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(300)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    let digits = mnist_test_digits(2)?;
+    read_drawn_digit(&mut page, &digits[0].0).await?;
+    page.wait_until("the layers", Duration::from_secs(20), |p| {
+        Box::pin(async move { Ok(p.exists("layer-view").await) })
+    })
+    .await?;
+    let maps_of = |layer: &str| {
+        format!("return document.querySelectorAll(\"[data-testid='feature-map'][data-layer='{layer}']\").length;")
+    };
+    let per_layer: Vec<u64> = {
+        let mut v = Vec::new();
+        for layer in ["0", "1", "2", "3"] {
+            v.push(page.eval(&maps_of(layer)).await?.as_u64().unwrap_or(0));
+        }
+        v
+    };
+    assert_eq!(per_layer, [32, 32, 64, 64], "conv, pool, conv, pool");
+    assert_eq!(count(&page, "filter").await?, 32);
+    assert_eq!(count(&page, "layer-bars").await?, 1, "the dense layer");
+    let fingerprint = "const c = document.querySelector(\"[data-testid='feature-map'][data-layer='2']\"); \
+        return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');";
+    let first = page.eval(fingerprint).await?;
+    page.eval("document.querySelector(\"[data-testid='layer-view']\").scrollIntoView();")
+        .await?;
+    page.screenshot("layers").await?;
+    read_drawn_digit(&mut page, &digits[1].0).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_ne!(
+        page.eval(fingerprint).await?,
+        first,
+        "another digit, other maps"
+    );
+    page.finish().await
+}

@@ -4,6 +4,7 @@
 pub mod about;
 pub mod builder;
 pub mod fields;
+pub mod layer_view;
 pub mod runs;
 pub mod sweep;
 pub mod training;

@@ -293,6 +293,7 @@ pub fn TryItPanel() -> impl IntoView {
                 <div class="message notice" data-testid="prediction-note">{move || predictions.note.get().unwrap_or_default()}</div>
             </Show>
             <DrawDigit />
+            <crate::components::layer_view::LayerView />
             <ReviewBox />
         </section>
     }

@@ -2,7 +2,7 @@
 //! The page never touches tensors; the worker never touches the DOM.
 
 use kindling_core::data::upload::UploadedData;
-use kindling_core::inside::{NetworkView, UnitImages};
+use kindling_core::inside::{ImageLayers, NetworkView, UnitImages};
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
 use kindling_core::{DeviceChoice, RunConfig};
@@ -297,6 +297,10 @@ pub enum FromWorker {
         request: u64,
         /// Probability per class.
         probabilities: Vec<f32>,
+        /// What every layer computed for it, and the first filters (a CNN, or an MLP); their
+        /// levels travel beside the JSON.
+        #[serde(default)]
+        layers: Option<Box<ImageLayers>>,
         /// The image exactly as the model read it (28x28, or 14x14 for tinyMNIST).
         input: ImageExample,
     },
@@ -385,6 +389,10 @@ impl FromWorker {
             FromWorker::Weights { weights, .. } => Some(weights),
             FromWorker::Exported { bytes, .. } => Some(bytes),
             FromWorker::UnitWeights { images, .. } => Some(&images.levels),
+            FromWorker::ImagePrediction {
+                layers: Some(layers),
+                ..
+            } => Some(&layers.levels),
             _ => None,
         }
     }
@@ -395,6 +403,10 @@ impl FromWorker {
             FromWorker::Weights { weights, .. } => *weights = bytes,
             FromWorker::Exported { bytes: b, .. } => *b = bytes,
             FromWorker::UnitWeights { images, .. } => images.levels = bytes,
+            FromWorker::ImagePrediction {
+                layers: Some(layers),
+                ..
+            } => layers.levels = bytes,
             _ => {}
         }
         self

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use kindling_core::inside::ImageLayers;
+
 use crate::protocol::ImageExample;
 
 /// The latest prediction for the drawing.
@@ -11,6 +13,8 @@ pub struct DigitGuess {
     pub probabilities: Vec<f32>,
     /// What the model read.
     pub input: ImageExample,
+    /// What each of its layers computed, when the model has such layers.
+    pub layers: Option<ImageLayers>,
 }
 
 /// The latest answer for the review box.

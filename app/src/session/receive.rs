@@ -3,6 +3,7 @@
 //! handler). Messages about an older run than the current one, and answers to older
 //! prediction requests, are ignored.
 
+use kindling_core::inside::ImageLayers;
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
 use kindling_core::DeviceChoice;
@@ -99,7 +100,8 @@ impl Session {
                 request,
                 probabilities,
                 input,
-            } => self.on_image_prediction(request, probabilities, input),
+                layers,
+            } => self.on_image_prediction(request, probabilities, input, layers),
             FromWorker::ReviewPrediction {
                 request,
                 positive,
@@ -431,12 +433,19 @@ impl Session {
         self.messages.fail(message);
     }
 
-    fn on_image_prediction(&self, request: u64, probabilities: Vec<f32>, input: ImageExample) {
+    fn on_image_prediction(
+        &self,
+        request: u64,
+        probabilities: Vec<f32>,
+        input: ImageExample,
+        layers: Option<Box<ImageLayers>>,
+    ) {
         if self.is_latest_request(request) {
             self.predictions.note.set(None);
             self.predictions.digit.set(Some(DigitGuess {
                 probabilities,
                 input,
+                layers: layers.map(|l| *l),
             }));
         }
     }

@@ -4,6 +4,7 @@
 use kindling_core::data::digit::{to_tiny, SIDE};
 use kindling_core::data::loader::{vocabulary_from_bytes, VOCABULARY_FILE};
 use kindling_core::data::{Dataset, ExampleShape, Examples};
+use kindling_core::inside::ImageLayers;
 use kindling_core::model::SavedModel;
 use kindling_core::{DatasetConfig, RunConfig};
 
@@ -43,6 +44,15 @@ impl Predictor<'_> {
         match self {
             Predictor::Run(c) => c.run.probabilities(data).await.map_err(|e| e.to_string()),
             Predictor::Saved(m) => m.model.probabilities(data).await,
+        }
+    }
+
+    /// What every layer computes for the single image of `data` (`None`: a model without
+    /// such layers).
+    async fn image_layers(&self, data: &Dataset) -> Result<Option<ImageLayers>, String> {
+        match self {
+            Predictor::Run(c) => c.run.image_layers(data).await.map_err(|e| e.to_string()),
+            Predictor::Saved(m) => m.model.image_layers(data).await,
         }
     }
 }
@@ -139,10 +149,17 @@ impl Actor {
             labels: vec![0],
             num_classes: 10,
         };
-        let probabilities = c.probabilities(&image).await?;
+        // The layers come with their probabilities (one forward pass); other models answer
+        // with the probabilities alone.
+        let layers = c.image_layers(&image).await?;
+        let probabilities = match &layers {
+            Some(l) => l.probabilities.clone(),
+            None => c.probabilities(&image).await?,
+        };
         Ok(FromWorker::ImagePrediction {
             request,
             probabilities,
+            layers: layers.map(Box::new),
             input: ImageExample {
                 side,
                 pixels,

@@ -3,9 +3,13 @@
 //!
 //! `network` is the network view of a dense network (an MLP, or the homework's network): every
 //! layer's weights and biases, and on 2-D data each unit's output over the input plane; on
-//! images, each first-layer unit's incoming weights as an image.
+//! images, each first-layer unit's incoming weights as an image. `layers` is what every layer
+//! of an image model computes for one image (a drawn digit), and the first filters.
 
+pub mod layers;
 pub mod network;
+
+pub use layers::{image_layers, image_layers_of, ImageLayers, LayerLevels};
 
 pub use network::{
     first_layer_images, network_view, DenseParams, LayerView, NetworkView, UnitImages, UnitMap,

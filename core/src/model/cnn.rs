@@ -334,6 +334,15 @@ pub enum CnnLayer {
     Dense(DenseBlock),
 }
 
+/// What one layer of a model computed for a batch.
+#[derive(Debug, Clone)]
+pub enum LayerOutput {
+    /// Feature maps, [batch, channels, height, width].
+    Maps(Tensor<4>),
+    /// Units, [batch, units].
+    Units(Tensor<2>),
+}
+
 /// The activations flowing through a [`Cnn`]: images until a Flatten, then vectors.
 enum Features {
     Image(Tensor<4>),
@@ -386,6 +395,59 @@ impl Cnn {
             Features::Flat(t) => self.output.forward(t),
             Features::Image(t) => self.output.forward(t.flatten(1, 3)),
         }
+    }
+
+    /// Every layer's output for `images`, in order (convolutions after their activation,
+    /// poolings, dense layers after their activation; dropout and flatten left out, as they
+    /// change nothing at inference), each named as the summary names it, then the logits.
+    ///
+    /// `images`: [batch, channels, height, width]
+    pub fn layer_outputs(&self, images: Tensor<4>) -> (Vec<(String, LayerOutput)>, Tensor<2>) {
+        let mut outputs = Vec::new();
+        let mut x = Features::Image(images);
+        let (mut convs, mut pools, mut denses) = (0, 0, 0);
+        for layer in &self.layers {
+            x = match (layer, x) {
+                (CnnLayer::Conv(block), Features::Image(t)) => {
+                    convs += 1;
+                    let y = block.activation.apply(block.conv.forward(t));
+                    outputs.push((format!("conv2d_{convs}"), LayerOutput::Maps(y.clone())));
+                    Features::Image(y)
+                }
+                (CnnLayer::Pool(pool), Features::Image(t)) => {
+                    pools += 1;
+                    let y = pool.forward(t);
+                    outputs.push((
+                        format!("max_pooling2d_{pools}"),
+                        LayerOutput::Maps(y.clone()),
+                    ));
+                    Features::Image(y)
+                }
+                (CnnLayer::Dropout(_), x) => x,
+                (CnnLayer::Flatten(_), Features::Image(t)) => Features::Flat(t.flatten(1, 3)),
+                (CnnLayer::Flatten(_), flat) => flat,
+                (CnnLayer::Dense(block), Features::Flat(t)) => {
+                    denses += 1;
+                    let y = block.activation.apply(block.linear.forward(t));
+                    outputs.push((format!("dense_{denses}"), LayerOutput::Units(y.clone())));
+                    Features::Flat(y)
+                }
+                _ => unreachable!("CnnConfig::shapes() rejects stacks that do not fit"),
+            };
+        }
+        let logits = match x {
+            Features::Flat(t) => self.output.forward(t),
+            Features::Image(t) => self.output.forward(t.flatten(1, 3)),
+        };
+        (outputs, logits)
+    }
+
+    /// The first convolution's kernels, [filters, in channels, kh, kw], if it has one.
+    pub fn first_filters(&self) -> Option<Tensor<4>> {
+        self.layers.iter().find_map(|layer| match layer {
+            CnnLayer::Conv(block) => Some(block.conv.weight.val()),
+            _ => None,
+        })
     }
 
     /// The weight matrices of every dense layer (hidden, then output), for L2 penalties.

@@ -121,6 +121,26 @@ impl Mlp {
         self.output.forward(x)
     }
 
+    /// Every hidden layer's output for `input` (after its activation), named `dense_1`, ...,
+    /// then the logits.
+    ///
+    /// `input`: [batch, inputs]
+    pub fn layer_outputs(
+        &self,
+        input: Tensor<2>,
+    ) -> (Vec<(String, crate::model::cnn::LayerOutput)>, Tensor<2>) {
+        let mut outputs = Vec::new();
+        let mut x = input;
+        for (i, layer) in self.hidden.iter().enumerate() {
+            x = layer.activation.apply(layer.linear.forward(x));
+            outputs.push((
+                format!("dense_{}", i + 1),
+                crate::model::cnn::LayerOutput::Units(x.clone()),
+            ));
+        }
+        (outputs, self.output.forward(x))
+    }
+
     /// Every layer as it computes, first hidden to output (the output with `output`, the
     /// activation its logits get): what the network view shows.
     pub fn dense_params(&self, output: Activation) -> Vec<crate::inside::DenseParams> {

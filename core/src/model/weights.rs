@@ -273,6 +273,15 @@ impl SavedModel {
         &self.model
     }
 
+    /// What every layer computes for the single image of `data` (see
+    /// [`crate::inside::image_layers`]).
+    pub async fn image_layers(
+        &self,
+        data: &Dataset,
+    ) -> Result<Option<crate::inside::ImageLayers>, String> {
+        crate::inside::image_layers_of(&self.model, &self.config, data, &self.device).await
+    }
+
     /// The fraction of `data`'s examples classified right, as training counts it
     /// (`correct_count`): with one output its activation > 0.5 predicts class 1, with several
     /// the largest logit wins.

@@ -335,6 +335,11 @@ impl Trainer {
         }
     }
 
+    /// The device it trains on (with autodiff).
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     /// The model for inference (its autodiff graph left behind).
     pub fn model(&self) -> Model {
         self.model

@@ -10,7 +10,7 @@ use crate::checks::ConfigError;
 use crate::data::{Dataset, TrainingData};
 use crate::hw1::Hw1Trainer;
 use crate::inside::network::PlaneGrid;
-use crate::inside::{first_layer_images, network_view, NetworkView, UnitImages};
+use crate::inside::{first_layer_images, network_view, ImageLayers, NetworkView, UnitImages};
 use crate::model::weights::{tensor_values, weights_from_values, weights_of, WeightsError};
 use crate::run::{Engine, RunConfig};
 
@@ -222,6 +222,23 @@ impl TrainingRun {
                     .collect();
                 weights_from_values(&self.config.model, values)
             }
+        }
+    }
+
+    /// What every layer of the model computes for the single image of `data`, and its first
+    /// filters (see [`crate::inside::image_layers`]); `None` for the hand-written engine and
+    /// models that are not read as layers of maps or units.
+    pub async fn image_layers(&self, data: &Dataset) -> Result<Option<ImageLayers>, TrainError> {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => crate::inside::image_layers_of(
+                &t.model(),
+                &self.config.model,
+                data,
+                &t.device().clone().inner(),
+            )
+            .await
+            .map_err(TrainError::Device),
+            RunTrainer::HandWritten(_) => Ok(None),
         }
     }
 
