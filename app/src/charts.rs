@@ -264,31 +264,51 @@ fn winner_colour(class: u8, p: f32, classes: usize, dark: bool) -> [u8; 3] {
     )
 }
 
-/// Paints an `n` x `n` map of shades (see [`crate::network_view::unit_shades`]) into `canvas`
-/// at one pixel a cell (its CSS size scales it up, smoothly): one `putImageData`, no scratch
-/// canvas, so that the network view's dozens of units cost little to redraw.
-pub fn paint_shades(canvas: &HtmlCanvasElement, shades: &[f32], n: usize) {
-    if shades.len() < n * n || n == 0 {
-        return;
-    }
-    if canvas.width() != n as u32 || canvas.height() != n as u32 {
-        canvas.set_width(n as u32);
-        canvas.set_height(n as u32);
+/// Puts a `w` x `h` RGBA image into `canvas` at one pixel a cell, resizing the canvas to it
+/// (its CSS size scales it up): one `putImageData`, no scratch canvas.
+fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], w: usize, h: usize) {
+    if canvas.width() != w as u32 || canvas.height() != h as u32 {
+        canvas.set_width(w as u32);
+        canvas.set_height(h as u32);
     }
     let Some(ctx) = context(canvas) else {
         return;
     };
-    let dark = prefers_dark();
-    let mut rgba = Vec::with_capacity(n * n * 4);
-    for &p in &shades[..n * n] {
-        let [r, g, b] = class_colour(p, dark);
-        rgba.extend([r, g, b, 255]);
-    }
-    if let Ok(data) =
-        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), n as u32, n as u32)
+    if let Ok(data) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w as u32, h as u32)
     {
         let _ = ctx.put_image_data(&data, 0.0, 0.0);
     }
+}
+
+/// Paints an `n` x `n` map of shades (see [`crate::network_view::unit_shades`]) into `canvas`
+/// at one pixel a cell (smoothly scaled up by CSS), so that the network view's dozens of
+/// units cost little to redraw.
+pub fn paint_shades(canvas: &HtmlCanvasElement, shades: &[f32], n: usize) {
+    if shades.len() < n * n || n == 0 {
+        return;
+    }
+    let dark = prefers_dark();
+    let rgba: Vec<u8> = shades[..n * n]
+        .iter()
+        .flat_map(|&p| {
+            let [r, g, b] = class_colour(p, dark);
+            [r, g, b, 255]
+        })
+        .collect();
+    put_rgba(canvas, &rgba, n, n);
+}
+
+/// Paints `levels` (0 black to 255 white, row-major `w` x `h`) into `canvas` at one pixel a
+/// level (its CSS size scales it up, with hard pixels).
+pub fn paint_grey(canvas: &HtmlCanvasElement, levels: &[u8], w: usize, h: usize) {
+    if levels.len() < w * h || w == 0 || h == 0 {
+        return;
+    }
+    let rgba: Vec<u8> = levels[..w * h]
+        .iter()
+        .flat_map(|&v| [v, v, v, 255])
+        .collect();
+    put_rgba(canvas, &rgba, w, h);
 }
 
 /// The part of the plane the boundary panel shows: the map's, or else the points' with a
@@ -307,30 +327,6 @@ pub fn boundary_extent(map: Option<&BoundaryMap>, points: &[ToyPoint]) -> [f32; 
     let mx = (e[1] - e[0]).max(1e-3) * 0.08;
     let my = (e[3] - e[2]).max(1e-3) * 0.08;
     [e[0] - mx, e[1] + mx, e[2] - my, e[3] + my]
-}
-
-/// Paints `levels` (0 black to 255 white, row-major `w` x `h`) into `canvas` at one pixel a
-/// level (its CSS size scales it up, with hard pixels).
-pub fn paint_grey(canvas: &HtmlCanvasElement, levels: &[u8], w: usize, h: usize) {
-    if levels.len() < w * h || w == 0 || h == 0 {
-        return;
-    }
-    if canvas.width() != w as u32 || canvas.height() != h as u32 {
-        canvas.set_width(w as u32);
-        canvas.set_height(h as u32);
-    }
-    let Some(ctx) = context(canvas) else {
-        return;
-    };
-    let rgba: Vec<u8> = levels[..w * h]
-        .iter()
-        .flat_map(|&v| [v, v, v, 255])
-        .collect();
-    if let Ok(data) =
-        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w as u32, h as u32)
-    {
-        let _ = ctx.put_image_data(&data, 0.0, 0.0);
-    }
 }
 
 /// Paints one bar per level (a dense layer's units), as tall as the level.

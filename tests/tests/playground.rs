@@ -1796,7 +1796,8 @@ async fn browser_the_live_views_close_and_open_again() -> anyhow::Result<()> {
 
 /// A short run of the seed CNN shows, for a drawn digit, every layer in order: 32 and then 64
 /// feature maps (and their poolings), the dense layer's bars, and the 32 first-layer filters;
-/// the maps change as the drawing does.
+/// the maps change as the drawing does. A click on a cell of the confusion matrix shows that
+/// (true, predicted) pair's test images, and a click on one opens its layers and prediction.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
 async fn browser_a_cnn_shows_the_layers_of_a_drawn_digit() -> anyhow::Result<()> {
@@ -1841,5 +1842,50 @@ async fn browser_a_cnn_shows_the_layers_of_a_drawn_digit() -> anyhow::Result<()>
         first,
         "another digit, other maps"
     );
+
+    // A cell of the confusion matrix shows its test images; one of them opens its layers.
+    let cell = page
+        .eval(
+            "const cells = [...document.querySelectorAll(\"[data-testid='matrix-cell']\")] \
+               .filter(c => c.dataset.true !== undefined && c.dataset.true !== c.dataset.predicted \
+                 && Number(c.textContent) > 0); \
+             cells.sort((a, b) => Number(b.textContent) - Number(a.textContent)); \
+             const c = cells[0]; c.click(); \
+             return [Number(c.dataset.true), Number(c.dataset.predicted), Number(c.textContent)];",
+        )
+        .await?;
+    let cell: Vec<u64> = serde_json::from_value(cell)?;
+    println!(
+        "the largest off-diagonal cell: true {}, predicted {}, {} images",
+        cell[0], cell[1], cell[2]
+    );
+    let shown = cell[2].min(12);
+    page.wait_until("the cell's images", Duration::from_secs(10), |p| {
+        Box::pin(async move { Ok(count(p, "cell-example").await? == shown) })
+    })
+    .await?;
+    let pairs = page
+        .eval(
+            "return [...document.querySelectorAll(\"[data-testid='cell-example']\")] \
+               .map(e => [Number(e.dataset.true), Number(e.dataset.predicted)]);",
+        )
+        .await?;
+    let pairs: Vec<Vec<u64>> = serde_json::from_value(pairs)?;
+    assert!(
+        pairs.iter().all(|p| p[..] == cell[..2]),
+        "only that (true, predicted) pair: {pairs:?}"
+    );
+    page.eval("document.querySelector(\"[data-testid='cell-example']\").click();")
+        .await?;
+    let predicted = cell[1].to_string();
+    page.wait_until("the image's own prediction", Duration::from_secs(10), |p| {
+        let predicted = predicted.clone();
+        Box::pin(async move { Ok(p.text("predicted-digit").await?.trim() == predicted) })
+    })
+    .await?;
+    assert!(page.exists("layer-view").await, "its layers are open");
+    page.eval("document.querySelector(\"[data-testid='cell-examples']\").scrollIntoView();")
+        .await?;
+    page.screenshot("matrix-cell").await?;
     page.finish().await
 }

@@ -54,6 +54,19 @@ impl Phase {
     }
 }
 
+/// The test images of one cell of the confusion matrix, as the worker sent them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellExamples {
+    /// True class.
+    pub truth: u32,
+    /// Predicted class.
+    pub predicted: u32,
+    /// Test examples in the cell.
+    pub total: usize,
+    /// The first of them, with the probability given to the prediction.
+    pub images: Vec<(crate::protocol::ImageExample, f32)>,
+}
+
 /// The run in progress (Copy: a bundle of signals).
 #[derive(Clone, Copy)]
 pub struct CurrentRun {
@@ -92,6 +105,8 @@ pub struct CurrentRun {
     pub record_id: RwSignal<Option<u64>>,
     /// Bumped (at most a few times a second) when the curves and tables should redraw.
     pub chart_tick: RwSignal<u64>,
+    /// The test images of the confusion-matrix cell clicked last.
+    pub cell: RwSignal<Option<CellExamples>>,
     /// Whether the live views (network view, boundary map, first-layer weights) are open:
     /// the user's choice, kept across runs.
     pub views_open: RwSignal<bool>,
@@ -102,6 +117,7 @@ impl CurrentRun {
         Self {
             id: RwSignal::new(0),
             views_open: RwSignal::new(true),
+            cell: RwSignal::new(None),
             config: RwSignal::new(None),
             phase: RwSignal::new(Phase::Idle),
             device_used: RwSignal::new(None),
@@ -157,6 +173,7 @@ impl CurrentRun {
         self.boundary.set(None);
         self.network.set(None);
         self.unit_images.set(None);
+        self.cell.set(None);
         self.focus.set(None);
         self.preview.set(None);
         self.progress.set(ProgressReport::default());

@@ -41,7 +41,7 @@ mod worker_link;
 use leptos::prelude::*;
 
 pub use builder::{BuilderState, DeviceWanted};
-pub use current_run::{CurrentRun, Phase};
+pub use current_run::{CellExamples, CurrentRun, Phase};
 pub use kept_runs::{KeptRuns, Reproduction};
 pub use messages::Messages;
 pub use predictions::{DigitGuess, Predictions, ReviewGuess};

@@ -76,6 +76,22 @@ impl Session {
             }
             FromWorker::Paused { run_id, paused } => self.on_paused(run_id, paused),
             FromWorker::Steered { run_id, result } => self.on_steered(run_id, result),
+            FromWorker::CellExamples {
+                run_id,
+                truth,
+                predicted,
+                total,
+                images,
+            } => {
+                if self.is_current(run_id) {
+                    self.run.cell.set(Some(super::CellExamples {
+                        truth,
+                        predicted,
+                        total,
+                        images,
+                    }));
+                }
+            }
             FromWorker::Ended {
                 run_id,
                 end,

@@ -2,7 +2,7 @@
 //! confusion matrix, misclassified examples), then the trained weights for the page to keep.
 
 use kindling_core::record::RunStatus;
-use kindling_core::train::{shown_confusion, TrainerState};
+use kindling_core::train::{argmax, shown_confusion, TrainerState};
 
 use super::data::{image_example, review_example};
 use super::host::{now_ms, post};
@@ -13,6 +13,8 @@ use crate::protocol::{FromWorker, TestReport};
 const WRONG_EXAMPLES: usize = 24;
 /// Misclassified reviews shown at most: whole texts, so fewer than images fit.
 const WRONG_REVIEWS: usize = 6;
+/// Test images sent for a cell of the confusion matrix.
+const CELL_EXAMPLES: usize = 12;
 
 impl Actor {
     /// After the last step: the test report and the `Ended` message.
@@ -59,10 +61,16 @@ impl Actor {
         }
     }
 
-    /// The test report, or `None` with a warning in the console.
-    async fn report_or_warn(&self) -> Option<Box<TestReport>> {
+    /// The test report, or `None` with a warning in the console; the test predictions are
+    /// kept for the page's questions about a cell of the matrix.
+    async fn report_or_warn(&mut self) -> Option<Box<TestReport>> {
         match self.test_report().await {
-            Ok(r) => Some(Box::new(r)),
+            Ok((r, predictions)) => {
+                if let Some(c) = self.current.as_mut() {
+                    c.test_predictions = Some(predictions);
+                }
+                Some(Box::new(r))
+            }
             Err(e) => {
                 web_sys::console::warn_1(&format!("no test report: {e}").into());
                 None
@@ -81,12 +89,21 @@ impl Actor {
         }
     }
 
-    /// The current run's model on the test split: accuracy, confusion, misclassified examples.
-    async fn test_report(&self) -> Result<TestReport, String> {
+    /// The current run's model on the test split: accuracy, confusion, misclassified
+    /// examples; and each test example's predicted class with its probability.
+    async fn test_report(&self) -> Result<(TestReport, Vec<(u32, f32)>), String> {
         let c = self.current.as_ref().ok_or("no run")?;
         let test = &c.run.data().eval;
-        let predicted = c.run.predictions(test).await.map_err(|e| e.to_string())?;
         let classes = test.num_classes;
+        let probabilities = c.run.probabilities(test).await.map_err(|e| e.to_string())?;
+        let guesses: Vec<(u32, f32)> = probabilities
+            .chunks(classes.max(2))
+            .map(|row| {
+                let best = argmax(row);
+                (best, row[best as usize])
+            })
+            .collect();
+        let predicted: Vec<u32> = guesses.iter().map(|g| g.0).collect();
         let correct = predicted
             .iter()
             .zip(&test.labels)
@@ -110,7 +127,7 @@ impl Actor {
             }
         }
         let matrix = shown_confusion(&test.labels, &predicted, classes);
-        Ok(TestReport {
+        let report = TestReport {
             accuracy: correct as f64 / test.len().max(1) as f64,
             examples: test.len(),
             confusion: matrix.counts,
@@ -119,6 +136,38 @@ impl Actor {
             class_names: c.config.dataset.class_names(),
             wrong_images,
             wrong_reviews,
-        })
+        };
+        Ok((report, guesses))
+    }
+
+    /// Answers `CellExamples`: the test images of true class `truth` predicted as
+    /// `predicted` (the first [`CELL_EXAMPLES`]), each with the probability it was given.
+    pub(super) fn answer_cell(&self, truth: u32, predicted: u32) {
+        let Some(c) = self.current.as_ref() else {
+            return;
+        };
+        let Some(guesses) = c.test_predictions.as_ref() else {
+            return;
+        };
+        let test = &c.run.data().eval;
+        let matching: Vec<usize> = (0..test.len().min(guesses.len()))
+            .filter(|&i| test.labels[i] == truth && guesses[i].0 == predicted)
+            .collect();
+        let images = matching
+            .iter()
+            .take(CELL_EXAMPLES)
+            .filter_map(|&i| {
+                let mut image = image_example(test, i)?;
+                image.predicted = Some(guesses[i].0);
+                Some((image, guesses[i].1))
+            })
+            .collect();
+        post(&FromWorker::CellExamples {
+            run_id: c.run_id,
+            truth,
+            predicted,
+            total: matching.len(),
+            images,
+        });
     }
 }

@@ -166,6 +166,7 @@ impl Actor {
             ToWorker::Step => self.step_once().await,
             ToWorker::Steer { change } => self.steer(change),
             ToWorker::Views { open } => self.set_views_open(open).await,
+            ToWorker::CellExamples { truth, predicted } => self.answer_cell(truth, predicted),
             ToWorker::Pause => self.set_paused(true),
             ToWorker::Resume => self.set_paused(false),
             ToWorker::Stop => self.stop().await,

@@ -125,16 +125,23 @@ impl Actor {
         let c = self
             .predictor()
             .ok_or("Train a model on MNIST (or tinyMNIST) first: then it reads your digit.")?;
-        if pixels.len() != SIDE * SIDE {
+        let tiny = pixels.len() == TINY_SIDE * TINY_SIDE;
+        if pixels.len() != SIDE * SIDE && !tiny {
             return Err(format!(
-                "a drawing has {} pixels, not {}",
+                "an image has {} pixels, not {} (or {} for tinyMNIST)",
+                pixels.len(),
                 SIDE * SIDE,
-                pixels.len()
+                TINY_SIDE * TINY_SIDE
             ));
         }
         let (side, pixels) = match c.dataset() {
-            DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => (SIDE, pixels),
+            DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) if !tiny => (SIDE, pixels),
+            // A tinyMNIST test image comes as the model read it; a drawing is made 14x14.
+            DatasetConfig::TinyMnist(_) if tiny => (TINY_SIDE, pixels),
             DatasetConfig::TinyMnist(_) => (TINY_SIDE, to_tiny(&pixels)),
+            DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => {
+                return Err("a 14x14 image is not for a 28x28 model".to_string())
+            }
             other => {
                 return Err(format!(
                 "The current model reads {}, not images: train one on MNIST to classify a drawing.",

@@ -51,6 +51,8 @@ pub(super) struct CurrentRun {
     pub(super) last_unit_images: f64,
     /// When the last network view was made.
     pub(super) last_network: f64,
+    /// Each test example's predicted class and its probability, once the run ended.
+    pub(super) test_predictions: Option<Vec<(u32, f32)>>,
 }
 
 impl CurrentRun {
@@ -268,6 +270,7 @@ impl Actor {
             image_side,
             last_unit_images: 0.0,
             last_network: 0.0,
+            test_predictions: None,
         });
         if self.views_open {
             self.post_boundary(true).await;

@@ -1,8 +1,11 @@
-//! The test report after a run: accuracy, confusion matrix, misclassified examples.
+//! The test report after a run: accuracy, confusion matrix, misclassified examples. A click
+//! on a cell of the matrix shows that cell's test images with the model's confidence; a
+//! click on one of them opens its layers beside the drawing pad.
 
 use leptos::prelude::*;
 
-use crate::session::use_current_run;
+use crate::protocol::{ImageExample, ToWorker};
+use crate::session::{use_current_run, use_session};
 
 use super::thousands;
 
@@ -12,6 +15,11 @@ use super::ImageTile;
 #[component]
 pub(super) fn Report() -> impl IntoView {
     let run = use_current_run();
+    let s = use_session();
+    // A cell's images come from the run's model in the worker, on demand.
+    let ask_cell = move |truth: u32, predicted: u32| {
+        s.worker.send(&ToWorker::CellExamples { truth, predicted });
+    };
     view! {
         {move || {
             run.report.get().map(|r| {
@@ -66,8 +74,27 @@ pub(super) fn Report() -> impl IntoView {
                                                     {row.iter().enumerate().map(|(j, &n)| {
                                                         let alpha = n as f64 / max as f64;
                                                         let class = if i == j { "diag" } else { "off" };
+                                                        // A cell of two shown classes (not the others').
+                                                        let pair = r.matrix_classes.get(i).copied().zip(r.matrix_classes.get(j).copied());
+                                                        let selected = move || pair.is_some_and(|(t, p)| {
+                                                            run.cell.with(|c| c.as_ref().is_some_and(|c| c.truth == t && c.predicted == p))
+                                                        });
                                                         view! {
-                                                            <td class=class style=format!("--w:{alpha:.3}")>{n}</td>
+                                                            <td
+                                                                class=class
+                                                                class:selected=selected
+                                                                class:clickable=pair.is_some() && (n > 0)
+                                                                style=format!("--w:{alpha:.3}")
+                                                                data-testid="matrix-cell"
+                                                                data-true=pair.map(|p| p.0)
+                                                                data-predicted=pair.map(|p| p.1)
+                                                                title=pair.filter(|_| n > 0).map(|_| "Show these test images")
+                                                                on:click=move |_| {
+                                                                    if let (Some((t, p)), true) = (pair, n > 0) {
+                                                                        ask_cell(t, p);
+                                                                    }
+                                                                }
+                                                            >{n}</td>
                                                         }
                                                     }).collect_view()}
                                                     <td class="acc">{acc}</td>
@@ -78,10 +105,11 @@ pub(super) fn Report() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                        <Show when={let n = r.wrong_images.len(); move || n > 0}>
-                            <h4>"Misclassified test images (true → predicted)"</h4>
+                        <CellGallery names=names.clone() />
+                        <Show when={let n = r.wrong_images.len(); move || n > 0 && run.cell.with(Option::is_none)}>
+                            <h4>"Misclassified test images (true → predicted); click a cell of the matrix for its images"</h4>
                         </Show>
-                        <div class="tiles" data-testid="mistakes">
+                        <div class="tiles" data-testid="mistakes" class:hidden=move || run.cell.with(Option::is_some)>
                             {r.wrong_images
                                 .iter()
                                 .map(|img| {
@@ -106,6 +134,64 @@ pub(super) fn Report() -> impl IntoView {
                                 })
                                 .collect_view()}
                         </ul>
+                    </div>
+                }
+            })
+        }}
+    }
+}
+
+/// The test images of the clicked cell, with the model's confidence; a click on one opens
+/// its layers (and its prediction) beside the drawing pad.
+#[component]
+fn CellGallery(names: Vec<String>) -> impl IntoView {
+    let run = use_current_run();
+    let s = use_session();
+    let open_layers = move |image: &ImageExample| {
+        let request = s.predictions.next_request();
+        s.worker.send(&ToWorker::PredictImage {
+            request,
+            pixels: image.pixels.clone(),
+        });
+    };
+    view! {
+        {move || {
+            run.cell.get().map(|cell| {
+                let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
+                let (t, p) = (name(cell.truth), name(cell.predicted));
+                let heading = format!(
+                    "True {t}, predicted {p}: {} of {} test images{}",
+                    cell.images.len(),
+                    cell.total,
+                    if cell.truth == cell.predicted { " (right)" } else { "" }
+                );
+                view! {
+                    <h4 data-testid="cell-heading">
+                        {heading}
+                        <button class="icon" aria-label="Back to all mistakes" on:click=move |_| run.cell.set(None)>"×"</button>
+                    </h4>
+                    <div class="tiles" data-testid="cell-examples">
+                        {cell.images
+                            .into_iter()
+                            .map(|(image, confidence)| {
+                                let caption = format!("{t} → {p} · {:.0}%", confidence * 100.0);
+                                let shown = image.clone();
+                                let (truth, predicted) = (image.label, image.predicted.unwrap_or(image.label));
+                                view! {
+                                    <div
+                                        class="clickable"
+                                        data-testid="cell-example"
+                                        data-true=truth
+                                        data-predicted=predicted
+                                        data-confidence=format!("{confidence:.4}")
+                                        title="Open its layers beside the drawing pad"
+                                        on:click=move |_| open_layers(&shown)
+                                    >
+                                        <ImageTile image=image caption=caption />
+                                    </div>
+                                }
+                            })
+                            .collect_view()}
                     </div>
                 }
             })

@@ -1,0 +1,121 @@
+//! The messages round trip as JSON, with their bytes beside it.
+
+use super::*;
+use kindling_core::export::Framework;
+
+#[test]
+fn messages_round_trip_as_json() {
+    let config = RunConfig::preset("tinytoy-hw1").expect("a preset");
+    let to = ToWorker::Start {
+        run_id: 3,
+        config: Box::new(config),
+        pick: DevicePick::Fastest {
+            known: Some(DeviceSpeeds {
+                key: "k".into(),
+                speeds: vec![],
+            }),
+        },
+        paused: true,
+    };
+    assert_eq!(ToWorker::decode(&to.encode()).unwrap(), to);
+    let from = FromWorker::Ended {
+        run_id: 3,
+        end: RunStatus::Diverged("NaN".into()),
+        report: Some(Box::default()),
+        progress: ProgressReport::default(),
+    };
+    assert_eq!(FromWorker::decode(&from.encode()).unwrap(), from);
+    let change = Steer {
+        at_step: 7,
+        learning_rate: Some(0.5),
+        ..Steer::default()
+    };
+    let steer = ToWorker::Steer { change };
+    assert_eq!(ToWorker::decode(&steer.encode()).unwrap(), steer);
+    for result in [Ok(change), Err("Not changed".to_string())] {
+        let steered = FromWorker::Steered { run_id: 3, result };
+        assert_eq!(FromWorker::decode(&steered.encode()).unwrap(), steered);
+    }
+    assert!(ToWorker::decode("{\"Start\":1}").is_err());
+    // Boundary maps: three classes by their winners, two by the class-1 probability.
+    let three = BoundaryMap::of_probabilities(
+        2,
+        [0.0, 1.0, 0.0, 1.0],
+        &[0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.1, 0.1, 0.8, 0.6, 0.3, 0.1],
+        3,
+    );
+    assert_eq!(three.winners, [0, 1, 2, 0]);
+    assert_eq!(three.class1, [0.8, 0.7, 0.8, 0.6]);
+    assert_eq!(three.classes_shown(), 3);
+    let two = BoundaryMap::of_probabilities(1, [0.0; 4], &[0.3, 0.7], 2);
+    assert_eq!((two.class1.clone(), two.classes_shown()), (vec![0.7], 1));
+    assert_eq!(
+        FromWorker::decode(
+            &FromWorker::Boundary {
+                run_id: 1,
+                map: three.clone()
+            }
+            .encode()
+        )
+        .unwrap(),
+        FromWorker::Boundary {
+            run_id: 1,
+            map: three
+        }
+    );
+    // Weights leave the JSON and come back through `attach`.
+    let with_bytes = FromWorker::Weights {
+        run_id: 4,
+        weights: vec![1, 2, 3],
+    };
+    let text = with_bytes.encode();
+    assert!(!text.contains("weights"), "{text}");
+    let decoded = FromWorker::decode(&text).unwrap();
+    assert_ne!(decoded, with_bytes);
+    assert_eq!(decoded.attach(vec![1, 2, 3]), with_bytes);
+    // So do an export's weights, and the exported file.
+    let record = RunRecord::started(
+        1,
+        "run".into(),
+        RunConfig::preset("tinytoy-hw1").unwrap(),
+        0.0,
+    );
+    let export = ToWorker::Export {
+        record: Box::new(record),
+        format: ExportFormat::Framework(Framework::Keras),
+        weights: vec![9; 16],
+    };
+    let decoded = ToWorker::decode(&export.encode()).unwrap();
+    assert_eq!(
+        decoded.attach(export.attachment().unwrap().to_vec()),
+        export
+    );
+    let exported = FromWorker::Exported {
+        run_id: 1,
+        name: "run-1-keras.zip".into(),
+        bytes: vec![7; 8],
+    };
+    let text = exported.encode();
+    assert!(!text.contains("bytes"), "{text}");
+    assert_eq!(
+        FromWorker::decode(&text).unwrap().attach(vec![7; 8]),
+        exported
+    );
+    let fault = ToWorker::Fault { fault: Fault::Trap };
+    assert_eq!(ToWorker::decode(&fault.encode()).unwrap(), fault);
+}
+
+#[test]
+fn the_out_of_memory_note_fits_the_allocators_buffer() {
+    // The worker writes it into a fixed buffer from inside its allocator (no heap there).
+    let note = FromWorker::OutOfMemory {
+        requested: u64::MAX,
+        memory: u64::MAX,
+    };
+    let mut buffer = [0u8; OUT_OF_MEMORY_NOTE_BYTES];
+    let mut writer = &mut buffer[..];
+    serde_json::to_writer(&mut writer, &note).expect("it fits");
+    let written = OUT_OF_MEMORY_NOTE_BYTES - writer.len();
+    let text = std::str::from_utf8(&buffer[..written]).unwrap();
+    assert_eq!(FromWorker::decode(text).unwrap(), note);
+}
