@@ -18,6 +18,9 @@ use crate::session::{use_predictions, use_worker};
 const PAD: u32 = 280;
 /// Pen width in canvas pixels (MNIST strokes are about 2-3 px of 28).
 pub(crate) const PEN: f64 = 22.0;
+/// The smallest a digit is read as, in canvas pixels: a tap or a tiny scribble stays small
+/// in the 20x20 box instead of being blown up to fill it.
+const MIN_DIGIT: f32 = PAD as f32 / 8.0;
 /// Least milliseconds between two predictions while drawing.
 const PREDICT_MS: f64 = 120.0;
 
@@ -91,13 +94,24 @@ fn DrawDigit() -> impl IntoView {
             return;
         }
         last_predict.set(now);
-        let Some(pixels) = strokes.with_value(|s| Strokes { strokes: s.clone() }.to_mnist()) else {
+        let Some(pixels) = strokes.with_value(|s| {
+            Strokes {
+                strokes: s.clone(),
+                min_extent: MIN_DIGIT,
+            }
+            .to_mnist()
+        }) else {
             return;
         };
         let request = predictions.next_request();
-        worker.send(&ToWorker::PredictImage { request, pixels });
+        worker.send(&ToWorker::PredictImage {
+            request,
+            pixels,
+            run_model: false,
+        });
     };
-    let stroke_to = move |x: f64, y: f64| {
+    // Draws the pen from its last point to (x, y) on the pad.
+    let draw_to = move |x: f64, y: f64| {
         let Some(c) = canvas.get_untracked() else {
             return;
         };
@@ -112,12 +126,16 @@ fn DrawDigit() -> impl IntoView {
         ctx.line_to(x, y);
         ctx.stroke();
         last.set((x, y));
+        has_ink.set(true);
+    };
+    // Draws to (x, y) and records the point in the current stroke.
+    let stroke_to = move |x: f64, y: f64| {
+        draw_to(x, y);
         strokes.update_value(|s| {
             if let Some(stroke) = s.last_mut() {
                 stroke.push((x as f32, y as f32));
             }
         });
-        has_ink.set(true);
     };
     view! {
         <div class="group">
@@ -143,7 +161,9 @@ fn DrawDigit() -> impl IntoView {
                             drawing_now.set(true);
                             last.set((x, y));
                             strokes.update_value(|s| s.push(vec![(x as f32, y as f32)]));
-                            stroke_to(x + 0.01, y + 0.01);
+                            // A dot where the pen touches (drawn, not recorded: the stroke
+                            // holds the point itself).
+                            draw_to(x + 0.01, y + 0.01);
                         }
                     }
                     on:pointermove=move |ev: PointerEvent| {

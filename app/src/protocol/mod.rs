@@ -76,8 +76,12 @@ pub enum ToWorker {
     PredictImage {
         /// Echoed in the answer; the page keeps only the latest.
         request: u64,
-        /// 784 grey levels, row-major.
+        /// 784 grey levels, row-major (or 196 of a tinyMNIST test image).
         pixels: Vec<u8>,
+        /// Read with the current run's model even when a saved one is in use (a test image of
+        /// the run's report).
+        #[serde(default)]
+        run_model: bool,
     },
     /// Score a review's sentiment with the IMDB model.
     PredictReview {

@@ -152,11 +152,12 @@ impl Session {
     fn on_ready(&self, webgpu: bool) {
         // The device stays the user's choice (by default the faster, measured per model).
         self.worker.webgpu.set(Some(webgpu));
-        self.worker.started();
-        // A new worker computes the views until told otherwise.
+        // A new worker computes the views until told otherwise: told first, before the
+        // messages that waited for it (a sweep's next run).
         if !self.run.views_open.get_untracked() {
-            self.worker.send(&ToWorker::Views { open: false });
+            self.worker.send_first(&ToWorker::Views { open: false });
         }
+        self.worker.started();
     }
 
     fn on_loading(&self, run_id: u64, phase: Phase) {
@@ -485,6 +486,8 @@ impl Session {
 
     fn on_prediction_unavailable(&self, request: u64, message: String) {
         if self.is_latest_request(request) {
+            // The last answer was for something else: it no longer shows as this one's.
+            self.predictions.digit.set(None);
             self.predictions.note.set(Some(message));
         }
     }

@@ -97,6 +97,11 @@ impl WorkerLink {
         }
     }
 
+    /// Queues `message` ahead of every waiting one (for a worker not started yet).
+    pub(super) fn send_first(&self, message: &ToWorker) {
+        LINK.with(|link| link.borrow_mut().outbox.insert(0, message.clone()));
+    }
+
     /// The worker said it is ready: sends what waited for it.
     pub(super) fn started(&self) {
         let waiting = LINK.with(|link| {

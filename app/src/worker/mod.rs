@@ -170,9 +170,11 @@ impl Actor {
             ToWorker::Pause => self.set_paused(true),
             ToWorker::Resume => self.set_paused(false),
             ToWorker::Stop => self.stop().await,
-            ToWorker::PredictImage { request, pixels } => {
-                self.answer_drawing(request, pixels).await
-            }
+            ToWorker::PredictImage {
+                request,
+                pixels,
+                run_model,
+            } => self.answer_drawing(request, pixels, run_model).await,
             ToWorker::PredictReview { request, text } => self.answer_review(request, &text).await,
             ToWorker::UploadData {
                 request,

@@ -63,9 +63,13 @@ fn post_prediction(request: u64, answer: Result<FromWorker, String>) {
 }
 
 impl Actor {
-    /// Answers `PredictImage`: what the model reads in a drawn digit.
-    pub(super) async fn answer_drawing(&self, request: u64, pixels: Vec<u8>) {
-        post_prediction(request, self.predict_image(request, pixels).await);
+    /// Answers `PredictImage`: what the model (`run_model`: the current run's) reads in a
+    /// drawn digit or a test image.
+    pub(super) async fn answer_drawing(&self, request: u64, pixels: Vec<u8>, run_model: bool) {
+        post_prediction(
+            request,
+            self.predict_image(request, pixels, run_model).await,
+        );
     }
 
     /// Answers `PredictReview`: how positive the model finds a typed review.
@@ -121,10 +125,18 @@ impl Actor {
     }
 
     /// The class probabilities of a 28x28 drawing (halved for a tinyMNIST model).
-    async fn predict_image(&self, request: u64, pixels: Vec<u8>) -> Result<FromWorker, String> {
-        let c = self
-            .predictor()
-            .ok_or("Train a model on MNIST (or tinyMNIST) first: then it reads your digit.")?;
+    async fn predict_image(
+        &self,
+        request: u64,
+        pixels: Vec<u8>,
+        run_model: bool,
+    ) -> Result<FromWorker, String> {
+        let c = match (run_model, &self.current) {
+            (true, Some(run)) => Some(Predictor::Run(run)),
+            (true, None) => None,
+            (false, _) => self.predictor(),
+        }
+        .ok_or("Train a model on MNIST (or tinyMNIST) first: then it reads your digit.")?;
         let tiny = pixels.len() == TINY_SIDE * TINY_SIDE;
         if pixels.len() != SIDE * SIDE && !tiny {
             return Err(format!(

@@ -113,6 +113,9 @@ pub const MAX_STROKE_POINTS: usize = 20_000;
 pub struct Strokes {
     /// The strokes, in the order drawn.
     pub strokes: Vec<Vec<(f32, f32)>>,
+    /// The least extent scaled to the box, in the strokes' units: a tap or a scribble
+    /// smaller than this stays that small (0: every drawing fills the box).
+    pub min_extent: f32,
 }
 
 impl Strokes {
@@ -136,7 +139,7 @@ impl Strokes {
         if !any {
             return None;
         }
-        let extent = (x1 - x0).max(y1 - y0);
+        let extent = (x1 - x0).max(y1 - y0).max(self.min_extent);
         let inner = BOX as f32 - STROKE_WIDTH;
         let scale = if extent > 1e-6 { inner / extent } else { 0.0 };
         let half = SIDE as f32 / 2.0;
@@ -347,6 +350,7 @@ mod tests {
             .collect();
         Strokes {
             strokes: vec![bar, leg],
+            min_extent: 0.0,
         }
     }
 
@@ -400,7 +404,15 @@ mod tests {
         assert_eq!(Strokes::default().to_mnist(), None);
         let dot = Strokes {
             strokes: vec![vec![(5.0, 5.0)]],
+            min_extent: 0.0,
         };
+        // A tap with a hair of movement stays a dot when the pad says how small a digit is.
+        let tap = Strokes {
+            strokes: vec![vec![(5.0, 5.0), (5.01, 5.01)]],
+            min_extent: 35.0,
+        };
+        let inked = tap.to_mnist().unwrap().iter().filter(|&&v| v > 0).count();
+        assert!(inked <= 16, "a dot, not a line: {inked} pixels");
         let img = dot.to_mnist().unwrap();
         let (cx, cy) = centre_of_mass(&img);
         assert!((cx - 14.0).abs() < 0.6 && (cy - 14.0).abs() < 0.6);
@@ -411,6 +423,7 @@ mod tests {
                 (1e30, -1e30),
                 (f32::INFINITY, 0.0),
             ]],
+            min_extent: 0.0,
         };
         assert_eq!(wild.to_mnist().map(|i| i.len()), Some(SIDE * SIDE));
     }

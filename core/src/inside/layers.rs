@@ -137,7 +137,46 @@ pub async fn image_layers(
         });
     }
     out.probabilities = read_f32s(activation.apply(logits)).await?;
-    Ok(Some(out))
+    // A model with no hidden layer has nothing to show but its probabilities.
+    Ok((!out.layers.is_empty() || out.filters.is_some()).then_some(out))
+}
+
+/// What a dense network given by its layers (`layers`, first hidden to output: the
+/// homework's hand-written network) computes for one flattened image `input` ([1, pixels]):
+/// each hidden layer's units, then the output layer's activations as the probabilities.
+pub async fn dense_layers(
+    layers: &[super::DenseParams],
+    input: Tensor<2>,
+) -> Result<Option<ImageLayers>, String> {
+    let Some((output, hidden)) = layers.split_last() else {
+        return Ok(None);
+    };
+    let mut x = input.cast(output.weights.dtype());
+    let mut out = ImageLayers::default();
+    let apply = |x: Tensor<2>, layer: &super::DenseParams| {
+        let z = x.matmul(layer.weights.clone());
+        let z = match &layer.bias {
+            Some(b) => z + b.clone().unsqueeze_dim::<2>(0),
+            None => z,
+        };
+        layer.activation.apply(z)
+    };
+    for (i, layer) in hidden.iter().enumerate() {
+        x = apply(x, layer);
+        let values = read_f32s(x.clone()).await?;
+        let (low, high) = quantise(&values, &mut out.levels);
+        out.layers.push(LayerLevels {
+            name: format!("dense_{}", i + 1),
+            shape: vec![values.len()],
+            low,
+            high,
+        });
+    }
+    let p = read_f32s(apply(x, output)).await?;
+    // Sigmoid outputs, as the homework's network has, normalised to sum to 1.
+    let sum: f32 = p.iter().sum();
+    out.probabilities = p.iter().map(|v| v / sum.max(1e-12)).collect();
+    Ok((!out.layers.is_empty()).then_some(out))
 }
 
 /// [`image_layers`] of the single example of `data` (an image set), on `device`.
@@ -258,5 +297,34 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_hand_written_network_shows_its_hidden_layer() {
+        let config = RunConfig::preset("tinymnist-hw1").unwrap();
+        let image = Dataset {
+            name: "one".into(),
+            shape: ExampleShape::Image([1, 14, 14]),
+            examples: Examples::Pixels((0..196).map(|i| (i * 5 % 256) as u8).collect()),
+            labels: vec![3],
+            num_classes: 10,
+        };
+        let data = crate::data::TrainingData {
+            train: image.clone(),
+            eval: image.clone(),
+            validation: None,
+        };
+        let run = crate::train::TrainingRun::new(&config, data, &Device::flex()).unwrap();
+        let layers = crate::block_on(run.image_layers(&image))
+            .unwrap()
+            .expect("the homework's network has a hidden layer");
+        let ModelConfig::Mlp(mlp) = &config.model else {
+            panic!("an MLP")
+        };
+        assert_eq!(layers.layers.len(), 1);
+        assert_eq!(layers.layers[0].shape, [mlp.hidden[0].units]);
+        assert_eq!(layers.probabilities.len(), 10);
+        let sum: f32 = layers.probabilities.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-4);
     }
 }

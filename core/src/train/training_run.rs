@@ -226,8 +226,8 @@ impl TrainingRun {
     }
 
     /// What every layer of the model computes for the single image of `data`, and its first
-    /// filters (see [`crate::inside::image_layers`]); `None` for the hand-written engine and
-    /// models that are not read as layers of maps or units.
+    /// filters (see [`crate::inside::image_layers`]); `None` for models that are not read as
+    /// layers of maps or units.
     pub async fn image_layers(&self, data: &Dataset) -> Result<Option<ImageLayers>, TrainError> {
         match &self.engine {
             RunTrainer::Autodiff(t) => crate::inside::image_layers_of(
@@ -238,7 +238,18 @@ impl TrainingRun {
             )
             .await
             .map_err(TrainError::Device),
-            RunTrainer::HandWritten(_) => Ok(None),
+            RunTrainer::HandWritten(t) => {
+                if data.is_empty() {
+                    return Ok(None);
+                }
+                let batch = data.batch(&[0], self.config.model.input_kind(), t.device());
+                let crate::model::BatchInput::Features(x) = batch.input else {
+                    return Ok(None);
+                };
+                crate::inside::layers::dense_layers(&t.network().dense_params(), x)
+                    .await
+                    .map_err(TrainError::Device)
+            }
         }
     }
 

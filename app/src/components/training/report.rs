@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use kindling_core::DatasetConfig;
+
 use crate::protocol::{ImageExample, ToWorker};
 use crate::session::{use_current_run, use_session};
 
@@ -35,6 +37,17 @@ pub(super) fn Report() -> impl IntoView {
                     })
                     .collect();
                 let max = r.confusion.iter().flatten().copied().max().unwrap_or(1).max(1);
+                // Image sets whose test images the drawing pad's model reads.
+                let images = run.config.with_untracked(|c| {
+                    c.as_ref().is_some_and(|c| {
+                        matches!(
+                            c.dataset,
+                            DatasetConfig::Mnist(_)
+                                | DatasetConfig::FashionMnist(_)
+                                | DatasetConfig::TinyMnist(_)
+                        )
+                    })
+                });
                 view! {
                     <div class="report" data-testid="test-report" data-accuracy=format!("{:.6}", r.accuracy)>
                         <h3>{format!("Test set: {:.2}% of {} examples", r.accuracy * 100.0, thousands(r.examples as f64))}</h3>
@@ -74,8 +87,9 @@ pub(super) fn Report() -> impl IntoView {
                                                     {row.iter().enumerate().map(|(j, &n)| {
                                                         let alpha = n as f64 / max as f64;
                                                         let class = if i == j { "diag" } else { "off" };
-                                                        // A cell of two shown classes (not the others').
-                                                        let pair = r.matrix_classes.get(i).copied().zip(r.matrix_classes.get(j).copied());
+                                                        // A cell of two shown classes (not the others') of
+                                                        // an image set the drawing pad's model reads.
+                                                        let pair = r.matrix_classes.get(i).copied().zip(r.matrix_classes.get(j).copied()).filter(|_| images && n > 0);
                                                         let selected = move || pair.is_some_and(|(t, p)| {
                                                             run.cell.with(|c| c.as_ref().is_some_and(|c| c.truth == t && c.predicted == p))
                                                         });
@@ -83,14 +97,14 @@ pub(super) fn Report() -> impl IntoView {
                                                             <td
                                                                 class=class
                                                                 class:selected=selected
-                                                                class:clickable=pair.is_some() && (n > 0)
+                                                                class:clickable=pair.is_some()
                                                                 style=format!("--w:{alpha:.3}")
                                                                 data-testid="matrix-cell"
                                                                 data-true=pair.map(|p| p.0)
                                                                 data-predicted=pair.map(|p| p.1)
-                                                                title=pair.filter(|_| n > 0).map(|_| "Show these test images")
+                                                                title=pair.map(|_| "Show these test images")
                                                                 on:click=move |_| {
-                                                                    if let (Some((t, p)), true) = (pair, n > 0) {
+                                                                    if let Some((t, p)) = pair {
                                                                         ask_cell(t, p);
                                                                     }
                                                                 }
@@ -152,6 +166,7 @@ fn CellGallery(names: Vec<String>) -> impl IntoView {
         s.worker.send(&ToWorker::PredictImage {
             request,
             pixels: image.pixels.clone(),
+            run_model: true,
         });
     };
     view! {
