@@ -20,6 +20,8 @@ pub mod page;
 #[cfg(target_arch = "wasm32")]
 pub mod session;
 #[cfg(target_arch = "wasm32")]
+pub mod tasks;
+#[cfg(target_arch = "wasm32")]
 pub mod transport;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

@@ -37,16 +37,88 @@ pub enum SortKey {
     Seconds,
 }
 
+/// What the runs table shows of one run, as text: rows are keyed by it, so an update of one
+/// run rebuilds that row alone (a run's curve, which can hold many points, is not copied).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RunRow {
+    /// The run's id.
+    pub id: u64,
+    /// Its name and notes.
+    pub name: String,
+    /// Notes.
+    pub notes: String,
+    /// "dataset · model".
+    pub what: String,
+    /// The status's name.
+    pub status: &'static str,
+    /// Why it ended so, when it says.
+    pub status_reason: String,
+    /// The final accuracy as a percentage, or a dash.
+    pub accuracy: String,
+    /// The epochs done.
+    pub epochs_done: usize,
+    /// The epochs done, comma-separated.
+    pub epoch_list: String,
+    /// "done/planned".
+    pub epochs: String,
+    /// The training time.
+    pub seconds: String,
+    /// When it started (milliseconds since 1970).
+    pub created_ms: u64,
+    /// Whether its weights are kept.
+    pub has_weights: bool,
+    /// Whether it came from a share link.
+    pub shared: bool,
+}
+
+impl RunRow {
+    /// The row of `run`.
+    pub fn of(run: &RunRecord) -> RunRow {
+        RunRow {
+            id: run.id,
+            name: run.name.clone(),
+            notes: run.notes.clone(),
+            what: format!("{} · {}", run.config.dataset.name(), model_text(run)),
+            status: run.status.name(),
+            status_reason: run.status.reason().unwrap_or_default().to_string(),
+            accuracy: run
+                .final_accuracy()
+                .map(|a| format!("{:.2}%", a * 100.0))
+                .unwrap_or_else(|| "–".into()),
+            epochs_done: run.epochs.len(),
+            epoch_list: run
+                .epochs
+                .iter()
+                .map(|e| e.epoch.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            epochs: format!("{}/{}", run.epochs.len(), run.config.training.epochs),
+            seconds: format!("{:.1} s", run.seconds),
+            created_ms: run.created_ms.max(0.0) as u64,
+            has_weights: run.has_weights,
+            shared: run.shared,
+        }
+    }
+}
+
+/// The rows of the runs matching `filter`, sorted as [`sorted_filtered`] sorts them.
+pub fn run_rows(runs: &[RunRecord], filter: &str, key: SortKey, descending: bool) -> Vec<RunRow> {
+    sorted_filtered(runs, filter, key, descending)
+        .into_iter()
+        .map(RunRow::of)
+        .collect()
+}
+
 /// The runs matching `filter` (case-insensitive, on name, notes, dataset, model and status),
 /// sorted by `key` (descending when `descending`).
-pub fn sorted_filtered(
-    runs: &[RunRecord],
+pub fn sorted_filtered<'a>(
+    runs: &'a [RunRecord],
     filter: &str,
     key: SortKey,
     descending: bool,
-) -> Vec<RunRecord> {
+) -> Vec<&'a RunRecord> {
     let needle = filter.trim().to_lowercase();
-    let mut out: Vec<RunRecord> = runs
+    let mut out: Vec<&RunRecord> = runs
         .iter()
         .filter(|r| {
             needle.is_empty()
@@ -60,7 +132,6 @@ pub fn sorted_filtered(
                 .iter()
                 .any(|t| t.to_lowercase().contains(&needle))
         })
-        .cloned()
         .collect();
     out.sort_by(|a, b| {
         let order = match key {
@@ -290,5 +361,29 @@ mod tests {
         assert_eq!(csv.lines().count(), 4);
         assert!(csv.contains("\"gamma, \"\"quoted\"\"\""));
         assert!(csv.lines().nth(2).unwrap().contains("tinyTOY"));
+    }
+
+    #[test]
+    fn a_row_changes_with_what_it_shows_and_not_with_the_curve() {
+        let mut r = run(1, "mlp-keras", "a", 0.9);
+        let row = RunRow::of(&r);
+        assert_eq!(row.accuracy, "90.00%");
+        assert_eq!(row.epochs, "1/10");
+        assert_eq!(row.epoch_list, "1");
+        assert!(row.what.starts_with("MNIST · MLP 784-"), "{}", row.what);
+        // The curve grows on every save while training: the row (the table's key) stays.
+        r.curve.push(kindling_core::train::BatchPoint {
+            step: 1,
+            epoch: 1,
+            loss: 0.3,
+            accuracy: 0.9,
+        });
+        assert_eq!(RunRow::of(&r), row);
+        r.epochs.push(r.epochs[0]);
+        r.epochs[1].epoch = 2;
+        assert_ne!(RunRow::of(&r), row);
+        assert_eq!(RunRow::of(&r).epoch_list, "1,2");
+        r.notes = "lr too high".into();
+        assert!(run_rows(&[r], "too high", SortKey::Created, false)[0].notes == "lr too high");
     }
 }

@@ -534,7 +534,7 @@ async fn browser_the_main_thread_stays_responsive_while_training() -> anyhow::Re
         println!("blocking frames: {frames}");
     }
     for (_, text) in page.console_messages().await? {
-        if text.contains("message took") {
+        if text.contains(" took ") {
             println!("{text}");
         }
     }

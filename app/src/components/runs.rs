@@ -12,7 +12,7 @@ use super::fields::file_button;
 use crate::charts::{draw_overlay, Series, RUN_COLOURS};
 use crate::files::download;
 use crate::protocol::ExportFormat;
-use crate::runs::{config_diff, model_text, runs_csv, sorted_filtered, SortKey};
+use crate::runs::{config_diff, run_rows, runs_csv, RunRow, SortKey};
 use crate::session::{use_kept_runs, use_session};
 
 /// Puts `text` on the clipboard (navigator.clipboard.writeText), when the browser allows it.
@@ -43,13 +43,18 @@ fn Overlay() -> impl IntoView {
     let kept = use_kept_runs();
     let accuracy: NodeRef<Canvas> = NodeRef::new();
     let loss: NodeRef<Canvas> = NodeRef::new();
+    // Only the selected runs are copied (a run's curve can hold many points).
     let chosen = move || {
         let ids = kept.selected.get();
-        kept.runs
-            .get()
-            .into_iter()
-            .filter(|r| ids.contains(&r.id))
-            .collect::<Vec<RunRecord>>()
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        kept.runs.with(|runs| {
+            runs.iter()
+                .filter(|r| ids.contains(&r.id))
+                .cloned()
+                .collect::<Vec<RunRecord>>()
+        })
     };
     Effect::new(move |_| {
         let runs = chosen();
@@ -126,12 +131,13 @@ pub fn RunsPanel() -> impl IntoView {
     let s = use_session();
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new((SortKey::Created, true));
-    let shown = move || {
+    let shown = Memo::new(move |_| {
         let (key, descending) = sort.get();
         s.kept
             .runs
-            .with(|runs| sorted_filtered(runs, &filter.get(), key, descending))
-    };
+            .with(|runs| run_rows(runs, &filter.get(), key, descending))
+    });
+    let no_rows = Memo::new(move |_| shown.with(|rows| rows.is_empty()));
     let header = move |label: &'static str, key: SortKey| {
         view! {
             <th>
@@ -275,75 +281,83 @@ pub fn RunsPanel() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {move || {
-                            let runs = shown();
-                            if runs.is_empty() {
-                                return view! { <tr><td colspan="9" class="hint">"No runs yet: train one, or open a share link."</td></tr> }.into_any();
-                            }
-                            runs.into_iter().map(|r| {
-                                let id = r.id;
-                                let checked = move || s.kept.selected.get().contains(&id);
-                                let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(r.created_ms));
-                                let started = String::from(when.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
-                                let epoch_list = r.epochs.iter().map(|e| e.epoch.to_string()).collect::<Vec<_>>().join(",");
-                                let status_title = r.status.reason().unwrap_or_default().to_string();
-                                view! {
-                                    <tr data-testid="run-row" data-run-id=id.to_string() data-status=r.status.name() class:shared=r.shared
-                                        data-epochs=r.epochs.len().to_string() data-epoch-list=epoch_list>
-                                        <td>
-                                            <input type="checkbox" aria-label=format!("Select {}", r.name)
-                                                prop:checked=checked
-                                                on:change=move |ev| {
-                                                    let on = event_target_checked(&ev);
-                                                    s.kept.selected.update(|sel| {
-                                                        sel.retain(|x| *x != id);
-                                                        if on { sel.push(id) }
-                                                    });
-                                                }
-                                            />
-                                        </td>
-                                        <td>
-                                            <input class="name" type="text" aria-label="Run name" prop:value=r.name.clone() readonly=r.shared
-                                                on:change=move |ev| {
-                                                    let name = event_target_value(&ev);
-                                                    s.update_run(id, |r| r.name = name);
-                                                }
-                                            />
-                                            <input class="notes" type="text" placeholder="notes" aria-label="Notes" prop:value=r.notes.clone() readonly=r.shared
-                                                on:change=move |ev| {
-                                                    let notes = event_target_value(&ev);
-                                                    s.update_run(id, |r| r.notes = notes);
-                                                }
-                                            />
-                                        </td>
-                                        <td>{format!("{} · {}", r.config.dataset.name(), model_text(&r))}</td>
-                                        <td title=status_title data-testid="run-status">{r.status.name()}{if r.shared { " (shared)" } else { "" }}</td>
-                                        <td data-testid="run-accuracy">{r.final_accuracy().map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_else(|| "–".into())}</td>
-                                        <td data-testid="run-epochs" data-epochs=r.epochs.len()>{format!("{}/{}", r.epochs.len(), r.config.training.epochs)}</td>
-                                        <td>{format!("{:.1} s", r.seconds)}</td>
-                                        <td class="when">{started}</td>
-                                        <td class="actions">
-                                            {r.shared.then(|| view! {
-                                                <button data-testid="reproduce" on:click=move |_| s.reproduce(id) disabled=move || s.run.busy()>"Reproduce"</button>
-                                            })}
-                                            <button data-testid="share" on:click=move |_| share(id)>"Share"</button>
-                                            <button data-testid="run-natively" title="Copy the command that trains this run natively (kindling train --link)" on:click=move |_| run_natively(id)>"Run natively"</button>
-                                            {r.has_weights.then(|| view! {
-                                                <button data-testid="use-model" title="Use this run's model for the drawing and the review box" on:click=move |_| s.use_stored_model(id)>"Use"</button>
-                                                <button data-testid="export-weights" title="Download the model (.bpk: weights and run)" on:click=move |_| s.export_model(id)>"Model ↓"</button>
-                                                <ExportMenu id />
-                                            })}
-                                            <button data-testid="delete-run" aria-label="Delete run" on:click=move |_| delete(id)>"Delete"</button>
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view().into_any()
-                        }}
+                        <Show when=move || no_rows.get()>
+                            <tr><td colspan="9" class="hint">"No runs yet: train one, or open a share link."</td></tr>
+                        </Show>
+                        // Keyed by what a row shows: an update of one run rebuilds that row alone.
+                        <For each=move || shown.get() key=|row| row.clone() let:r>
+                            <RunRowView r share run_natively delete />
+                        </For>
                     </tbody>
                 </table>
             </div>
             <Overlay />
         </section>
+    }
+}
+
+/// One row of the runs table.
+#[component]
+fn RunRowView(
+    r: RunRow,
+    share: impl Fn(u64) + Copy + Send + Sync + 'static,
+    run_natively: impl Fn(u64) + Copy + Send + Sync + 'static,
+    delete: impl Fn(u64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let s = use_session();
+    let id = r.id;
+    let checked = move || s.kept.selected.get().contains(&id);
+    let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(r.created_ms as f64));
+    let started = String::from(when.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
+    view! {
+        <tr data-testid="run-row" data-run-id=id.to_string() data-status=r.status class:shared=r.shared
+            data-epochs=r.epochs_done.to_string() data-epoch-list=r.epoch_list>
+            <td>
+                <input type="checkbox" aria-label=format!("Select {}", r.name)
+                    prop:checked=checked
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        s.kept.selected.update(|sel| {
+                            sel.retain(|x| *x != id);
+                            if on { sel.push(id) }
+                        });
+                    }
+                />
+            </td>
+            <td>
+                <input class="name" type="text" aria-label="Run name" prop:value=r.name.clone() readonly=r.shared
+                    on:change=move |ev| {
+                        let name = event_target_value(&ev);
+                        s.update_run(id, |r| r.name = name);
+                    }
+                />
+                <input class="notes" type="text" placeholder="notes" aria-label="Notes" prop:value=r.notes readonly=r.shared
+                    on:change=move |ev| {
+                        let notes = event_target_value(&ev);
+                        s.update_run(id, |r| r.notes = notes);
+                    }
+                />
+            </td>
+            <td>{r.what}</td>
+            <td title=r.status_reason data-testid="run-status">{r.status}{if r.shared { " (shared)" } else { "" }}</td>
+            <td data-testid="run-accuracy">{r.accuracy}</td>
+            <td data-testid="run-epochs" data-epochs=r.epochs_done>{r.epochs}</td>
+            <td>{r.seconds}</td>
+            <td class="when">{started}</td>
+            <td class="actions">
+                {r.shared.then(|| view! {
+                    <button data-testid="reproduce" on:click=move |_| s.reproduce(id) disabled=move || s.run.busy()>"Reproduce"</button>
+                })}
+                <button data-testid="share" on:click=move |_| share(id)>"Share"</button>
+                <button data-testid="run-natively" title="Copy the command that trains this run natively (kindling train --link)" on:click=move |_| run_natively(id)>"Run natively"</button>
+                {r.has_weights.then(|| view! {
+                    <button data-testid="use-model" title="Use this run's model for the drawing and the review box" on:click=move |_| s.use_stored_model(id)>"Use"</button>
+                    <button data-testid="export-weights" title="Download the model (.bpk: weights and run)" on:click=move |_| s.export_model(id)>"Model ↓"</button>
+                    <ExportMenu id />
+                })}
+                <button data-testid="delete-run" aria-label="Delete run" on:click=move |_| delete(id)>"Delete"</button>
+            </td>
+        </tr>
     }
 }
 

@@ -80,7 +80,7 @@ impl Session {
     /// and redraws the runs table: kept out of the task that handles a worker message).
     pub fn update_run_soon(&self, id: u64, change: impl FnOnce(&mut RunRecord) + Clone + 'static) {
         let s = *self;
-        set_timeout(move || s.update_run(id, change), std::time::Duration::ZERO);
+        crate::tasks::in_own_task("run save", move || s.update_run(id, change));
     }
 
     /// Reads run `id` again from the store after another tab changed it: the table shows

@@ -15,18 +15,13 @@ use crate::faults::WorkerDeath;
 use crate::protocol::{
     BoundaryMap, DataPreview, FromWorker, ImageExample, ProgressReport, TestReport, ToWorker,
 };
+use crate::tasks::in_own_task;
 
 /// Least milliseconds between two saves of a training run.
 const CHECKPOINT_MS: f64 = 5000.0;
 
 thread_local! {
     static LAST_CHECKPOINT: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
-}
-
-/// Runs `task` in a main-thread task of its own (rendering and saving are kept out of the
-/// task that handles a worker message, so that no single task grows long).
-fn soon(task: impl FnOnce() + 'static) {
-    set_timeout(task, std::time::Duration::ZERO);
 }
 
 impl Session {
@@ -188,7 +183,7 @@ impl Session {
         }
         // The preview (and the boundary's points) renders in a task of its own.
         let preview_signal = self.run.preview;
-        soon(move || preview_signal.set(Some(preview)));
+        in_own_task("data preview", move || preview_signal.set(Some(preview)));
         self.run.phase.set(Phase::Training);
         let Some(mut config) = self.run.config.get_untracked() else {
             return;
@@ -210,13 +205,12 @@ impl Session {
         super::tabs::hold_run(id);
         LAST_CHECKPOINT.with(|c| c.set(js_sys::Date::now()));
         self.sweeps.started_as(id);
-        // Listed and saved in a task of its own (before any later update of the run: those
+        // Listed, then saved, in tasks of their own (before any later update of the run: those
         // are deferred the same way, and timers run in order).
         let s = *self;
-        soon(move || {
-            s.kept.runs.update(|r| r.push(record.clone()));
-            s.persist(record);
-        });
+        let listed = record.clone();
+        in_own_task("run listing", move || s.kept.runs.update(|r| r.push(listed)));
+        in_own_task("run save", move || s.persist(record));
     }
 
     fn on_progress(&self, run_id: u64, progress: ProgressReport, points: Vec<BatchPoint>) {
@@ -257,7 +251,7 @@ impl Session {
             // Between checkpoints only the epochs (and the time): the curve, which can hold
             // many points, is copied at checkpoints and at the end.
             let on_error = self.messages.reporter("This run could not be saved");
-            soon(move || {
+            in_own_task("epoch save", move || {
                 super::store::update_run(
                     id,
                     Box::new(move |r| {
@@ -336,7 +330,7 @@ impl Session {
             let status = end.clone();
             // Saved (and the runs table redrawn) in a task of its own.
             let s = *self;
-            soon(move || {
+            in_own_task("run end save", move || {
                 s.update_run(id, move |r| {
                     r.status = status;
                     r.epochs = epochs;
@@ -354,7 +348,7 @@ impl Session {
         self.run.redraw(true);
         // The report (confusion matrix, mistakes) renders in a task of its own.
         let report_signal = self.run.report;
-        soon(move || report_signal.set(report.map(|r| *r)));
+        in_own_task("test report", move || report_signal.set(report.map(|r| *r)));
         self.next_sweep_run();
     }
 
@@ -373,7 +367,7 @@ impl Session {
                     .reporter("This run's weights could not be kept"),
             );
             let kept = self.kept;
-            soon(move || {
+            in_own_task("weights mark", move || {
                 kept.runs.update(|runs| {
                     if let Some(r) = runs.iter_mut().find(|r| r.id == id) {
                         r.has_weights = true;

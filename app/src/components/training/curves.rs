@@ -17,28 +17,25 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
         // own (each chart apart), so that no main-thread task holds a message and two charts.
         run.chart_tick.track();
         let log = log.get();
-        set_timeout(
-            move || {
-                let per_epoch = run
-                    .progress
-                    .with_untracked(|p| p.progress.batches_per_epoch.max(1));
-                let marks: Vec<usize> = run
-                    .config
-                    .with_untracked(|c| {
-                        c.as_ref()
-                            .map(|c| c.training.steering.iter().map(|s| s.at_step).collect())
+        crate::tasks::in_own_task("curve chart", move || {
+            let per_epoch = run
+                .progress
+                .with_untracked(|p| p.progress.batches_per_epoch.max(1));
+            let marks: Vec<usize> = run
+                .config
+                .with_untracked(|c| {
+                    c.as_ref()
+                        .map(|c| c.training.steering.iter().map(|s| s.at_step).collect())
+                })
+                .unwrap_or_default();
+            if let Some(c) = canvas.get_untracked() {
+                run.points.with_untracked(|points| {
+                    run.epochs.with_untracked(|epochs| {
+                        draw_curves(&c, points, epochs, per_epoch, &marks, metric, log)
                     })
-                    .unwrap_or_default();
-                if let Some(c) = canvas.get_untracked() {
-                    run.points.with_untracked(|points| {
-                        run.epochs.with_untracked(|epochs| {
-                            draw_curves(&c, points, epochs, per_epoch, &marks, metric, log)
-                        })
-                    });
-                }
-            },
-            std::time::Duration::ZERO,
-        );
+                });
+            }
+        });
     });
     let on_move = move |ev: web_sys::MouseEvent| {
         let Some(c) = canvas.get_untracked() else {

@@ -173,18 +173,15 @@ pub(super) fn NetworkPanel() -> impl IntoView {
     Effect::new(move |_| {
         let layout = layout.get();
         run.network.track();
-        set_timeout(
-            move || {
-                run.network.with_untracked(|view| {
-                    // The panel may be gone by now (a new run): then there is nothing to draw.
-                    let canvas = edges_canvas.try_get_untracked().flatten();
-                    if let (Some(view), Some(canvas)) = (view, canvas) {
-                        let _ = edges.try_set_value(draw_edges(&canvas, view, &layout));
-                    }
-                })
-            },
-            std::time::Duration::ZERO,
-        );
+        crate::tasks::in_own_task("network edges", move || {
+            run.network.with_untracked(|view| {
+                // The panel may be gone by now (a new run): then there is nothing to draw.
+                let canvas = edges_canvas.try_get_untracked().flatten();
+                if let (Some(view), Some(canvas)) = (view, canvas) {
+                    let _ = edges.try_set_value(draw_edges(&canvas, view, &layout));
+                }
+            })
+        });
     });
     let layers_now = move || sizes.with_untracked(|s| s.len().saturating_sub(1));
     let on_move = move |ev: web_sys::MouseEvent| {
@@ -346,28 +343,25 @@ fn Neuron(layer: usize, unit: usize, x: f64, y: f64, side: f64, layers: usize) -
     let fingerprint = RwSignal::new(0u64);
     Effect::new(move |_| {
         run.network.track();
-        set_timeout(
-            move || {
-                run.network.with_untracked(|view| {
-                    // The unit may be gone by now (a new run, a page of the layer turned).
-                    let canvas = canvas.try_get_untracked().flatten();
-                    let (Some(view), Some(canvas)) = (view, canvas) else {
-                        return;
-                    };
-                    let (shades, n) = shades_of(view, layer, unit);
-                    if fingerprint
-                        .try_set(shades.iter().fold(0u64, |h, &s| {
-                            h.wrapping_mul(31).wrapping_add((s * 1e4) as u64)
-                        }))
-                        .is_some()
-                    {
-                        return;
-                    }
-                    paint_shades(&canvas, &shades, n);
-                })
-            },
-            std::time::Duration::ZERO,
-        );
+        crate::tasks::in_own_task("neuron map", move || {
+            run.network.with_untracked(|view| {
+                // The unit may be gone by now (a new run, a page of the layer turned).
+                let canvas = canvas.try_get_untracked().flatten();
+                let (Some(view), Some(canvas)) = (view, canvas) else {
+                    return;
+                };
+                let (shades, n) = shades_of(view, layer, unit);
+                if fingerprint
+                    .try_set(shades.iter().fold(0u64, |h, &s| {
+                        h.wrapping_mul(31).wrapping_add((s * 1e4) as u64)
+                    }))
+                    .is_some()
+                {
+                    return;
+                }
+                paint_shades(&canvas, &shades, n);
+            })
+        });
     });
     // Built when pointed at, not at every update of the view (dozens of units).
     let title = move || {

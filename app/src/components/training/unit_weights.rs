@@ -26,35 +26,32 @@ pub(super) fn UnitWeightsPanel() -> impl IntoView {
         run.unit_images.track();
         let (count, _) = units.get();
         for start in (0..count).step_by(IMAGES_PER_TASK) {
-            set_timeout(
-                move || {
-                    let Some(grid) = grid.try_get_untracked().flatten() else {
+            crate::tasks::in_own_task("unit weights", move || {
+                let Some(grid) = grid.try_get_untracked().flatten() else {
+                    return;
+                };
+                let canvases = grid.get_elements_by_tag_name("canvas");
+                run.unit_images.with_untracked(|images| {
+                    let Some(images) = images else {
                         return;
                     };
-                    let canvases = grid.get_elements_by_tag_name("canvas");
-                    run.unit_images.with_untracked(|images| {
-                        let Some(images) = images else {
-                            return;
+                    let end = (start + IMAGES_PER_TASK).min(images.units);
+                    for u in start..end {
+                        let Some(canvas) = canvases
+                            .item(u as u32)
+                            .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+                        else {
+                            continue;
                         };
-                        let end = (start + IMAGES_PER_TASK).min(images.units);
-                        for u in start..end {
-                            let Some(canvas) = canvases
-                                .item(u as u32)
-                                .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok())
-                            else {
-                                continue;
-                            };
-                            let shades: Vec<f32> = images
-                                .unit(u)
-                                .iter()
-                                .map(|&l| f32::from(l) / 255.0)
-                                .collect();
-                            paint_shades(&canvas, &shades, images.side);
-                        }
-                    });
-                },
-                std::time::Duration::ZERO,
-            );
+                        let shades: Vec<f32> = images
+                            .unit(u)
+                            .iter()
+                            .map(|&l| f32::from(l) / 255.0)
+                            .collect();
+                        paint_shades(&canvas, &shades, images.side);
+                    }
+                });
+            });
         }
     });
     view! {
