@@ -578,7 +578,9 @@ async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::R
     page.finish().await
 }
 
-/// An IMDB GRU on a subset trains, then the review box answers as you type.
+/// An IMDB GRU on a subset trains, then the review box answers as you type, word by word:
+/// a token per word (the last value the verdict shown, the unknown word marked), a heat-map
+/// column per word that names its word, and a test review clicked in the mistakes is read.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
 async fn browser_an_imdb_model_trains_and_answers_the_review_box() -> anyhow::Result<()> {
@@ -610,6 +612,109 @@ async fn browser_an_imdb_model_trains_and_answers_the_review_box() -> anyhow::Re
         sentiment.contains("zorblaxian"),
         "unknown words are listed: {sentiment}"
     );
+    // Words that move the verdict: a token per word, the last value the verdict shown, the
+    // unknown word marked, and a heat-map column per word.
+    page.wait_until("the word trace", Duration::from_secs(30), |p| {
+        Box::pin(
+            async move { Ok(p.attr("token-trace", "data-words").await?.as_deref() == Some("11")) },
+        )
+    })
+    .await?;
+    let trace = page
+        .eval(
+            "const tokens = [...document.querySelectorAll('[data-testid=token]')]; \
+             const states = document.querySelector('[data-testid=hidden-state]'); \
+             return { words: tokens.map(t => t.textContent), \
+                      deltas: tokens.map(t => Number(t.dataset.delta)), \
+                      unknown: tokens.filter(t => t.classList.contains('unknown')).map(t => t.textContent), \
+                      last: document.querySelector('[data-testid=token-trace]').dataset.last, \
+                      shown: document.querySelector('[data-testid=sentiment]').dataset.positive, \
+                      columns: states.width, rows: states.height, \
+                      stateWords: states.dataset.words };",
+        )
+        .await?;
+    println!("word trace: {trace}");
+    assert_eq!(
+        trace["words"],
+        serde_json::json!([
+            "a",
+            "wonderful",
+            "moving",
+            "film",
+            "with",
+            "brilliant",
+            "acting",
+            "i",
+            "loved",
+            "it",
+            "zorblaxian"
+        ])
+    );
+    assert_eq!(trace["unknown"], serde_json::json!(["zorblaxian"]));
+    assert_eq!(
+        trace["last"], trace["shown"],
+        "the trace ends at the verdict shown"
+    );
+    assert_eq!(trace["columns"], 11, "one heat-map column per word");
+    assert_eq!(trace["rows"], 32, "one row per GRU unit");
+    assert_eq!(trace["stateWords"], "11");
+    let moved = trace["deltas"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter(|v| v.as_f64().unwrap_or(0.0).abs() > 1e-4)
+                .count()
+        })
+        .unwrap_or(0);
+    assert!(moved > 5, "most words move the verdict: {trace}");
+    // Pointing at the fourth column names its word.
+    page.eval(
+        "const c = document.querySelector('[data-testid=hidden-state]'); c.scrollIntoView(); \
+         const r = c.getBoundingClientRect(); \
+         c.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + 3 * (r.width / 11) + 3, clientY: r.top + 3, bubbles: true })); \
+         return true;",
+    )
+    .await?;
+    page.wait_until("the pointed word", Duration::from_secs(5), |p| {
+        Box::pin(async move {
+            Ok(p.text("hidden-word")
+                .await?
+                .contains("“film” (word 4 of 11)"))
+        })
+    })
+    .await?;
+    page.eval(
+        "document.querySelector('.word-trace').scrollIntoView({ block: 'start' }); return true;",
+    )
+    .await?;
+    page.screenshot("word-trace").await?;
+    // A test review of the mistakes gallery, clicked, is read in the box word by word.
+    let clicked = page
+        .eval(
+            "const all = [...document.querySelectorAll('[data-testid=read-review]')]; \
+             const b = all[all.length - 1]; b.click(); return b.textContent.replace('…', '');",
+        )
+        .await?;
+    let clicked = clicked.as_str().unwrap_or_default().to_string();
+    page.wait_until("the clicked review", Duration::from_secs(30), |p| {
+        let clicked = clicked.clone();
+        Box::pin(async move {
+            let value = p
+                .by_id("review-input")
+                .await?
+                .prop("value")
+                .await?
+                .unwrap_or_default();
+            let words: usize = p
+                .attr("token-trace", "data-words")
+                .await?
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or(0);
+            Ok(value.starts_with(&clicked) && words > 11)
+        })
+    })
+    .await?;
     page.finish().await
 }
 

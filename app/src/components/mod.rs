@@ -9,3 +9,4 @@ pub mod runs;
 pub mod sweep;
 pub mod training;
 pub mod try_it;
+pub mod word_trace;

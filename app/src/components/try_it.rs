@@ -3,7 +3,7 @@
 #[cfg(test)]
 use kindling_core::data::digit::Drawing;
 use kindling_core::data::digit::Strokes;
-use kindling_core::data::imdb::{review_to_read, MAX_REVIEW_CHARS};
+use kindling_core::data::imdb::MAX_REVIEW_CHARS;
 use kindling_core::model::summary::thousands;
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -12,7 +12,7 @@ use web_sys::{CanvasRenderingContext2d, PointerEvent};
 
 use super::training::ImageTile;
 use crate::protocol::ToWorker;
-use crate::session::{use_predictions, use_worker};
+use crate::session::{use_predictions, use_session, use_worker};
 
 /// Side of the drawing canvas in canvas pixels.
 const PAD: u32 = 280;
@@ -233,38 +233,24 @@ fn DrawDigit() -> impl IntoView {
     }
 }
 
-/// Review sentiment.
+/// Review sentiment, and how the model read the review word by word.
 #[component]
 fn ReviewBox() -> impl IntoView {
-    let predictions = use_predictions();
-    let worker = use_worker();
-    let text = RwSignal::new(String::new());
-    let cut = RwSignal::new(false);
+    let s = use_session();
+    let predictions = s.predictions;
     view! {
         <div class="group">
             <h3>"Type a review"</h3>
-            <p class="hint">"Train an IMDB model, then type: the positive probability updates as you type, tokenised exactly as the training reviews."</p>
+            <p class="hint">"Train an IMDB model, then type (or click a review in the data preview or the mistakes): the positive probability updates as you type, tokenised exactly as the training reviews."</p>
             <textarea
                 data-testid="review-input"
                 rows="4"
                 placeholder="This film was a delight from start to finish…"
                 aria-label="Review text"
-                prop:value=move || text.get()
-                on:input=move |ev| {
-                    let value = event_target_value(&ev);
-                    // A pasted book is read from its end, as a model reads a review's last words.
-                    let (read, was_cut) = review_to_read(&value);
-                    cut.set(was_cut);
-                    if read.trim().is_empty() {
-                        predictions.review.set(None);
-                    } else {
-                        let request = predictions.next_request();
-                        worker.send(&ToWorker::PredictReview { request, text: read.to_string() });
-                    }
-                    text.set(value);
-                }
+                prop:value=move || predictions.review_text.get()
+                on:input=move |ev| s.read_review(event_target_value(&ev))
             ></textarea>
-            <Show when=move || cut.get()>
+            <Show when=move || predictions.review_cut.get()>
                 <p class="hint warn" data-testid="review-cut">
                     {format!(
                         "This text is long: only its last {} characters are read (a model reads a review's last words).",
@@ -292,6 +278,7 @@ fn ReviewBox() -> impl IntoView {
                     }
                 })}
             </div>
+            <crate::components::word_trace::WordTrace />
         </div>
     }
 }

@@ -2,7 +2,7 @@
 //! The page never touches tensors; the worker never touches the DOM.
 
 use kindling_core::data::upload::UploadedData;
-use kindling_core::inside::{ImageLayers, NetworkView, UnitImages};
+use kindling_core::inside::{ImageLayers, NetworkView, ReviewTrace, UnitImages};
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
 use kindling_core::{DeviceChoice, RunConfig};
@@ -339,6 +339,10 @@ pub enum FromWorker {
         unknown: Vec<String>,
         /// Tokens read.
         tokens: usize,
+        /// How it read the review word by word (a recurrent model); the states' levels travel
+        /// beside the JSON.
+        #[serde(default)]
+        trace: Option<Box<ReviewTrace>>,
     },
     /// A prediction could not be made (no suitable model yet, say).
     PredictionUnavailable {
@@ -418,6 +422,9 @@ impl FromWorker {
                 layers: Some(layers),
                 ..
             } => Some(&layers.levels),
+            FromWorker::ReviewPrediction {
+                trace: Some(trace), ..
+            } => Some(&trace.levels),
             _ => None,
         }
     }
@@ -432,6 +439,9 @@ impl FromWorker {
                 layers: Some(layers),
                 ..
             } => layers.levels = bytes,
+            FromWorker::ReviewPrediction {
+                trace: Some(trace), ..
+            } => trace.levels = bytes,
             _ => {}
         }
         self

@@ -3,18 +3,15 @@
 //! handler). Messages about an older run than the current one, and answers to older
 //! prediction requests, are ignored.
 
-use kindling_core::inside::ImageLayers;
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
 use kindling_core::DeviceChoice;
 use leptos::prelude::*;
 
 use super::persistence::{record_progress, take_pending_import};
-use super::{DigitGuess, Phase, ReviewGuess, Session};
+use super::{Phase, ReviewGuess, Session};
 use crate::faults::WorkerDeath;
-use crate::protocol::{
-    BoundaryMap, DataPreview, FromWorker, ImageExample, ProgressReport, TestReport, ToWorker,
-};
+use crate::protocol::{BoundaryMap, DataPreview, FromWorker, ProgressReport, TestReport, ToWorker};
 use crate::tasks::in_own_task;
 
 /// Least milliseconds between two saves of a training run.
@@ -118,7 +115,16 @@ impl Session {
                 positive,
                 unknown,
                 tokens,
-            } => self.on_review_prediction(request, positive, unknown, tokens),
+                trace,
+            } => self.on_review_prediction(
+                request,
+                ReviewGuess {
+                    positive,
+                    unknown,
+                    tokens,
+                    trace: trace.map(|t| *t),
+                },
+            ),
             FromWorker::PredictionUnavailable { request, message } => {
                 self.on_prediction_unavailable(request, message)
             }
@@ -137,11 +143,6 @@ impl Session {
     /// Whether `run_id` is the run in progress (messages about older runs are ignored).
     fn is_current(&self, run_id: u64) -> bool {
         run_id == self.run.id.get_untracked()
-    }
-
-    /// Whether `request` is the latest prediction request.
-    fn is_latest_request(&self, request: u64) -> bool {
-        request == self.predictions.request.get_untracked()
     }
 
     fn on_ready(&self, webgpu: bool) {
@@ -209,7 +210,9 @@ impl Session {
         // are deferred the same way, and timers run in order).
         let s = *self;
         let listed = record.clone();
-        in_own_task("run listing", move || s.kept.runs.update(|r| r.push(listed)));
+        in_own_task("run listing", move || {
+            s.kept.runs.update(|r| r.push(listed))
+        });
         in_own_task("run save", move || s.persist(record));
     }
 
@@ -442,48 +445,6 @@ impl Session {
         self.next_sweep_run();
         // Told last: starting a sweep's next run clears the messages.
         self.messages.fail(message);
-    }
-
-    fn on_image_prediction(
-        &self,
-        request: u64,
-        probabilities: Vec<f32>,
-        input: ImageExample,
-        layers: Option<Box<ImageLayers>>,
-    ) {
-        if self.is_latest_request(request) {
-            self.predictions.note.set(None);
-            self.predictions.digit.set(Some(DigitGuess {
-                probabilities,
-                input,
-                layers: layers.map(|l| *l),
-            }));
-        }
-    }
-
-    fn on_review_prediction(
-        &self,
-        request: u64,
-        positive: f32,
-        unknown: Vec<String>,
-        tokens: usize,
-    ) {
-        if self.is_latest_request(request) {
-            self.predictions.note.set(None);
-            self.predictions.review.set(Some(ReviewGuess {
-                positive,
-                unknown,
-                tokens,
-            }));
-        }
-    }
-
-    fn on_prediction_unavailable(&self, request: u64, message: String) {
-        if self.is_latest_request(request) {
-            // The last answer was for something else: it no longer shows as this one's.
-            self.predictions.digit.set(None);
-            self.predictions.note.set(Some(message));
-        }
     }
 
     /// The worker panicked: it is dead (the panic aborts it); the page recovers.

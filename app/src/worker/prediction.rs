@@ -2,9 +2,10 @@
 //! current run's model or by a saved model the user chose (`UseModel`).
 
 use kindling_core::data::digit::{to_tiny, SIDE};
+use kindling_core::data::imdb::{review_words, Vocabulary};
 use kindling_core::data::loader::{vocabulary_from_bytes, VOCABULARY_FILE};
 use kindling_core::data::{Dataset, ExampleShape, Examples};
-use kindling_core::inside::ImageLayers;
+use kindling_core::inside::{ImageLayers, ReviewTrace};
 use kindling_core::model::SavedModel;
 use kindling_core::{DatasetConfig, RunConfig};
 
@@ -36,6 +37,22 @@ impl Predictor<'_> {
         match self {
             Predictor::Run(c) => &c.config.dataset,
             Predictor::Saved(m) => &m.config.dataset,
+        }
+    }
+
+    /// How the model reads a review word by word (`None`: not a recurrent model).
+    async fn review_trace(
+        &self,
+        vocabulary: &Vocabulary,
+        text: &str,
+    ) -> Result<Option<ReviewTrace>, String> {
+        match self {
+            Predictor::Run(c) => c
+                .run
+                .review_trace(vocabulary, text)
+                .await
+                .map_err(|e| e.to_string()),
+            Predictor::Saved(m) => m.model.review_trace(vocabulary, text).await,
         }
     }
 
@@ -204,20 +221,29 @@ impl Actor {
             .as_ref()
             .ok_or("the IMDB vocabulary is not loaded")?;
         let (ids, unknown) = vocabulary.encode(text, subset.dict_size, subset.example_len);
-        let tokens = kindling_core::data::imdb::words(text).len();
-        let review = Dataset {
-            name: "review".into(),
-            shape: ExampleShape::Tokens(subset.example_len),
-            examples: Examples::Tokens(ids),
-            labels: vec![0],
-            num_classes: 2,
+        let tokens = review_words(text).len();
+        // The verdict is the trace's last value (one forward pass gives both).
+        let trace = c.review_trace(vocabulary, text).await?;
+        let positive = match &trace {
+            Some(trace) => trace.positive(),
+            None => {
+                let review = Dataset {
+                    name: "review".into(),
+                    shape: ExampleShape::Tokens(subset.example_len),
+                    examples: Examples::Tokens(ids),
+                    labels: vec![0],
+                    num_classes: 2,
+                };
+                let p = c.probabilities(&review).await?;
+                p.get(1).copied().unwrap_or(0.5)
+            }
         };
-        let p = c.probabilities(&review).await?;
         Ok(FromWorker::ReviewPrediction {
             request,
-            positive: p.get(1).copied().unwrap_or(0.5),
+            positive,
             unknown,
             tokens,
+            trace: trace.map(Box::new),
         })
     }
 }

@@ -31,6 +31,27 @@ pub fn words(text: &str) -> Vec<String> {
     cleaned.split_whitespace().map(str::to_string).collect()
 }
 
+/// How a review shown as words marks a word the model does not know (as [`Vocabulary::word`]
+/// names the unknown id).
+pub const UNKNOWN_MARK: &str = "<unk>";
+
+/// The words of a typed review: as [`words`] splits them, with each [`UNKNOWN_MARK`] kept as a
+/// word of its own (one no vocabulary has), so that a review shown with its unknown words
+/// marked reads as it was read.
+pub fn review_words(text: &str) -> Vec<String> {
+    const HELD: &str = "\u{fffd}";
+    words(&text.replace(UNKNOWN_MARK, &format!(" {HELD} ")))
+        .into_iter()
+        .map(|w| {
+            if w == HELD {
+                UNKNOWN_MARK.to_string()
+            } else {
+                w
+            }
+        })
+        .collect()
+}
+
 /// Words ranked by frequency: word `i` of `words` has id `FIRST_WORD + i`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vocabulary {
@@ -92,11 +113,21 @@ impl Vocabulary {
         }
     }
 
-    /// Full-vocabulary ids of a review: the start id, then each word's id (UNKNOWN if unseen).
+    /// Full-vocabulary ids of a review: the start id, then each word's id (UNKNOWN if unseen,
+    /// or marked [`UNKNOWN_MARK`]).
     pub fn ids(&self, text: &str) -> Vec<u32> {
         std::iter::once(START)
-            .chain(words(text).iter().map(|w| self.id(w).unwrap_or(UNKNOWN)))
+            .chain(
+                review_words(text)
+                    .iter()
+                    .map(|w| self.id(w).unwrap_or(UNKNOWN)),
+            )
             .collect()
+    }
+
+    /// Whether a model with a vocabulary of `num_words` ids knows `word`.
+    pub fn knows(&self, word: &str, num_words: usize) -> bool {
+        self.id(word).is_some_and(|id| (id as usize) < num_words)
     }
 
     /// A review as a model reads it, with the words the model does not know (unseen, or
@@ -108,9 +139,9 @@ impl Vocabulary {
         example_len: usize,
     ) -> (Vec<u32>, Vec<String>) {
         let ids = self.ids(text);
-        let unknown = words(text)
+        let unknown = review_words(text)
             .into_iter()
-            .filter(|w| self.id(w).is_none_or(|id| id as usize >= num_words))
+            .filter(|w| !self.knows(w, num_words))
             .collect();
         (fit(&ids, num_words, example_len), unknown)
     }
@@ -261,6 +292,24 @@ mod tests {
         assert_eq!(vocab.id("a"), Some(4));
         assert_eq!(vocab.ids("a d zebra"), vec![START, 4, 7, UNKNOWN]);
         assert_eq!(vocab.word(5), "c");
+    }
+
+    #[test]
+    fn a_review_shown_with_unknown_marks_reads_as_it_was_read() {
+        let vocab = Vocabulary::build(["b a a c", "c a d", "unk"]);
+        assert!(vocab.id("unk").is_some());
+        assert_eq!(review_words("A <unk>, d."), vec!["a", UNKNOWN_MARK, "d"]);
+        // The mark is an unknown word, not "unk" (which this vocabulary has).
+        assert_eq!(
+            vocab.ids("a <unk> d"),
+            vec![START, 4, UNKNOWN, vocab.id("d").unwrap()]
+        );
+        let shown: Vec<&str> = vocab.ids("a <unk> d")[1..]
+            .iter()
+            .map(|&id| vocab.word(id))
+            .collect();
+        assert_eq!(vocab.ids(&shown.join(" ")), vocab.ids("a <unk> d"));
+        assert!(vocab.knows("a", 6) && !vocab.knows("d", 6) && !vocab.knows(UNKNOWN_MARK, 100));
     }
 
     #[test]

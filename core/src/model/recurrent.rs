@@ -100,6 +100,23 @@ impl Recurrent {
     ///
     /// `input`: [batch, time, inputs] -> [batch, units]
     pub fn forward(&self, input: Tensor<3>) -> Tensor<2> {
+        self.run(input, |_| {})
+    }
+
+    /// Runs the sequence and returns the hidden state after every step.
+    ///
+    /// `input`: [batch, time, inputs] -> [batch, time, units]
+    pub fn forward_states(&self, input: Tensor<3>) -> Tensor<3> {
+        let mut states = Vec::new();
+        self.run(input, |h| states.push(h.clone().unsqueeze_dim::<3>(1)));
+        Tensor::cat(states, 1)
+    }
+
+    /// Runs the sequence, showing `each` the hidden state after every step, and returns the
+    /// last one.
+    ///
+    /// `input`: [batch, time, inputs] -> [batch, units]
+    fn run(&self, input: Tensor<3>, mut each: impl FnMut(&Tensor<2>)) -> Tensor<2> {
         let [batch, time, inputs] = input.dims();
         let u = self.units;
         let g = self.kind.gates();
@@ -124,6 +141,7 @@ impl Recurrent {
                     let o = sigmoid(gates.narrow(1, 3 * u, u));
                     c = f * c + i * candidate;
                     h = o * tanh(c.clone());
+                    each(&h);
                 }
             }
             RecurrentKind::Gru => {
@@ -138,6 +156,7 @@ impl Recurrent {
                         x.narrow(1, 2 * u, u) + (r * h.clone()).matmul(candidate_recurrent.clone()),
                     );
                     h = z.clone() * h + (z.neg() + 1.0) * candidate;
+                    each(&h);
                 }
             }
         }
@@ -298,6 +317,32 @@ mod tests {
             assert_eq!(got.len(), batch * units);
             for (a, b) in got.iter().zip(&want) {
                 assert!((a - b).abs() < 1e-4, "{kind:?}: {got:?} vs {want:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_state_after_each_step_is_the_state_of_that_prefix() {
+        let device = Device::flex();
+        let (batch, time, inputs, units) = (2, 6, 3, 4);
+        let input: Vec<f32> = (0..batch * time * inputs)
+            .map(|i| ((i * 29 % 17) as f32 - 8.0) / 5.0)
+            .collect();
+        for kind in [RecurrentKind::Lstm, RecurrentKind::Gru] {
+            let layer = Recurrent::new(kind, inputs, units, &device);
+            let x =
+                Tensor::<1>::from_floats(input.as_slice(), &device).reshape([batch, time, inputs]);
+            let states = layer.forward_states(x.clone());
+            assert_eq!(states.dims(), [batch, time, units]);
+            for t in 0..time {
+                let step = values(states.clone().narrow(1, t, 1).reshape([batch, units]));
+                let prefix = values(layer.forward(x.clone().narrow(1, 0, t + 1)));
+                for (a, b) in step.iter().zip(&prefix) {
+                    assert!(
+                        (a - b).abs() < 1e-6,
+                        "{kind:?} step {t}: {step:?} vs {prefix:?}"
+                    );
+                }
             }
         }
     }

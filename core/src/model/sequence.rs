@@ -85,6 +85,23 @@ impl SequenceClassifier {
         self.output.forward(h)
     }
 
+    /// What the model reads in one example, step by step: the recurrent state after every
+    /// token, and the output logits of the zero state and of each of those states (the
+    /// verdict had the example ended there; the last row is [`Self::forward`]'s).
+    ///
+    /// `tokens`: [1, example_len] -> ([example_len, units], [example_len + 1, outputs])
+    pub fn word_states(&self, tokens: Tensor<2, Int>) -> (Tensor<2>, Tensor<2>) {
+        let x = self.embedding.forward(tokens); // [1, example_len, embedding_len]
+        let states = self.recurrent.forward_states(x); // [1, example_len, units]
+        let [_, time, units] = states.dims();
+        let states = states.reshape([time, units]);
+        let zero = Tensor::<2>::zeros([1, units], &states.device());
+        let logits = self
+            .output
+            .forward(Tensor::cat(vec![zero, states.clone()], 0)); // [time + 1, outputs]
+        (states, logits)
+    }
+
     /// The output layer's weights, for its L2 penalty.
     pub fn dense_weights(&self) -> Vec<Tensor<2>> {
         vec![self.output.weight.val()]

@@ -282,6 +282,15 @@ impl SavedModel {
         crate::inside::image_layers_of(&self.model, &self.config, data, &self.device).await
     }
 
+    /// How the model reads a review word by word (see [`crate::inside::review_trace`]).
+    pub async fn review_trace(
+        &self,
+        vocabulary: &crate::data::imdb::Vocabulary,
+        text: &str,
+    ) -> Result<Option<crate::inside::ReviewTrace>, String> {
+        crate::inside::review_trace(&self.model, &self.config, vocabulary, text, &self.device).await
+    }
+
     /// The fraction of `data`'s examples classified right, as training counts it
     /// (`correct_count`): with one output its activation > 0.5 predicts class 1, with several
     /// the largest logit wins.

@@ -253,6 +253,27 @@ impl TrainingRun {
         }
     }
 
+    /// How the model reads a review word by word (see [`crate::inside::review_trace`]);
+    /// `None` for models that do not read text.
+    pub async fn review_trace(
+        &self,
+        vocabulary: &crate::data::imdb::Vocabulary,
+        text: &str,
+    ) -> Result<Option<crate::inside::ReviewTrace>, TrainError> {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => crate::inside::review_trace(
+                &t.model(),
+                &self.config.model,
+                vocabulary,
+                text,
+                &t.device().clone().inner(),
+            )
+            .await
+            .map_err(TrainError::Device),
+            RunTrainer::HandWritten(_) => Ok(None),
+        }
+    }
+
     /// The predicted class of every example of `data` (argmax of [`TrainingRun::probabilities`]).
     pub async fn predictions(&self, data: &Dataset) -> Result<Vec<u32>, TrainError> {
         let classes = data.num_classes.max(2);

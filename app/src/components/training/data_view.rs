@@ -257,7 +257,7 @@ pub(super) fn Preview() -> impl IntoView {
                                         <li>
                                             <b>{if r.label == 1 { "positive" } else { "negative" }}</b>
                                             {format!(" · {} tokens · ", r.tokens)}
-                                            <span class="review-text">{r.text.chars().take(300).collect::<String>()}</span>
+                                            <crate::components::word_trace::ClickableReview text=r.text.clone() limit=300 />
                                         </li>
                                     }
                                 })

@@ -143,7 +143,7 @@ pub(super) fn Report() -> impl IntoView {
                                     <li>
                                         <b>{if rv.label == 1 { "positive → negative" } else { "negative → positive" }}</b>
                                         " · "
-                                        <span class="review-text">{rv.text.chars().take(240).collect::<String>()}</span>
+                                        <crate::components::word_trace::ClickableReview text=rv.text.clone() limit=240 />
                                     </li>
                                 })
                                 .collect_view()}

@@ -1,0 +1,269 @@
+//! Maps painted at one pixel a cell (scaled up by CSS): the decision boundary with its points,
+//! neuron maps, layer levels, images.
+
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use super::{context, prefers_dark};
+use crate::protocol::{BoundaryMap, ImageExample, ToyPoint};
+
+/// The colour of each class of a 2-D set (orange and blue first, as TensorFlow Playground).
+pub const CLASS_COLOURS: [&str; 5] = ["#f59322", "#0877bd", "#2ca02c", "#9467bd", "#d62728"];
+/// [`CLASS_COLOURS`] as RGB.
+const CLASS_RGB: [[f32; 3]; 5] = [
+    [245.0, 147.0, 34.0],
+    [8.0, 119.0, 189.0],
+    [44.0, 160.0, 44.0],
+    [148.0, 103.0, 189.0],
+    [214.0, 39.0, 40.0],
+];
+
+/// The map's background, where no class wins.
+fn map_background(dark: bool) -> [f32; 3] {
+    if dark {
+        [30.0, 33.0, 40.0]
+    } else {
+        [232.0, 234.0, 235.0]
+    }
+}
+
+/// `to` blended over `from` by `w` in [0, 1].
+fn blend(from: [f32; 3], to: [f32; 3], w: f32) -> [u8; 3] {
+    [0, 1, 2].map(|i| (from[i] + (to[i] - from[i]) * w) as u8)
+}
+
+/// Orange for class 0, blue for class 1, blended through the background (as TensorFlow
+/// Playground shows it).
+fn class_colour(p: f32, dark: bool) -> [u8; 3] {
+    let t = (p.clamp(0.0, 1.0) - 0.5) * 2.0;
+    let (to, w) = if t < 0.0 {
+        (CLASS_RGB[0], -t)
+    } else {
+        (CLASS_RGB[1], t)
+    };
+    blend(map_background(dark), to, w * 0.85)
+}
+
+/// The winning class's colour, the stronger the surer the model is (`p`, from a tie of all
+/// `classes` to certainty).
+fn winner_colour(class: u8, p: f32, classes: usize, dark: bool) -> [u8; 3] {
+    let tie = 1.0 / classes.max(2) as f32;
+    let w = ((p - tie) / (1.0 - tie)).clamp(0.0, 1.0);
+    blend(
+        map_background(dark),
+        CLASS_RGB[class as usize % CLASS_RGB.len()],
+        w * 0.85,
+    )
+}
+
+/// Puts a `w` x `h` RGBA image into `canvas` at one pixel a cell, resizing the canvas to it
+/// (its CSS size scales it up): one `putImageData`, no scratch canvas.
+fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], w: usize, h: usize) {
+    if canvas.width() != w as u32 || canvas.height() != h as u32 {
+        canvas.set_width(w as u32);
+        canvas.set_height(h as u32);
+    }
+    let Some(ctx) = context(canvas) else {
+        return;
+    };
+    if let Ok(data) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w as u32, h as u32)
+    {
+        let _ = ctx.put_image_data(&data, 0.0, 0.0);
+    }
+}
+
+/// Paints a recurrent layer's states as a heat map, a column per word and a row per unit, at
+/// one pixel a cell: `levels` holds each word's `units` states (level 0 is -1: orange, 255 is
+/// 1: blue, as the maps colour a unit's output).
+pub fn paint_states(canvas: &HtmlCanvasElement, levels: &[u8], units: usize) {
+    let words = levels.len() / units.max(1);
+    if words == 0 {
+        return;
+    }
+    let dark = prefers_dark();
+    let mut rgba = vec![0u8; words * units * 4];
+    for (word, states) in levels.chunks_exact(units).enumerate() {
+        for (unit, &l) in states.iter().enumerate() {
+            let [r, g, b] = class_colour(f32::from(l) / 255.0, dark);
+            let at = (unit * words + word) * 4;
+            rgba[at..at + 4].copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+    put_rgba(canvas, &rgba, words, units);
+}
+
+/// Paints an `n` x `n` map of shades (see [`crate::network_view::unit_shades`]) into `canvas`
+/// at one pixel a cell (smoothly scaled up by CSS), so that the network view's dozens of
+/// units cost little to redraw.
+pub fn paint_shades(canvas: &HtmlCanvasElement, shades: &[f32], n: usize) {
+    if shades.len() < n * n || n == 0 {
+        return;
+    }
+    let dark = prefers_dark();
+    let rgba: Vec<u8> = shades[..n * n]
+        .iter()
+        .flat_map(|&p| {
+            let [r, g, b] = class_colour(p, dark);
+            [r, g, b, 255]
+        })
+        .collect();
+    put_rgba(canvas, &rgba, n, n);
+}
+
+/// Paints `levels` (0 black to 255 white, row-major `w` x `h`) into `canvas` at one pixel a
+/// level (its CSS size scales it up, with hard pixels).
+pub fn paint_grey(canvas: &HtmlCanvasElement, levels: &[u8], w: usize, h: usize) {
+    if levels.len() < w * h || w == 0 || h == 0 {
+        return;
+    }
+    let rgba: Vec<u8> = levels[..w * h]
+        .iter()
+        .flat_map(|&v| [v, v, v, 255])
+        .collect();
+    put_rgba(canvas, &rgba, w, h);
+}
+
+/// The part of the plane the boundary panel shows: the map's, or else the points' with a
+/// margin (the set's usual square when there are none).
+pub fn boundary_extent(map: Option<&BoundaryMap>, points: &[ToyPoint]) -> [f32; 4] {
+    if let Some(m) = map {
+        return m.extent;
+    }
+    if points.is_empty() {
+        return [-1.1, 1.1, -1.1, 1.1];
+    }
+    let mut e = [f32::MAX, f32::MIN, f32::MAX, f32::MIN];
+    for p in points {
+        e = [e[0].min(p.x), e[1].max(p.x), e[2].min(p.y), e[3].max(p.y)];
+    }
+    let mx = (e[1] - e[0]).max(1e-3) * 0.08;
+    let my = (e[3] - e[2]).max(1e-3) * 0.08;
+    [e[0] - mx, e[1] + mx, e[2] - my, e[3] + my]
+}
+
+/// Fills `canvas` with the maps' background: its context, width, height and whether the
+/// theme is dark.
+fn blank_map(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64, f64, bool)> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    let dark = prefers_dark();
+    ctx.set_fill_style_str(if dark { "#1e2128" } else { "#e8eaeb" });
+    ctx.fill_rect(0.0, 0.0, w, h);
+    Some((ctx, w, h, dark))
+}
+
+/// Paints one bar per level (a dense layer's units), as tall as the level.
+pub fn paint_levels_bars(canvas: &HtmlCanvasElement, levels: &[u8]) {
+    let Some((ctx, w, h, _)) = blank_map(canvas) else {
+        return;
+    };
+    if levels.is_empty() {
+        return;
+    }
+    ctx.set_fill_style_str(CLASS_COLOURS[1]);
+    let bar = w / levels.len() as f64;
+    for (i, &l) in levels.iter().enumerate() {
+        let height = f64::from(l) / 255.0 * h;
+        ctx.fill_rect(i as f64 * bar, h - height, bar.max(1.0), height);
+    }
+}
+
+/// Paints the decision-boundary map and the points over it.
+pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, points: &[ToyPoint]) {
+    let Some((ctx, w, h, dark)) = blank_map(canvas) else {
+        return;
+    };
+    if map.is_none() && points.is_empty() {
+        ctx.set_fill_style_str(if dark { "#9aa3ad" } else { "#5f6b76" });
+        ctx.set_font("14px sans-serif");
+        ctx.set_text_align("center");
+        let _ = ctx.fill_text("Press Train: the model's decision", w / 2.0, h / 2.0 - 10.0);
+        let _ = ctx.fill_text(
+            "boundary appears here as it learns",
+            w / 2.0,
+            h / 2.0 + 12.0,
+        );
+        ctx.set_text_align("start");
+        return;
+    }
+    let extent = boundary_extent(map, points);
+    if let Some(map) = map {
+        let n = map.resolution;
+        let mut rgba = Vec::with_capacity(n * n * 4);
+        for (i, &p) in map.class1.iter().enumerate() {
+            let [r, g, b] = match map.winners.get(i) {
+                Some(&w) => winner_colour(w, p, map.classes, dark),
+                None => class_colour(p, dark),
+            };
+            rgba.extend([r, g, b, 255]);
+        }
+        // Paint the small map, then scale it up smoothly.
+        blit(&ctx, &rgba, n, (w, h), true);
+    }
+    let [x0, x1, y0, y1] = extent;
+    let sx = |x: f32| ((x - x0) / (x1 - x0).max(1e-6)) as f64 * w;
+    let sy = |y: f32| (1.0 - ((y - y0) / (y1 - y0).max(1e-6)) as f64) * h;
+    // One path per colour and outline (a few canvas calls, not several per point: string
+    // styles crossing from wasm to JS per point made this the page's slowest task).
+    let outline = |test: bool| match (test, dark) {
+        (true, true) => "#ffffff",
+        (true, false) => "#000000",
+        (false, true) => "#1e2128",
+        (false, false) => "#ffffff",
+    };
+    for (label, fill) in CLASS_COLOURS.iter().enumerate() {
+        let label = label as u32;
+        for test in [false, true] {
+            ctx.begin_path();
+            for p in points.iter().filter(|p| p.label == label && p.test == test) {
+                let (x, y) = (sx(p.x), sy(p.y));
+                ctx.move_to(x + 3.2, y);
+                let _ = ctx.arc(x, y, 3.2, 0.0, std::f64::consts::TAU);
+            }
+            ctx.set_fill_style_str(fill);
+            ctx.fill();
+            ctx.set_line_width(if test { 1.6 } else { 0.8 });
+            ctx.set_stroke_style_str(outline(test));
+            ctx.stroke();
+        }
+    }
+}
+
+/// Paints a grey-level image (ink light on dark) scaled to the canvas.
+pub fn draw_image(canvas: &HtmlCanvasElement, image: &ImageExample) {
+    let Some(ctx) = context(canvas) else {
+        return;
+    };
+    let side = image.side.max(1);
+    if image.pixels.len() != side * side {
+        return;
+    }
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(|&v| [v, v, v, 255]).collect();
+    let size = (canvas.width() as f64, canvas.height() as f64);
+    blit(&ctx, &rgba, side, size, false);
+}
+
+/// Paints a `side` x `side` RGBA image over the whole of `ctx`'s canvas (`size`), smoothly
+/// scaled or with hard pixels.
+fn blit(ctx: &CanvasRenderingContext2d, rgba: &[u8], side: usize, size: (f64, f64), smooth: bool) {
+    let Ok(data) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), side as u32, side as u32)
+    else {
+        return;
+    };
+    let document = web_sys::window().and_then(|w| w.document());
+    let Some(scratch) = document
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+    else {
+        return;
+    };
+    scratch.set_width(side as u32);
+    scratch.set_height(side as u32);
+    if let Some(sctx) = context(&scratch) {
+        let _ = sctx.put_image_data(&data, 0.0, 0.0);
+        ctx.set_image_smoothing_enabled(smooth);
+        let _ = ctx
+            .draw_image_with_html_canvas_element_and_dw_and_dh(&scratch, 0.0, 0.0, size.0, size.1);
+    }
+}
