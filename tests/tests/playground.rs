@@ -466,8 +466,9 @@ async fn read_strokes(page: &mut Page, strokes: &[Vec<(f64, f64)>]) -> anyhow::R
     Ok((predicted, p))
 }
 
-/// A diverging run (SGD, learning rate 10, a linear hidden layer) stops with a message, and the
-/// page still trains after it.
+/// A diverging run (SGD, learning rate 10, a linear hidden layer) is warned of by the layer
+/// health panel before its loss is NaN, stops with a message, and the page still trains after
+/// it.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
 async fn browser_a_diverging_run_stops_with_a_message_and_the_page_still_works(
@@ -491,6 +492,34 @@ async fn browser_a_diverging_run_stops_with_a_message_and_the_page_still_works(
         error.contains("diverged") && error.contains("learning rate"),
         "{error}"
     );
+    // Layer health warned before the loss was NaN: its first probed step (the run's first)
+    // saw the updates explode.
+    let diverged_at: usize = error
+        .split("batch ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .expect("the message names the batch");
+    let warned_at: usize = page
+        .attr("health-first-warning", "data-step")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    let first = page.text("health-first-warning").await?;
+    println!("diverged at batch {diverged_at}; {first}");
+    assert!(warned_at < diverged_at, "{first} / {error}");
+    assert!(first.contains("dense_1 exploding"), "{first}");
+    let notes = page
+        .eval("return [...document.querySelectorAll('[data-testid=health-note]')].map(n => n.dataset.kind);")
+        .await?;
+    assert!(
+        notes.as_array().is_some_and(|n| !n.is_empty()),
+        "the layers carry their notes: {notes}"
+    );
+    page.eval("document.querySelector('[data-testid=histograms]').scrollIntoView({ block: 'start' }); return true;")
+        .await?;
+    page.screenshot("diverged-health").await?;
+    page.eval("window.scrollTo(0, 0); return true;").await?;
     page.screenshot("diverged").await?;
     // The page goes on: a sane run trains after it.
     page.select("preset", "spiral-mlp").await?;
@@ -1915,6 +1944,28 @@ async fn browser_a_cnn_shows_the_layers_of_a_drawn_digit() -> anyhow::Result<()>
     page.click("train").await?;
     let end = page.wait_for_run_end(Duration::from_secs(300)).await?;
     anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    // Layer health after the first epoch: the epoch's report, a block per layer with
+    // parameters, the convolutions' dead ReLU units counted.
+    let health = page
+        .eval(
+            "const select = document.querySelector('[data-testid=health-epoch]'); \
+             const epoch = [...select.options].find(o => o.textContent === 'end of epoch 1'); \
+             select.value = epoch.value; select.dispatchEvent(new Event('change')); \
+             return [...document.querySelectorAll('[data-testid=layer-health]')].map(l => ({ \
+               layer: l.dataset.layer, figures: l.querySelector('.figures').textContent, \
+               histograms: l.querySelectorAll('figure').length }));",
+        )
+        .await?;
+    println!("layer health at the end of epoch 1: {health}");
+    let layers = health.as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = layers.iter().filter_map(|l| l["layer"].as_str()).collect();
+    assert_eq!(names.first(), Some(&"conv2d_1"), "{health}");
+    assert!(names.contains(&"conv2d_2") && names.last().is_some_and(|n| n.starts_with("dense")));
+    assert!(layers[0]["figures"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("dead ReLU units"));
+    assert_eq!(layers[0]["histograms"], 3, "weights, gradients and outputs");
     let digits = mnist_test_digits(2)?;
     read_drawn_digit(&mut page, &digits[0].0).await?;
     page.wait_until("the layers", Duration::from_secs(20), |p| {

@@ -152,6 +152,30 @@ fn blank_map(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f6
     Some((ctx, w, h, dark))
 }
 
+/// Paints a histogram: a bar per bin, as tall as its count over the largest, in `colour`.
+pub fn paint_histogram(canvas: &HtmlCanvasElement, counts: &[u32], colour: &str) {
+    let Some((ctx, w, h, _)) = blank_map(canvas) else {
+        return;
+    };
+    let largest = counts.iter().copied().max().unwrap_or(0);
+    if largest == 0 {
+        return;
+    }
+    ctx.set_fill_style_str(colour);
+    let bar = w / counts.len() as f64;
+    for (i, &c) in counts.iter().enumerate() {
+        let height = f64::from(c) / f64::from(largest) * (h - 2.0);
+        // A bin with any value shows, however few.
+        let height = if c > 0 { height.max(1.0) } else { 0.0 };
+        ctx.fill_rect(
+            i as f64 * bar + 0.5,
+            h - height,
+            (bar - 1.0).max(1.0),
+            height,
+        );
+    }
+}
+
 /// Paints one bar per level (a dense layer's units), as tall as the level.
 pub fn paint_levels_bars(canvas: &HtmlCanvasElement, levels: &[u8]) {
     let Some((ctx, w, h, _)) = blank_map(canvas) else {

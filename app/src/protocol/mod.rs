@@ -2,6 +2,7 @@
 //! The page never touches tensors; the worker never touches the DOM.
 
 use kindling_core::data::upload::UploadedData;
+use kindling_core::inside::health::HealthReport;
 use kindling_core::inside::{ImageLayers, NetworkView, ReviewTrace, UnitImages};
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
@@ -178,6 +179,14 @@ pub enum FromWorker {
         run_id: u64,
         /// Its layers' weights, and on 2-D data every unit's map.
         view: Box<NetworkView>,
+    },
+    /// Every layer's health at a probed step (every few seconds at most, and each epoch's
+    /// last step).
+    Health {
+        /// The run.
+        run_id: u64,
+        /// The report.
+        report: Box<HealthReport>,
     },
     /// The incoming weights of each first-layer unit of an MLP on images, as images (every
     /// few seconds at most).

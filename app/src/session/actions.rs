@@ -72,6 +72,7 @@ impl Session {
         if !open {
             self.run.network.set(None);
             self.run.unit_images.set(None);
+            self.run.health.set(None);
             self.run.boundary.set(None);
             self.run.focus.set(None);
         }

@@ -1,6 +1,7 @@
 //! What the run in progress shows: where it is, its curves, epochs, boundary, preview and
 //! test report.
 
+use kindling_core::inside::health::HealthReport;
 use kindling_core::inside::{NetworkView, UnitImages};
 use kindling_core::train::DeviceSpeeds;
 use kindling_core::train::{BatchPoint, EpochMetrics};
@@ -107,6 +108,12 @@ pub struct CurrentRun {
     pub chart_tick: RwSignal<u64>,
     /// The test images of the confusion-matrix cell clicked last.
     pub cell: RwSignal<Option<CellExamples>>,
+    /// The last health report of every layer (while the views are open).
+    pub health: RwSignal<Option<HealthReport>>,
+    /// The health reports of each epoch's last step, in order.
+    pub health_epochs: RwSignal<Vec<HealthReport>>,
+    /// The first health warning of the run: the batch, and the layers' notes then.
+    pub first_warning: RwSignal<Option<(usize, String)>>,
     /// Whether the live views (network view, boundary map, first-layer weights) are open:
     /// the user's choice, kept across runs.
     pub views_open: RwSignal<bool>,
@@ -118,6 +125,9 @@ impl CurrentRun {
             id: RwSignal::new(0),
             views_open: RwSignal::new(true),
             cell: RwSignal::new(None),
+            health: RwSignal::new(None),
+            health_epochs: RwSignal::new(Vec::new()),
+            first_warning: RwSignal::new(None),
             config: RwSignal::new(None),
             phase: RwSignal::new(Phase::Idle),
             device_used: RwSignal::new(None),
@@ -173,6 +183,9 @@ impl CurrentRun {
         self.boundary.set(None);
         self.network.set(None);
         self.unit_images.set(None);
+        self.health.set(None);
+        self.health_epochs.set(Vec::new());
+        self.first_warning.set(None);
         self.cell.set(None);
         self.focus.set(None);
         self.preview.set(None);

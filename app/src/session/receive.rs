@@ -3,6 +3,7 @@
 //! handler). Messages about an older run than the current one, and answers to older
 //! prediction requests, are ignored.
 
+use kindling_core::inside::health::HealthReport;
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
 use kindling_core::DeviceChoice;
@@ -61,6 +62,7 @@ impl Session {
                     self.run.unit_images.set(Some(*images));
                 }
             }
+            FromWorker::Health { run_id, report } => self.on_health(run_id, *report),
             FromWorker::Network { run_id, view } => {
                 if self.is_current(run_id) && self.run.views_open.get_untracked() {
                     self.run.network.set(Some(*view));
@@ -266,6 +268,36 @@ impl Session {
                 )
             });
         }
+    }
+
+    /// A layer-health report: shown (and kept, at an epoch's end), rendered in a task of its
+    /// own; the run's first warning is remembered.
+    fn on_health(&self, run_id: u64, report: HealthReport) {
+        if !self.is_current(run_id) || !self.run.views_open.get_untracked() {
+            return;
+        }
+        if self.run.first_warning.with_untracked(Option::is_none) {
+            let warned: Vec<String> = report
+                .layers
+                .iter()
+                .filter_map(|l| l.warning.map(|w| format!("{} {w:?}", l.name)))
+                .collect();
+            if !warned.is_empty() {
+                let text = warned.join(", ").to_lowercase();
+                self.run.first_warning.set(Some((report.step, text)));
+            }
+        }
+        let run = self.run;
+        in_own_task("layer health", move || {
+            // A report of a run replaced meanwhile is dropped.
+            if run.id.get_untracked() != run_id || !run.views_open.get_untracked() {
+                return;
+            }
+            if report.epoch_end {
+                run.health_epochs.update(|e| e.push(report.clone()));
+            }
+            run.health.set(Some(report));
+        });
     }
 
     fn on_boundary(&self, run_id: u64, map: BoundaryMap) {

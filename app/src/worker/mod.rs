@@ -23,6 +23,7 @@ mod error;
 mod export;
 mod fault;
 mod fetch;
+mod health;
 mod host;
 mod prediction;
 mod training;

@@ -51,6 +51,8 @@ pub(super) struct CurrentRun {
     pub(super) last_unit_images: f64,
     /// When the last network view was made.
     pub(super) last_network: f64,
+    /// When the last health probe was asked for.
+    pub(super) last_health: f64,
     /// Each test example's predicted class and its probability, once the run ended.
     pub(super) test_predictions: Option<Vec<(u32, f32)>>,
 }
@@ -270,8 +272,11 @@ impl Actor {
             image_side,
             last_unit_images: 0.0,
             last_network: 0.0,
+            last_health: now,
             test_predictions: None,
         });
+        // The first step is probed: a learning rate far too high shows before the loss is NaN.
+        self.probe_next_step();
         if self.views_open {
             self.post_boundary(true).await;
         }
@@ -292,6 +297,9 @@ impl Actor {
         let Some(c) = self.current.as_mut().filter(|c| c.active && c.paused) else {
             return;
         };
+        if self.views_open {
+            c.run.request_health(true);
+        }
         let started = now_ms();
         let trained = c.train_one().await;
         c.trained_ms += now_ms() - started;
@@ -328,6 +336,7 @@ impl Actor {
                 metrics,
             });
         }
+        self.post_health(now);
         self.post_boundary_if_due(now, ended || at_once).await;
         self.finish_if_ended().await;
     }

@@ -104,6 +104,7 @@ impl Actor {
     pub(super) async fn set_views_open(&mut self, open: bool) {
         let reopened = open && !self.views_open;
         self.views_open = open;
+        self.probe_next_step();
         if reopened && self.current.is_some() {
             self.post_boundary(true).await;
             self.post_unit_images().await;

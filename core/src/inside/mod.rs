@@ -5,8 +5,10 @@
 //! layer's weights and biases, and on 2-D data each unit's output over the input plane; on
 //! images, each first-layer unit's incoming weights as an image. `layers` is what every layer
 //! of an image model computes for one image (a drawn digit), and the first filters. `words` is
-//! what a recurrent text model reads in a review, word by word.
+//! what a recurrent text model reads in a review, word by word. `health` is every layer's
+//! health while it trains (histograms, norms, update ratio, dead units, notes).
 
+pub mod health;
 pub mod layers;
 pub mod network;
 pub mod words;

@@ -85,6 +85,13 @@ impl SequenceClassifier {
         self.output.forward(h)
     }
 
+    /// The recurrent layer's last state (what the output layer reads), without dropout.
+    ///
+    /// `tokens`: [batch, example_len] -> [batch, units]
+    pub fn recurrent_output(&self, tokens: Tensor<2, Int>) -> Tensor<2> {
+        self.recurrent.forward(self.embedding.forward(tokens))
+    }
+
     /// What the model reads in one example, step by step: the recurrent state after every
     /// token, and the output logits of the zero state and of each of those states (the
     /// verdict had the example ended there; the last row is [`Self::forward`]'s).

@@ -17,6 +17,8 @@ use crate::data::{Dataset, TrainingData};
 use crate::device::with_device_rng;
 use crate::model::{Activation, CnnShapeError, InputKind, Model, ModelConfig};
 
+mod health;
+
 /// How a model is trained: optimizer, loss, regularisation mode, schedule and seed.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainingConfig {
@@ -142,6 +144,12 @@ pub struct Trainer {
     state: TrainerState,
     /// The next of `config.steering` to apply.
     steering: SteeringCursor,
+    /// Whether the next step is probed for a health report.
+    health_requested: bool,
+    /// Whether each epoch's last step is probed.
+    health_per_epoch: bool,
+    /// The last probed step's report, until taken.
+    health: Option<crate::inside::health::HealthReport>,
 }
 
 impl Trainer {
@@ -220,6 +228,9 @@ impl Trainer {
             history: TrainingHistory::default(),
             state: TrainerState::Running,
             steering: SteeringCursor::default(),
+            health_requested: false,
+            health_per_epoch: false,
+            health: None,
         })
     }
 
@@ -411,10 +422,14 @@ impl Trainer {
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             (grads, loss_sum, correct)
         };
+        let probe = self.probe(&model, &grads, start..end);
         self.model = Some(
             self.optimizer
                 .step(self.config.optimizer.learning_rate, model, grads),
         );
+        if let Some(probe) = probe {
+            self.read_probe(probe).await?;
+        }
 
         self.window = Some(match self.window.take() {
             None => Window {

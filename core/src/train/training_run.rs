@@ -253,6 +253,30 @@ impl TrainingRun {
         }
     }
 
+    /// Asks for a health report of the next step, and (`per_epoch`) of each epoch's last
+    /// step; the hand-written engine has none.
+    pub fn request_health(&mut self, per_epoch: bool) {
+        if let RunTrainer::Autodiff(t) = &mut self.engine {
+            t.request_health();
+            t.set_health_per_epoch(per_epoch);
+        }
+    }
+
+    /// Stops the reports of each epoch's last step (the views are closed).
+    pub fn stop_health(&mut self) {
+        if let RunTrainer::Autodiff(t) = &mut self.engine {
+            t.set_health_per_epoch(false);
+        }
+    }
+
+    /// The last health report, once (see [`crate::inside::health`]).
+    pub fn take_health(&mut self) -> Option<crate::inside::health::HealthReport> {
+        match &mut self.engine {
+            RunTrainer::Autodiff(t) => t.take_health(),
+            RunTrainer::HandWritten(_) => None,
+        }
+    }
+
     /// How the model reads a review word by word (see [`crate::inside::review_trace`]);
     /// `None` for models that do not read text.
     pub async fn review_trace(

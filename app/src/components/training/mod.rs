@@ -7,6 +7,7 @@
 mod controls;
 mod curves;
 mod data_view;
+mod health;
 mod network;
 mod report;
 mod steer;
@@ -88,6 +89,9 @@ pub fn TrainingPanel() -> impl IntoView {
             </Show>
             <Show when=move || run.unit_images.with(|i| i.is_some())>
                 <UnitWeightsPanel />
+            </Show>
+            <Show when=move || run.views_open.get() && run.health.with(|h| h.is_some())>
+                <health::HealthPanel />
             </Show>
             <Preview />
             <EpochTable />

@@ -72,7 +72,8 @@ fn draw_edges(
     let mut lines = Vec::new();
     // Per sign and strength level, the edges drawn in it.
     let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); 2 * EDGE_LEVELS];
-    let half_box = layout.sizes().0 / 2.0 * PLOT_WIDTH / canvas.client_width().max(1) as f64;
+    // Centre to centre: the units' boxes, drawn over the canvas, hide the ends (reading the
+    // canvas's size here to stop at their edges would force a layout of the whole page).
     for (l, layer) in view.layers.iter().enumerate() {
         if layer.weights.len() != layer.inputs * layer.units {
             continue;
@@ -91,8 +92,8 @@ fn draw_edges(
                 let sign = usize::from(weight < 0.0);
                 buckets[sign * EDGE_LEVELS + level.min(EDGE_LEVELS - 1)].push(lines.len());
                 lines.push(EdgeLine {
-                    from: (layout.x(l) * w + half_box, layout.y(l, i)),
-                    to: (layout.x(l + 1) * w - half_box, layout.y(l + 1, j)),
+                    from: (layout.x(l) * w, layout.y(l, i)),
+                    to: (layout.x(l + 1) * w, layout.y(l + 1, j)),
                     column: l,
                     input: i,
                     unit: j,
