@@ -34,7 +34,7 @@ fn Header() -> impl IntoView {
                 <h1>"Kindling"</h1>
                 <span class="tagline">"train real neural networks in your browser"</span>
             </div>
-            <div class="device-box">
+            <div class="device-box" data-lesson="device">
                 <label for="device">"Device"</label>
                 <select
                     id="device"
@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
     provide_session();
     view! {
         <Header />
+        <crate::components::lesson::LessonBanner />
         <main class="layout">
             <BuilderPanel />
             <TrainingPanel />

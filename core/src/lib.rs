@@ -9,6 +9,7 @@ pub mod device;
 pub mod export;
 pub mod hw1;
 pub mod inside;
+pub mod lesson;
 pub mod limits;
 pub mod link;
 pub mod model;

@@ -2045,3 +2045,73 @@ async fn browser_a_cnn_shows_the_layers_of_a_drawn_digit() -> anyhow::Result<()>
     page.screenshot("matrix-cell").await?;
     page.finish().await
 }
+
+/// Whether the element `[data-<attribute>=value]` is shown (not hidden by a lesson).
+async fn shown(page: &Page, attribute: &str, value: &str) -> anyhow::Result<bool> {
+    let visible = page
+        .eval_with(
+            "const e = document.querySelector(`[data-${arguments[0]}=\"${arguments[1]}\"]`); \
+             return e !== null && getComputedStyle(e).display !== 'none';",
+            vec![attribute.into(), value.into()],
+        )
+        .await?;
+    Ok(visible.as_bool().unwrap_or(false))
+}
+
+/// A teacher makes a lesson of a share link (hide the model and training settings, open on the
+/// network view, a note); the learner's page shows the note, hides those controls, trains the
+/// run with one button and outlines the network view; the controls come back on request.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_lesson_link_hides_the_controls_it_names() -> anyhow::Result<()> {
+    let mut page = Page::open("lesson-teacher", BrowserOptions::default()).await?;
+    page.select("preset", "spiral-mlp").await?;
+    page.select("device", "cpu").await?;
+    page.set_number("epochs", "2").await?;
+    page.click("train").await?;
+    page.wait_for_run_end(Duration::from_secs(120)).await?;
+    let rows = page.run_rows().await?;
+    let run_link = share_link(&page, &rows[0]).await?;
+    page.click("lesson-maker").await?;
+    page.click("lesson-hide-model").await?;
+    page.click("lesson-hide-training").await?;
+    page.select("lesson-open", "network").await?;
+    let note = "Train this, then watch the hidden units bend the boundary.";
+    page.by_id("lesson-note-input").await?.send_keys(note).await?;
+    let lesson_link = page
+        .by_id("lesson-link")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    assert!(
+        lesson_link.starts_with(&run_link) && lesson_link.contains("&lesson=l1."),
+        "{lesson_link}"
+    );
+    page.screenshot("maker").await?;
+    page.finish().await?;
+
+    let mut learner = Page::open("lesson-learner", BrowserOptions::default()).await?;
+    learner.goto(&lesson_link).await?;
+    learner
+        .wait_until("the lesson", Duration::from_secs(20), |p| {
+            Box::pin(async move { Ok(p.exists("lesson-note").await) })
+        })
+        .await?;
+    assert_eq!(learner.text("lesson-note").await?, note);
+    assert!(!shown(&learner, "lesson", "model").await?, "the model is hidden");
+    assert!(!shown(&learner, "lesson", "training").await?, "the settings are hidden");
+    assert!(shown(&learner, "lesson", "dataset").await?, "the dataset is not");
+    learner.screenshot("opened").await?;
+    learner.click("lesson-train").await?;
+    learner.wait_for_run_end(Duration::from_secs(120)).await?;
+    let outlined = learner
+        .eval("return document.body.classList.contains('lesson-open-network') && getComputedStyle(document.querySelector('[data-panel=network]')).outlineStyle;")
+        .await?;
+    assert_eq!(outlined, "solid", "the network view is outlined");
+    learner.click("lesson-go").await?;
+    learner.screenshot("network").await?;
+    learner.click("lesson-show-all").await?;
+    assert!(shown(&learner, "lesson", "model").await?, "every control is back");
+    learner.finish().await
+}

@@ -161,7 +161,7 @@ pub fn LayerView() -> impl IntoView {
             shown.get().map(|(layers, filters)| {
                 let count = layers.len();
                 view! {
-                    <details class="layer-view" data-testid="layer-view" open=true>
+                    <details class="layer-view" data-testid="layer-view" data-panel="filters" open=true>
                         <summary>"Layers of this digit"</summary>
                         <p class="hint">"What each layer computes for your drawing, in order (bright: large output), then the first layer's filters (blue positive, orange negative)."</p>
                         {layers

@@ -5,6 +5,7 @@ pub mod about;
 pub mod builder;
 pub mod fields;
 pub mod layer_view;
+pub mod lesson;
 pub mod runs;
 pub mod sweep;
 pub mod training;

@@ -16,7 +16,7 @@ use crate::runs::{config_diff, run_rows, runs_csv, RunRow, SortKey};
 use crate::session::{use_kept_runs, use_session};
 
 /// Puts `text` on the clipboard (navigator.clipboard.writeText), when the browser allows it.
-fn copy_text(text: &str) {
+pub(crate) fn copy_text(text: &str) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -202,7 +202,7 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     view! {
-        <section class="panel runs" aria-label="Runs">
+        <section class="panel runs" aria-label="Runs" data-lesson="runs">
             <h2>"Runs"</h2>
             <div class="runs-tools">
                 <input
@@ -244,6 +244,7 @@ pub fn RunsPanel() -> impl IntoView {
                         }
                     }>"Copy"</button>
                 </div>
+                <super::lesson::LessonMaker link=Signal::derive(move || s.kept.share_link.get()) />
             </Show>
             <Show when=move || s.kept.native_command.get().is_some()>
                 <div class="share">

@@ -178,7 +178,7 @@ pub fn SweepPanel() -> impl IntoView {
     });
     let field_options = || SweepField::ALL.iter().map(|f| f.name()).collect::<Vec<_>>();
     view! {
-        <section class="panel sweep" aria-label="Sweeps" data-testid="sweep">
+        <section class="panel sweep" aria-label="Sweeps" data-testid="sweep" data-lesson="sweeps">
             <h2>"Sweep"</h2>
             <div class="row">
                 <label class="field wide">

@@ -138,7 +138,7 @@ fn DrawDigit() -> impl IntoView {
         });
     };
     view! {
-        <div class="group">
+        <div class="group" data-panel="draw">
             <h3>"Draw a digit"</h3>
             <p class="hint">
                 "Train a model on MNIST or tinyMNIST, then draw here: it reads your digit as MNIST was made (your strokes redrawn at MNIST's pen width into a 20×20 box, centred by mass in 28×28), so small or off-centre digits read as well as large ones."
@@ -239,7 +239,7 @@ fn ReviewBox() -> impl IntoView {
     let s = use_session();
     let predictions = s.predictions;
     view! {
-        <div class="group">
+        <div class="group" data-panel="review">
             <h3>"Type a review"</h3>
             <p class="hint">"Train an IMDB model, then type (or click a review in the data preview or the mistakes): the positive probability updates as you type, tokenised exactly as the training reviews."</p>
             <textarea

@@ -1,6 +1,7 @@
 //! The runs kept in the browser, as the runs table shows them: the list, the selection, the
 //! last deletion (for undo), the last share link and the reproduction of a shared run.
 
+use kindling_core::lesson::Lesson;
 use kindling_core::record::RunRecord;
 use leptos::prelude::*;
 
@@ -32,6 +33,8 @@ pub struct KeptRuns {
     pub reproducing: RwSignal<Option<u64>>,
     /// How the last reproduction compares.
     pub reproduction: RwSignal<Option<Reproduction>>,
+    /// The lesson of the link opened, with its shared run's id.
+    pub lesson: RwSignal<Option<(Lesson, u64)>>,
 }
 
 impl KeptRuns {
@@ -44,6 +47,7 @@ impl KeptRuns {
             native_command: RwSignal::new(None),
             reproducing: RwSignal::new(None),
             reproduction: RwSignal::new(None),
+            lesson: RwSignal::new(None),
         }
     }
 

@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 
+use kindling_core::lesson::{Lesson, LessonError};
 use kindling_core::link::decode_link;
 use kindling_core::record::RunRecord;
 use leptos::prelude::*;
@@ -75,6 +76,7 @@ fn same_shared_run(a: &RunRecord, b: &RunRecord) -> bool {
 fn open_link(session: Session, text: &str) {
     match decode_link(text) {
         Ok(mut run) => {
+            let lesson = Lesson::of_link(text);
             if run.name.trim().is_empty() {
                 run.name = "shared run".into();
             }
@@ -84,6 +86,9 @@ fn open_link(session: Session, text: &str) {
             });
             if let Some(id) = listed {
                 session.kept.selected.set(vec![id]);
+                if start_lesson(session, lesson, &run, id) {
+                    return;
+                }
                 session.messages.tell(
                     "That shared run is already listed under Runs: it is selected; press Reproduce to train it again here.",
                 );
@@ -91,8 +96,11 @@ fn open_link(session: Session, text: &str) {
             }
             run.id = session.kept.new_id();
             let id = run.id;
-            session.kept.runs.update(|r| r.push(run));
+            session.kept.runs.update(|r| r.push(run.clone()));
             session.kept.selected.set(vec![id]);
+            if start_lesson(session, lesson, &run, id) {
+                return;
+            }
             session.messages.tell(
                 "Opened a shared run: it is listed under Runs, read-only; press Reproduce to train it again here.",
             );
@@ -100,5 +108,38 @@ fn open_link(session: Session, text: &str) {
         Err(e) => session.messages.fail(format!(
             "The run link in the address cannot be opened: {e}. Your stored runs are unchanged."
         )),
+    }
+}
+
+/// Starts the lesson of a link whose run (`run`, listed as `id`) opened: the builder gets the
+/// run's settings (Train trains it), the page hides what the lesson hides and points at its
+/// panel. True when it told the user so; a lesson that cannot be read is said, and the run
+/// opens without it.
+fn start_lesson(
+    session: Session,
+    lesson: Result<Option<Lesson>, LessonError>,
+    run: &RunRecord,
+    id: u64,
+) -> bool {
+    match lesson {
+        Ok(Some(lesson)) => {
+            let mut settings = run.config.clone();
+            settings.training.steering.clear();
+            session.builder.config.set(settings);
+            session.builder.preset.set(String::new());
+            session.kept.lesson.set(Some((lesson, id)));
+            true
+        }
+        Ok(None) => {
+            session.kept.lesson.set(None);
+            false
+        }
+        Err(e) => {
+            session.kept.lesson.set(None);
+            session.messages.tell(format!(
+                "Opened a shared run, but {e}: the page shows every control."
+            ));
+            true
+        }
     }
 }

@@ -25,7 +25,7 @@ pub(super) fn DataSection() -> impl IntoView {
             .unwrap_or_else(|| "Your own settings.".into())
     };
     view! {
-        <div class="group">
+        <div class="group" data-lesson="dataset">
             <label class="field wide">
                 <span>"Preset"</span>
                 <select

@@ -24,7 +24,7 @@ fn activation_options() -> Vec<(String, String)> {
 pub(super) fn ModelSection() -> impl IntoView {
     let builder = use_builder();
     view! {
-        <div class="group">
+        <div class="group" data-lesson="model">
             <h3>"Model"</h3>
             <label class="field wide">
                 <span>"Kind"</span>

@@ -16,7 +16,7 @@ pub(super) fn TrainingSection() -> impl IntoView {
     let builder = use_builder();
     let hw1_possible = move || builder.config.with(|c| c.hw1_config().is_ok());
     view! {
-        <div class="group">
+        <div class="group" data-lesson="training">
             <h3>"Training"</h3>
             <div class="row">
                 <label class="field">

@@ -83,7 +83,7 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
         });
     };
     view! {
-        <figure class="chart">
+        <figure class="chart" data-panel="curves">
             <canvas
                 node_ref=canvas
                 width="560"

@@ -122,7 +122,7 @@ pub(super) fn Boundary() -> impl IntoView {
     };
     let classes = move || builder_toy.with(|t| t.as_ref().map_or(2, |t| t.classes()));
     view! {
-        <figure class="boundary">
+        <figure class="boundary" data-panel="boundary">
             <canvas
                 node_ref=canvas
                 width="320"

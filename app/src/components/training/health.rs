@@ -130,7 +130,7 @@ pub(super) fn HealthPanel() -> impl IntoView {
         })
     });
     view! {
-        <section class="chart-card health" data-testid="histograms" aria-label="Layer health">
+        <section class="chart-card health" data-testid="histograms" data-panel="health" aria-label="Layer health">
             <div class="health-head">
                 <h3>"Layer health"</h3>
                 <label class="health-at">

@@ -59,7 +59,7 @@ pub fn TrainingPanel() -> impl IntoView {
             <Messages />
             <SteerPanel />
             <div class="chart-tools">
-                <label class="check" title="The network view, the boundary map and the first-layer weights, computed in the worker a few times a second; closed, training runs at full speed">
+                <label class="check" data-lesson="views" title="The network view, the boundary map and the first-layer weights, computed in the worker a few times a second; closed, training runs at full speed">
                     <input
                         type="checkbox"
                         data-testid="views-open"

@@ -224,7 +224,7 @@ pub(super) fn NetworkPanel() -> impl IntoView {
         })
     };
     view! {
-        <figure class="network" data-testid="network">
+        <figure class="network" data-testid="network" data-panel="network">
             <div
                 class="network-plot"
                 style:height=move || format!("{}px", layout.get().height())

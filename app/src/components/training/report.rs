@@ -49,7 +49,7 @@ pub(super) fn Report() -> impl IntoView {
                     })
                 });
                 view! {
-                    <div class="report" data-testid="test-report" data-accuracy=format!("{:.6}", r.accuracy)>
+                    <div class="report" data-testid="test-report" data-panel="report" data-accuracy=format!("{:.6}", r.accuracy)>
                         <h3>{format!("Test set: {:.2}% of {} examples", r.accuracy * 100.0, thousands(r.examples as f64))}</h3>
                         <div class="confusion-wrap">
                             <table class="confusion" data-testid="confusion-matrix">

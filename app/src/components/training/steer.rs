@@ -94,7 +94,7 @@ pub(super) fn SteerPanel() -> impl IntoView {
         move |f: fn(&RunConfig) -> bool| move || run.config.with(|c| c.as_ref().is_some_and(f));
     view! {
         <Show when=shown>
-            <fieldset class="steer" data-testid="steer" prop:disabled=move || !paused()>
+            <fieldset class="steer" data-testid="steer" data-lesson="steer" prop:disabled=move || !paused()>
                 <legend>
                     "Steer "
                     <span class="hint">

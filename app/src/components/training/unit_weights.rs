@@ -55,7 +55,7 @@ pub(super) fn UnitWeightsPanel() -> impl IntoView {
         }
     });
     view! {
-        <figure class="unit-weights">
+        <figure class="unit-weights" data-panel="filters">
             <figcaption>
                 {move || {
                     let (count, side) = units.get();
