@@ -2043,6 +2043,24 @@ async fn browser_a_cnn_shows_the_layers_of_a_drawn_digit() -> anyhow::Result<()>
     page.eval("document.querySelector(\"[data-testid='cell-examples']\").scrollIntoView();")
         .await?;
     page.screenshot("matrix-cell").await?;
+    // An image of the data preview opens the same way: the model reads it anew.
+    let probabilities = "return [...document.querySelectorAll('[data-testid=probabilities] li')].map(l => l.dataset.probability).join(',');";
+    let before = page.eval(probabilities).await?;
+    page.eval(
+        "document.querySelector('[data-testid=data-preview]').open = true; \
+         document.querySelector('[data-testid=data-preview] [data-testid=open-layers]').click(); return true;",
+    )
+    .await?;
+    page.wait_until(
+        "the preview image's prediction",
+        Duration::from_secs(20),
+        |p| {
+            let before = before.clone();
+            Box::pin(async move { Ok(p.eval(probabilities).await? != before) })
+        },
+    )
+    .await?;
+    assert!(page.exists("layer-view").await, "its layers are open");
     page.finish().await
 }
 
@@ -2077,7 +2095,10 @@ async fn browser_a_lesson_link_hides_the_controls_it_names() -> anyhow::Result<(
     page.click("lesson-hide-training").await?;
     page.select("lesson-open", "network").await?;
     let note = "Train this, then watch the hidden units bend the boundary.";
-    page.by_id("lesson-note-input").await?.send_keys(note).await?;
+    page.by_id("lesson-note-input")
+        .await?
+        .send_keys(note)
+        .await?;
     let lesson_link = page
         .by_id("lesson-link")
         .await?
@@ -2099,9 +2120,18 @@ async fn browser_a_lesson_link_hides_the_controls_it_names() -> anyhow::Result<(
         })
         .await?;
     assert_eq!(learner.text("lesson-note").await?, note);
-    assert!(!shown(&learner, "lesson", "model").await?, "the model is hidden");
-    assert!(!shown(&learner, "lesson", "training").await?, "the settings are hidden");
-    assert!(shown(&learner, "lesson", "dataset").await?, "the dataset is not");
+    assert!(
+        !shown(&learner, "lesson", "model").await?,
+        "the model is hidden"
+    );
+    assert!(
+        !shown(&learner, "lesson", "training").await?,
+        "the settings are hidden"
+    );
+    assert!(
+        shown(&learner, "lesson", "dataset").await?,
+        "the dataset is not"
+    );
     learner.screenshot("opened").await?;
     learner.click("lesson-train").await?;
     learner.wait_for_run_end(Duration::from_secs(120)).await?;
@@ -2112,6 +2142,9 @@ async fn browser_a_lesson_link_hides_the_controls_it_names() -> anyhow::Result<(
     learner.click("lesson-go").await?;
     learner.screenshot("network").await?;
     learner.click("lesson-show-all").await?;
-    assert!(shown(&learner, "lesson", "model").await?, "every control is back");
+    assert!(
+        shown(&learner, "lesson", "model").await?,
+        "every control is back"
+    );
     learner.finish().await
 }

@@ -8,7 +8,8 @@ use kindling_core::DatasetConfig;
 
 use crate::charts::{boundary_extent, draw_boundary, draw_image};
 use crate::protocol::ImageExample;
-use crate::session::{use_builder, use_current_run, use_messages};
+use crate::protocol::ToWorker;
+use crate::session::{use_builder, use_current_run, use_messages, use_session, Session};
 use crate::toy_edits::{
     add_point, point_count_text, remove_point_near, same_set, shown_points, SHOWN_POINTS_PER_SPLIT,
 };
@@ -174,14 +175,27 @@ pub(super) fn Boundary() -> impl IntoView {
     }
 }
 
-/// A small canvas showing an image example.
+/// Asks the current run's model to read a test (or training) image: its prediction and its
+/// layers show beside the drawing pad.
+pub(crate) fn open_layers(s: Session, image: &ImageExample) {
+    let request = s.predictions.next_request();
+    s.worker.send(&ToWorker::PredictImage {
+        request,
+        pixels: image.pixels.clone(),
+        run_model: true,
+    });
+}
 
+/// A small canvas showing an image example; `opens_layers`: a click shows how the run's model
+/// reads it, layer by layer, beside the drawing pad.
 #[component]
 pub fn ImageTile(
     image: ImageExample,
     #[prop(into)] caption: String,
     #[prop(optional)] size: Option<u32>,
+    #[prop(optional)] opens_layers: bool,
 ) -> impl IntoView {
+    let s = use_session();
     let canvas: NodeRef<Canvas> = NodeRef::new();
     let size = size.unwrap_or(56);
     let shown = image.clone();
@@ -190,8 +204,11 @@ pub fn ImageTile(
             draw_image(&c, &shown);
         }
     });
+    let title = opens_layers.then_some("Open its layers beside the drawing pad");
     view! {
-        <figure class="tile">
+        <figure class="tile" class:clickable=opens_layers title=title
+            data-testid=opens_layers.then_some("open-layers")
+            on:click=move |_| if opens_layers { open_layers(s, &image) }>
             <canvas node_ref=canvas width=size.to_string() height=size.to_string()></canvas>
             <figcaption>{caption}</figcaption>
         </figure>
@@ -208,6 +225,10 @@ pub(super) fn Preview() -> impl IntoView {
             run.preview.get().map(|p| {
                 let max = p.class_counts.iter().copied().max().unwrap_or(1).max(1);
                 let names = p.class_names.clone();
+                // A click on an image shows the run's model reading it (image sets it reads).
+                let images = run.config.with_untracked(|c| {
+                    c.as_ref().is_some_and(|c| super::report::reads_images(&c.dataset))
+                });
                 view! {
                     <details class="preview" data-testid="data-preview" open=p.points.is_empty()
                         data-memory-bytes=p.memory_bytes.to_string()>
@@ -245,7 +266,7 @@ pub(super) fn Preview() -> impl IntoView {
                                 .iter()
                                 .map(|img| {
                                     let caption = names.get(img.label as usize).cloned().unwrap_or_default();
-                                    view! { <ImageTile image=img.clone() caption=caption /> }
+                                    view! { <ImageTile image=img.clone() caption=caption opens_layers=images /> }
                                 })
                                 .collect_view()}
                         </div>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use kindling_core::DatasetConfig;
 
-use crate::protocol::{ImageExample, ToWorker};
+use crate::protocol::ToWorker;
 use crate::session::{use_current_run, use_session};
 
 use super::thousands;
@@ -14,6 +14,14 @@ use super::thousands;
 use super::ImageTile;
 
 /// Confusion matrix, per-class accuracy and mistakes after a run.
+/// Whether the drawing pad's model reads the images of `dataset` (their layers can be shown).
+pub(super) fn reads_images(dataset: &DatasetConfig) -> bool {
+    matches!(
+        dataset,
+        DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) | DatasetConfig::TinyMnist(_)
+    )
+}
+
 #[component]
 pub(super) fn Report() -> impl IntoView {
     let run = use_current_run();
@@ -38,16 +46,7 @@ pub(super) fn Report() -> impl IntoView {
                     .collect();
                 let max = r.confusion.iter().flatten().copied().max().unwrap_or(1).max(1);
                 // Image sets whose test images the drawing pad's model reads.
-                let images = run.config.with_untracked(|c| {
-                    c.as_ref().is_some_and(|c| {
-                        matches!(
-                            c.dataset,
-                            DatasetConfig::Mnist(_)
-                                | DatasetConfig::FashionMnist(_)
-                                | DatasetConfig::TinyMnist(_)
-                        )
-                    })
-                });
+                let images = run.config.with_untracked(|c| c.as_ref().is_some_and(|c| reads_images(&c.dataset)));
                 view! {
                     <div class="report" data-testid="test-report" data-panel="report" data-accuracy=format!("{:.6}", r.accuracy)>
                         <h3>{format!("Test set: {:.2}% of {} examples", r.accuracy * 100.0, thousands(r.examples as f64))}</h3>
@@ -132,7 +131,7 @@ pub(super) fn Report() -> impl IntoView {
                                         .predicted
                                         .and_then(|p| names.get(p as usize).cloned())
                                         .unwrap_or_default();
-                                    view! { <ImageTile image=img.clone() caption=format!("{t} → {p}") /> }
+                                    view! { <ImageTile image=img.clone() caption=format!("{t} → {p}") opens_layers=images /> }
                                 })
                                 .collect_view()}
                         </div>
@@ -161,14 +160,6 @@ pub(super) fn Report() -> impl IntoView {
 fn CellGallery(names: Vec<String>) -> impl IntoView {
     let run = use_current_run();
     let s = use_session();
-    let open_layers = move |image: &ImageExample| {
-        let request = s.predictions.next_request();
-        s.worker.send(&ToWorker::PredictImage {
-            request,
-            pixels: image.pixels.clone(),
-            run_model: true,
-        });
-    };
     view! {
         {move || {
             run.cell.get().map(|cell| {
@@ -200,7 +191,7 @@ fn CellGallery(names: Vec<String>) -> impl IntoView {
                                         data-predicted=predicted
                                         data-confidence=format!("{confidence:.4}")
                                         title="Open its layers beside the drawing pad"
-                                        on:click=move |_| open_layers(&shown)
+                                        on:click=move |_| super::data_view::open_layers(s, &shown)
                                     >
                                         <ImageTile image=image caption=caption />
                                     </div>
