@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use kindling_core::link::encode_link;
-use kindling_core::model::ModelConfig;
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::{DeviceChoice, RunConfig};
 use kindling_e2e::{serve_dist, serve_folder, BrowserOptions, Page};
@@ -66,9 +65,10 @@ async fn browser_bench_kindling_and_tfjs() -> Result<()> {
         plan.contenders.is_empty() || plan.contenders.iter().any(|c| c == contender)
     };
     for w in &plan.workloads {
-        // The views (network view, first-layer weights, boundary map) exist for MLPs: their
-        // cost is the CPU figure with them open against one with them closed.
-        let has_views = matches!(w.config.model, ModelConfig::Mlp(_));
+        // Every model has live views (layer health; MLPs also the network view, first-layer
+        // weights and the boundary map): their cost is the CPU figure with them open against
+        // one with them closed.
+        let has_views = true;
         for (device, views, contender) in [
             (DeviceChoice::Cpu, true, "Kindling wasm CPU"),
             (DeviceChoice::Cpu, false, VIEWS_CLOSED),

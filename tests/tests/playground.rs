@@ -237,6 +237,19 @@ async fn browser_mnist_mlp_trains_on_webgpu() -> anyhow::Result<()> {
         accuracy * 100.0
     );
     assert!(accuracy >= 0.8, "MNIST on WebGPU reached only {accuracy}");
+    // Layer health is read on the GPU too: both dense layers, at each epoch's end.
+    let health = page
+        .eval(
+            "return { layers: [...document.querySelectorAll('[data-testid=layer-health]')].map(l => l.dataset.layer), \
+                      epochs: [...document.querySelectorAll('[data-testid=health-epoch] option')].map(o => o.textContent) };",
+        )
+        .await?;
+    println!("layer health on WebGPU: {health}");
+    assert_eq!(health["layers"], serde_json::json!(["dense_1", "dense_2"]));
+    assert!(
+        health["epochs"].to_string().contains("end of epoch 2"),
+        "{health}"
+    );
     page.finish().await
 }
 
@@ -1045,6 +1058,22 @@ async fn browser_uploaded_csv_and_idx_data_train_and_bad_files_say_where() -> an
     );
     assert!(accuracy > 0.3, "the digits trained to only {accuracy}");
     page.screenshot("idx").await?;
+    // One of the uploaded images, clicked, is read by the run's model layer by layer.
+    page.eval(
+        "document.querySelector('[data-testid=data-preview]').open = true; \
+         document.querySelector('[data-testid=data-preview] [data-testid=open-layers]').click(); return true;",
+    )
+    .await?;
+    page.wait_until(
+        "the uploaded image's layers",
+        Duration::from_secs(20),
+        |p| {
+            Box::pin(
+                async move { Ok(p.exists("layer-view").await && p.exists("layer-bars").await) },
+            )
+        },
+    )
+    .await?;
     page.finish().await
 }
 

@@ -441,7 +441,8 @@ fn report(
          4.22 (`trainOnBatch`; its wasm backend without threads, as the page is not \
          cross-origin isolated; Kindling's worker is single-threaded too). WebGPU is SwiftShader, \
          a CPU emulation: it says nothing of a real GPU. Ratio: Kindling / other, on the same \
-         platform; for \"views closed\" (the page's live views switched off, MLPs only), \
+         platform; for \"views closed\" (the page's live views switched off: layer health, and for MLPs \
+         the network view, first-layer weights and boundary map), \
          views open / closed: the share of its speed training keeps with the views open \
          (target at least 0.90x).\n"
     )?;

@@ -155,7 +155,8 @@ impl Actor {
         }
         .ok_or("Train a model on MNIST (or tinyMNIST) first: then it reads your digit.")?;
         let tiny = pixels.len() == TINY_SIDE * TINY_SIDE;
-        if pixels.len() != SIDE * SIDE && !tiny {
+        let uploaded = matches!(c.dataset(), DatasetConfig::Uploaded(_));
+        if pixels.len() != SIDE * SIDE && !tiny && !uploaded {
             return Err(format!(
                 "an image has {} pixels, not {} (or {} for tinyMNIST)",
                 pixels.len(),
@@ -171,6 +172,21 @@ impl Actor {
             DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) => {
                 return Err("a 14x14 image is not for a 28x28 model".to_string())
             }
+            // An uploaded image set's own images (and drawings, when its images are 28x28).
+            uploaded @ DatasetConfig::Uploaded(_) => match uploaded.square_image_side() {
+                Some(side) if pixels.len() == side * side => (side, pixels),
+                Some(side) => {
+                    return Err(format!(
+                        "The current model reads {side}x{side} images: a drawing is 28x28."
+                    ))
+                }
+                None => {
+                    return Err(format!(
+                        "The current model reads {}, not images: train one on MNIST to classify a drawing.",
+                        uploaded.name()
+                    ))
+                }
+            },
             other => {
                 return Err(format!(
                 "The current model reads {}, not images: train one on MNIST to classify a drawing.",
@@ -183,7 +199,7 @@ impl Actor {
             shape: ExampleShape::Image([1, side, side]),
             examples: Examples::Pixels(pixels.clone()),
             labels: vec![0],
-            num_classes: 10,
+            num_classes: c.dataset().classes().max(2),
         };
         // The layers come with their probabilities (one forward pass); other models answer
         // with the probabilities alone.

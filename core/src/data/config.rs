@@ -350,6 +350,15 @@ impl DatasetConfig {
         }
     }
 
+    /// The side of its images when they are square and grey (MNIST's 28, tinyMNIST's 14, an
+    /// uploaded idx set's): one of them can be read by a model layer by layer.
+    pub fn square_image_side(&self) -> Option<usize> {
+        match self.input() {
+            InputKind::Image([1, h, w]) if h == w => Some(h),
+            _ => None,
+        }
+    }
+
     /// Whether runs on this data show a decision-boundary map over a plane: the toy sets
     /// (whatever features their models read of each point), or uploaded 2-feature data of at
     /// most [`MAX_TOY_CLASSES`] classes.

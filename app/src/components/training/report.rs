@@ -14,12 +14,10 @@ use super::thousands;
 use super::ImageTile;
 
 /// Confusion matrix, per-class accuracy and mistakes after a run.
-/// Whether the drawing pad's model reads the images of `dataset` (their layers can be shown).
+/// Whether a model of `dataset` reads one of its images layer by layer (square grey images:
+/// MNIST's, tinyMNIST's, an uploaded idx set's).
 pub(super) fn reads_images(dataset: &DatasetConfig) -> bool {
-    matches!(
-        dataset,
-        DatasetConfig::Mnist(_) | DatasetConfig::FashionMnist(_) | DatasetConfig::TinyMnist(_)
-    )
+    dataset.square_image_side().is_some()
 }
 
 #[component]
