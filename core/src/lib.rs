@@ -15,6 +15,7 @@ pub mod link;
 pub mod model;
 #[doc(hidden)]
 pub mod mutations;
+pub mod nan_json;
 pub mod record;
 pub mod run;
 pub mod sweep;

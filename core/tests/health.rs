@@ -5,7 +5,7 @@
 use burn::tensor::Device;
 use kindling_core::block_on;
 use kindling_core::data::{Dataset, ExampleShape, Examples, TrainingData};
-use kindling_core::inside::health::{HealthWarning, BINS};
+use kindling_core::inside::health::{HealthWarning, BINS, HISTOGRAM_SAMPLE};
 use kindling_core::train::{OptimizerConfig, TrainerState, TrainingRun};
 use kindling_core::{DatasetConfig, RunConfig};
 
@@ -40,11 +40,12 @@ fn a_probed_step_reports_every_dense_layer() {
     let config = RunConfig::preset("spiral-mlp").unwrap(); // 2-16-16-2 tanh, Adam 0.01
     let mut run = TrainingRun::new(&config, toy_data(&config), &device).unwrap();
     block_on(run.step()).unwrap();
-    assert!(run.take_health().is_none(), "nothing is read unasked");
-    run.request_health(false);
+    assert!(run.take_health().is_empty(), "nothing is read unasked");
+    run.request_health();
     block_on(run.step()).unwrap();
     let report = run
         .take_health()
+        .pop()
         .expect("the step after the request is probed");
     assert_eq!(report.step, 2);
     assert_eq!(report.epoch, 1);
@@ -80,9 +81,9 @@ fn a_probed_step_reports_every_dense_layer() {
     assert!(hidden.low >= -1.0 && hidden.high <= 1.0);
     assert_eq!(hidden.counts.iter().sum::<u32>(), 10 * 16, "a batch of 10");
     assert!(report.layers[2].activations.is_none());
-    assert!(run.take_health().is_none(), "taken once");
+    assert!(run.take_health().is_empty(), "taken once");
     block_on(run.step()).unwrap();
-    assert!(run.take_health().is_none(), "one request, one report");
+    assert!(run.take_health().is_empty(), "one request, one report");
 }
 
 #[test]
@@ -91,11 +92,12 @@ fn each_epochs_last_step_is_probed_when_asked() {
     let mut config = RunConfig::preset("spiral-mlp").unwrap();
     config.training.epochs = 2;
     let mut run = TrainingRun::new(&config, toy_data(&config), &device).unwrap();
-    run.request_health(true);
+    run.request_health();
+    run.set_health_per_epoch(true);
     let mut reports = Vec::new();
     while *run.state() == TrainerState::Running {
         block_on(run.step()).unwrap();
-        if let Some(r) = run.take_health() {
+        for r in run.take_health() {
             reports.push((r.step, r.epoch, r.epoch_end));
         }
     }
@@ -121,9 +123,9 @@ fn a_cnn_reports_dead_relu_units_of_its_convolutions() {
         validation: None,
     };
     let mut run = TrainingRun::new(&config, data, &device).unwrap();
-    run.request_health(false);
+    run.request_health();
     block_on(run.step()).unwrap();
-    let report = run.take_health().unwrap();
+    let report = run.take_health().pop().unwrap();
     let names: Vec<&str> = report.layers.iter().map(|l| l.name.as_str()).collect();
     assert!(
         names[0] == "conv2d_1" && names.last() == Some(&"dense_2"),
@@ -136,6 +138,15 @@ fn a_cnn_reports_dead_relu_units_of_its_convolutions() {
     assert!((0.0..=1.0).contains(&dead));
     let maps = conv.activations.as_ref().unwrap();
     assert!(maps.low >= 0.0, "ReLU outputs");
+    // A large layer's histogram counts an even sample of its weights (and its biases); its
+    // norms count all.
+    let dense = report.layers.iter().find(|l| l.name == "dense_1").unwrap();
+    let counted: u32 = dense.weights.counts.iter().sum();
+    assert!(
+        (60_000..=HISTOGRAM_SAMPLE as u32 + 1_024).contains(&counted),
+        "{counted}"
+    );
+    assert!(dense.weight_norm > 1.0 && dense.gradient_norm > 0.0);
 }
 
 #[test]
@@ -145,14 +156,14 @@ fn a_learning_rate_of_10_is_flagged_as_exploding_before_the_loss_is_nan() {
     config.training.optimizer = OptimizerConfig::adam(10.0);
     config.training.readback_every = 1;
     let mut run = TrainingRun::new(&config, toy_data(&config), &device).unwrap();
-    run.request_health(false);
+    run.request_health();
     block_on(run.step()).unwrap();
     let losses: Vec<f64> = run.history().batches.iter().map(|p| p.loss).collect();
     assert!(
         losses.iter().all(|l| l.is_finite()),
         "not diverged yet: {losses:?}"
     );
-    let report = run.take_health().unwrap();
+    let report = run.take_health().pop().unwrap();
     let exploding: Vec<&str> = report
         .layers
         .iter()

@@ -2106,8 +2106,9 @@ async fn shown(page: &Page, attribute: &str, value: &str) -> anyhow::Result<bool
 }
 
 /// A teacher makes a lesson of a share link (hide the model and training settings, open on the
-/// network view, a note); the learner's page shows the note, hides those controls, trains the
-/// run with one button and outlines the network view; the controls come back on request.
+/// network view, a note); the learner's page (a phone's) shows the note, hides those controls,
+/// trains the run with one button and outlines the network view; the controls come back on
+/// request.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
 async fn browser_a_lesson_link_hides_the_controls_it_names() -> anyhow::Result<()> {
@@ -2141,7 +2142,15 @@ async fn browser_a_lesson_link_hides_the_controls_it_names() -> anyhow::Result<(
     page.screenshot("maker").await?;
     page.finish().await?;
 
-    let mut learner = Page::open("lesson-learner", BrowserOptions::default()).await?;
+    // The learner is on a phone.
+    let mut learner = Page::open(
+        "lesson-learner",
+        BrowserOptions {
+            size: (390, 844),
+            ..Default::default()
+        },
+    )
+    .await?;
     learner.goto(&lesson_link).await?;
     learner
         .wait_until("the lesson", Duration::from_secs(20), |p| {
@@ -2170,6 +2179,10 @@ async fn browser_a_lesson_link_hides_the_controls_it_names() -> anyhow::Result<(
     assert_eq!(outlined, "solid", "the network view is outlined");
     learner.click("lesson-go").await?;
     learner.screenshot("network").await?;
+    learner
+        .eval("document.querySelector('[data-testid=histograms]').scrollIntoView({ block: 'start' }); return true;")
+        .await?;
+    learner.screenshot("health").await?;
     learner.click("lesson-show-all").await?;
     assert!(
         shown(&learner, "lesson", "model").await?,

@@ -330,6 +330,7 @@ pub enum FromWorker {
         /// The request answered.
         request: u64,
         /// Probability per class.
+        #[serde(deserialize_with = "kindling_core::nan_json::f32s_or_nan")]
         probabilities: Vec<f32>,
         /// What every layer computed for it, and the first filters (a CNN, or an MLP); their
         /// levels travel beside the JSON.
@@ -343,6 +344,7 @@ pub enum FromWorker {
         /// The request answered.
         request: u64,
         /// Probability that the review is positive.
+        #[serde(deserialize_with = "kindling_core::nan_json::f32_or_nan")]
         positive: f32,
         /// Words outside the model's vocabulary (they read as "unknown").
         unknown: Vec<String>,

@@ -119,3 +119,60 @@ fn the_out_of_memory_note_fits_the_allocators_buffer() {
     let text = std::str::from_utf8(&buffer[..written]).unwrap();
     assert_eq!(FromWorker::decode(text).unwrap(), note);
 }
+
+/// A diverged model's figures are NaN, which JSON writes as null: the messages that carry them
+/// still read (a health report's "not finite" note, a review of a broken model).
+#[test]
+fn messages_with_non_finite_figures_still_read() {
+    use kindling_core::inside::health::{Histogram, LayerHealth};
+    let layer = LayerHealth {
+        name: "dense_1".into(),
+        weights: Histogram::of(&[1.0, f32::NAN]),
+        gradients: Histogram::of(&[f32::NAN]),
+        activations: None,
+        weight_norm: 1.0,
+        gradient_norm: f32::NAN,
+        update_ratio: f32::INFINITY,
+        dead_share: None,
+        warning: None,
+        note: None,
+    };
+    let health = FromWorker::Health {
+        run_id: 1,
+        report: Box::new(HealthReport {
+            layers: vec![layer],
+            ..HealthReport::default()
+        }),
+    };
+    let FromWorker::Health { report, .. } = FromWorker::decode(&health.encode()).unwrap() else {
+        panic!("a health report")
+    };
+    assert!(report.layers[0].gradient_norm.is_nan() && report.layers[0].update_ratio.is_nan());
+    assert_eq!(report.layers[0].gradients.non_finite, 1);
+    let review = FromWorker::ReviewPrediction {
+        request: 2,
+        positive: f32::NAN,
+        unknown: vec![],
+        tokens: 1,
+        trace: None,
+    };
+    assert!(matches!(
+        FromWorker::decode(&review.encode()).unwrap(),
+        FromWorker::ReviewPrediction { positive, .. } if positive.is_nan()
+    ));
+    let image = FromWorker::ImagePrediction {
+        request: 3,
+        probabilities: vec![f32::NAN, 0.5],
+        layers: None,
+        input: ImageExample {
+            side: 1,
+            pixels: vec![0],
+            label: 0,
+            predicted: None,
+        },
+    };
+    assert!(matches!(
+        FromWorker::decode(&image.encode()).unwrap(),
+        FromWorker::ImagePrediction { probabilities, .. } if probabilities[0].is_nan() && probabilities[1] == 0.5
+    ));
+}

@@ -15,6 +15,8 @@ use crate::faults::WorkerDeath;
 use crate::protocol::{BoundaryMap, DataPreview, FromWorker, ProgressReport, TestReport, ToWorker};
 use crate::tasks::in_own_task;
 
+/// Most epochs' health reports the page keeps (the list is thinned past it).
+const MAX_HEALTH_EPOCHS: usize = 200;
 /// Least milliseconds between two saves of a training run.
 const CHECKPOINT_MS: f64 = 5000.0;
 
@@ -294,7 +296,17 @@ impl Session {
                 return;
             }
             if report.epoch_end {
-                run.health_epochs.update(|e| e.push(report.clone()));
+                run.health_epochs.update(|e| {
+                    // A long run keeps every other epoch's report past the cap.
+                    if e.len() >= MAX_HEALTH_EPOCHS {
+                        let mut i = 0;
+                        e.retain(|_| {
+                            i += 1;
+                            i % 2 == 1
+                        });
+                    }
+                    e.push(report.clone());
+                });
             }
             run.health.set(Some(report));
         });

@@ -53,6 +53,8 @@ pub(super) struct CurrentRun {
     pub(super) last_network: f64,
     /// When the last health probe was asked for.
     pub(super) last_health: f64,
+    /// When the last epoch's end was probed.
+    pub(super) last_epoch_health: f64,
     /// Each test example's predicted class and its probability, once the run ended.
     pub(super) test_predictions: Option<Vec<(u32, f32)>>,
 }
@@ -273,6 +275,7 @@ impl Actor {
             last_unit_images: 0.0,
             last_network: 0.0,
             last_health: now,
+            last_epoch_health: f64::NEG_INFINITY,
             test_predictions: None,
         });
         // The first step is probed: a learning rate far too high shows before the loss is NaN.
@@ -298,7 +301,7 @@ impl Actor {
             return;
         };
         if self.views_open {
-            c.run.request_health(true);
+            c.run.request_health();
         }
         let started = now_ms();
         let trained = c.train_one().await;

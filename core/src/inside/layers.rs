@@ -44,6 +44,7 @@ pub struct ImageLayers {
     /// The first convolution's filters (first input channel), after the layers' levels.
     pub filters: Option<LayerLevels>,
     /// Class probabilities.
+    #[serde(deserialize_with = "crate::nan_json::f32s_or_nan")]
     pub probabilities: Vec<f32>,
     /// Every layer's levels, then the filters'; they travel beside the message.
     #[serde(skip)]

@@ -19,8 +19,10 @@ pub struct ReadWord {
     /// Whether the model's vocabulary has it (else it reads as "unknown").
     pub known: bool,
     /// The positive probability after this word.
+    #[serde(deserialize_with = "crate::nan_json::f32_or_nan")]
     pub positive: f32,
     /// How far this word moved it (the probability after it less the one before).
+    #[serde(deserialize_with = "crate::nan_json::f32_or_nan")]
     pub delta: f32,
 }
 
@@ -33,6 +35,7 @@ pub struct ReviewTrace {
     /// read from its end, as Keras truncates).
     pub cut: usize,
     /// The positive probability before the first word read.
+    #[serde(deserialize_with = "crate::nan_json::f32_or_nan")]
     pub before: f32,
     /// Recurrent units: the heat map's rows.
     pub units: usize,

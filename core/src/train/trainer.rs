@@ -148,8 +148,8 @@ pub struct Trainer {
     health_requested: bool,
     /// Whether each epoch's last step is probed.
     health_per_epoch: bool,
-    /// The last probed step's report, until taken.
-    health: Option<crate::inside::health::HealthReport>,
+    /// The probed steps' reports, until taken.
+    health: Vec<crate::inside::health::HealthReport>,
 }
 
 impl Trainer {
@@ -230,7 +230,7 @@ impl Trainer {
             steering: SteeringCursor::default(),
             health_requested: false,
             health_per_epoch: false,
-            health: None,
+            health: Vec::new(),
         })
     }
 

@@ -253,27 +253,33 @@ impl TrainingRun {
         }
     }
 
-    /// Asks for a health report of the next step, and (`per_epoch`) of each epoch's last
-    /// step; the hand-written engine has none.
-    pub fn request_health(&mut self, per_epoch: bool) {
+    /// Asks for a health report of the next step; the hand-written engine has none.
+    pub fn request_health(&mut self) {
         if let RunTrainer::Autodiff(t) = &mut self.engine {
             t.request_health();
-            t.set_health_per_epoch(per_epoch);
         }
     }
 
-    /// Stops the reports of each epoch's last step (the views are closed).
+    /// Whether each epoch's last step is probed too.
+    pub fn set_health_per_epoch(&mut self, on: bool) {
+        if let RunTrainer::Autodiff(t) = &mut self.engine {
+            t.set_health_per_epoch(on);
+        }
+    }
+
+    /// Probes no more steps (the views are closed), a request not yet served included.
     pub fn stop_health(&mut self) {
         if let RunTrainer::Autodiff(t) = &mut self.engine {
-            t.set_health_per_epoch(false);
+            t.stop_health();
         }
     }
 
-    /// The last health report, once (see [`crate::inside::health`]).
-    pub fn take_health(&mut self) -> Option<crate::inside::health::HealthReport> {
+    /// The health reports of the steps probed since the last call, in order (see
+    /// [`crate::inside::health`]).
+    pub fn take_health(&mut self) -> Vec<crate::inside::health::HealthReport> {
         match &mut self.engine {
             RunTrainer::Autodiff(t) => t.take_health(),
-            RunTrainer::HandWritten(_) => None,
+            RunTrainer::HandWritten(_) => Vec::new(),
         }
     }
 

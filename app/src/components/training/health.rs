@@ -29,12 +29,21 @@ fn HistogramView(
     colour: &'static str,
 ) -> impl IntoView {
     let canvas: NodeRef<Canvas> = NodeRef::new();
+    // Painted in a task of its own, so that a report's many histograms never hold the page's
+    // thread together.
     Effect::new(move |_| {
-        histogram.with(|h| {
-            if let (Some(h), Some(c)) = (h, canvas.get()) {
-                paint_histogram(&c, &h.counts, colour);
-            }
-        })
+        histogram.track();
+        crate::tasks::in_own_task("histogram", move || {
+            let Some(c) = canvas.try_get_untracked().flatten() else {
+                return;
+            };
+            // The layer may be gone by now (a new run, another model).
+            histogram.try_with_untracked(|h| {
+                if let Some(h) = h {
+                    paint_histogram(&c, &h.counts, colour);
+                }
+            });
+        });
     });
     let caption = move || {
         histogram.with(|h| {
@@ -140,9 +149,13 @@ pub(super) fn HealthPanel() -> impl IntoView {
                         <option value="live" selected=move || chosen.get().is_none()>
                             {move || run.health.with(|h| h.as_ref().map(|h| format!("live (batch {})", h.step)).unwrap_or_else(|| "live".into()))}
                         </option>
-                        {move || run.health_epochs.with(|e| e.iter().enumerate().map(|(i, r)| view! {
-                            <option value=i.to_string() selected=move || chosen.get() == Some(i)>{format!("end of epoch {}", r.epoch)}</option>
-                        }).collect_view())}
+                        <For
+                            each=move || run.health_epochs.with(|e| e.iter().enumerate().map(|(i, r)| (i, r.epoch)).collect::<Vec<_>>())
+                            key=|entry| *entry
+                            let:entry
+                        >
+                            <option value=entry.0.to_string() selected=move || chosen.get() == Some(entry.0)>{format!("end of epoch {}", entry.1)}</option>
+                        </For>
                     </select>
                 </label>
             </div>

@@ -4,13 +4,13 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{TrainError, Trainer};
 use crate::device::read_f32s;
 use crate::inside::health::{
     health_report, relu_layers, ActivationReading, HealthReport, ParamCollector, ParamReading,
-    PROBE_EXAMPLES,
+    HISTOGRAM_SAMPLE, PROBE_EXAMPLES,
 };
 use crate::model::cnn::LayerOutput;
 use crate::model::{BatchInput, Model, ModelConfig};
@@ -23,8 +23,64 @@ pub(super) struct Probe {
     epoch_end: bool,
 }
 
+/// Most reports of probed steps kept until taken.
+const PENDING_REPORTS: usize = 16;
+
 async fn read(t: Tensor<1>) -> Result<Vec<f32>, TrainError> {
     read_f32s(t).await.map_err(TrainError::Device)
+}
+
+/// At most [`HISTOGRAM_SAMPLE`] of `t`'s values, evenly strided.
+fn sample(t: Tensor<1>) -> Tensor<1> {
+    let n = t.dims()[0];
+    if n <= HISTOGRAM_SAMPLE {
+        return t;
+    }
+    let step = n.div_ceil(HISTOGRAM_SAMPLE);
+    let at: Vec<i64> = (0..n).step_by(step).map(|i| i as i64).collect();
+    let len = at.len();
+    let indices = Tensor::<1, Int>::from_data(TensorData::new(at, [len]), &t.device());
+    t.select(0, indices)
+}
+
+/// The sum of the squares of `t`'s values, on its device: [1].
+fn squares(t: Tensor<1>) -> Tensor<1> {
+    (t.clone() * t).sum()
+}
+
+/// One parameter before and after the step, with its gradient: its sums of squares (one
+/// read-back of three figures) and samples of its values and gradient.
+async fn reading(
+    before: Tensor<1>,
+    gradient: Option<Tensor<1>>,
+    after: Tensor<1>,
+) -> Result<ParamReading, TrainError> {
+    let values = before.dims()[0];
+    let device = before.device();
+    let gradient_squares = match &gradient {
+        Some(g) => squares(g.clone()),
+        None => Tensor::<1>::zeros([1], &device),
+    };
+    let sums = read(Tensor::cat(
+        vec![
+            squares(before.clone()),
+            gradient_squares,
+            squares(after - before.clone()),
+        ],
+        0,
+    ))
+    .await?;
+    Ok(ParamReading {
+        values,
+        weight_squares: f64::from(sums[0]),
+        gradient_squares: f64::from(sums[1]),
+        change_squares: f64::from(sums[2]),
+        before: read(sample(before)).await?,
+        gradient: match gradient {
+            Some(g) => read(sample(g)).await?,
+            None => Vec::new(),
+        },
+    })
 }
 
 /// Each layer's output on `input`, as the health report reads them (Mlp and CNN layers as
@@ -60,9 +116,15 @@ impl Trainer {
         self.health_per_epoch = on;
     }
 
-    /// The report of the last probed step, once.
-    pub fn take_health(&mut self) -> Option<HealthReport> {
-        self.health.take()
+    /// Probes no more steps (a request not yet served included).
+    pub fn stop_health(&mut self) {
+        self.health_requested = false;
+        self.health_per_epoch = false;
+    }
+
+    /// The reports of the steps probed since the last call, in order.
+    pub fn take_health(&mut self) -> Vec<HealthReport> {
+        std::mem::take(&mut self.health)
     }
 
     /// What a step must keep to be probed, when it is to be (`model` is still the step's,
@@ -100,14 +162,7 @@ impl Trainer {
         model.visit(&mut after);
         let mut params = Vec::with_capacity(probe.before.len());
         for ((before, gradient), (after, _)) in probe.before.into_iter().zip(after.params) {
-            params.push(ParamReading {
-                before: read(before).await?,
-                gradient: match gradient {
-                    Some(g) => read(g).await?,
-                    None => Vec::new(),
-                },
-                after: read(after).await?,
-            });
+            params.push(reading(before, gradient, after).await?);
         }
         let mut activations = Vec::new();
         for (name, output) in layer_outputs(&model, &self.model_config, probe.input) {
@@ -126,7 +181,10 @@ impl Trainer {
             });
         }
         let summary = self.model_config.summary()?;
-        self.health = Some(HealthReport {
+        if self.health.len() >= PENDING_REPORTS {
+            self.health.remove(0);
+        }
+        self.health.push(HealthReport {
             step: self.steps_done() + 1,
             epoch: self.epoch + 1,
             epoch_end: probe.epoch_end,
