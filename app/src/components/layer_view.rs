@@ -56,40 +56,61 @@ fn LayerMaps(index: usize, name: String, shape: Vec<usize>, filters: bool) -> im
     let canvases: Vec<NodeRef<Canvas>> = (0..maps).map(|_| NodeRef::new()).collect();
     let refs = canvases.clone();
     let dims = shape.clone();
+    // A checksum of the levels last painted: the filters, fixed once trained, are painted once.
+    let painted = StoredValue::new(0u64);
+    // Each layer paints in a task of its own: a prediction's hundreds of small canvases never
+    // hold the page's thread together.
     Effect::new(move |_| {
-        predictions.digit.with(|d| {
-            let Some(layers) = d.as_ref().and_then(|d| d.layers.as_ref()) else {
-                return;
-            };
-            let levels = layers.levels_of(index);
-            match dims[..] {
-                [_, h, w] => {
-                    let meta = if filters {
-                        layers.filters.as_ref()
-                    } else {
-                        layers.layers.get(index)
-                    };
-                    for (k, canvas) in refs.iter().enumerate() {
-                        let (Some(c), Some(map)) =
-                            (canvas.get(), levels.get(k * h * w..(k + 1) * h * w))
-                        else {
-                            continue;
+        predictions.digit.track();
+        let (refs, dims) = (refs.clone(), dims.clone());
+        crate::tasks::in_own_task("layer maps", move || {
+            predictions.digit.with_untracked(|d| {
+                let Some(layers) = d.as_ref().and_then(|d| d.layers.as_ref()) else {
+                    return;
+                };
+                let levels = layers.levels_of(index);
+                let sum = levels.iter().fold(levels.len() as u64, |h, &l| {
+                    h.wrapping_mul(31).wrapping_add(u64::from(l))
+                });
+                if painted.try_get_value() == Some(sum) {
+                    return;
+                }
+                let canvas = |k: usize| refs.get(k).and_then(|r| r.try_get_untracked().flatten());
+                let mut drawn = false;
+                match dims[..] {
+                    [_, h, w] => {
+                        let meta = if filters {
+                            layers.filters.as_ref()
+                        } else {
+                            layers.layers.get(index)
                         };
-                        match (filters, meta) {
-                            (true, Some(meta)) if h == w => {
-                                paint_shades(&c, &filter_shades(meta, map), h)
+                        for k in 0..refs.len() {
+                            let (Some(c), Some(map)) =
+                                (canvas(k), levels.get(k * h * w..(k + 1) * h * w))
+                            else {
+                                continue;
+                            };
+                            match (filters, meta) {
+                                (true, Some(meta)) if h == w => {
+                                    paint_shades(&c, &filter_shades(meta, map), h)
+                                }
+                                _ => paint_grey(&c, map, w, h),
                             }
-                            _ => paint_grey(&c, map, w, h),
+                            drawn = true;
+                        }
+                    }
+                    _ => {
+                        if let Some(c) = canvas(0) {
+                            paint_levels_bars(&c, levels);
+                            drawn = true;
                         }
                     }
                 }
-                _ => {
-                    if let Some(c) = refs.first().and_then(|r| r.get()) {
-                        paint_levels_bars(&c, levels);
-                    }
+                if drawn {
+                    painted.try_set_value(sum);
                 }
-            }
-        })
+            })
+        });
     });
     let caption = format!(
         "{name} · {}",

@@ -14,7 +14,7 @@
 //!
 //! [`Session`] bundles them for the actions that span several (training, reproducing,
 //! importing). Worker messages are handled in `receive.rs` (one handler per message, an
-//! exhaustive match); runs are kept in IndexedDB by `persistence.rs` (through `store.rs`),
+//! exhaustive match; predictions' answers in `predictions.rs`, layer health in `health.rs`); runs are kept in IndexedDB by `persistence.rs` (through `store.rs`),
 //! which also imports and exports models; `links.rs` opens a share link in the address (at
 //! start, and when only the fragment changes in an open tab); `worker_link.rs` starts the
 //! worker, carries messages to it and notices when it dies; `recovery.rs` fails the run of a
@@ -26,6 +26,7 @@ mod actions;
 mod builder;
 mod current_run;
 mod device_speeds;
+mod health;
 mod kept_runs;
 mod links;
 mod messages;

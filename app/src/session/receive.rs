@@ -3,7 +3,6 @@
 //! handler). Messages about an older run than the current one, and answers to older
 //! prediction requests, are ignored.
 
-use kindling_core::inside::health::HealthReport;
 use kindling_core::record::{RunRecord, RunStatus};
 use kindling_core::train::{BatchPoint, DeviceSpeeds, EpochMetrics, Steer};
 use kindling_core::DeviceChoice;
@@ -15,8 +14,6 @@ use crate::faults::WorkerDeath;
 use crate::protocol::{BoundaryMap, DataPreview, FromWorker, ProgressReport, TestReport, ToWorker};
 use crate::tasks::in_own_task;
 
-/// Most epochs' health reports the page keeps (the list is thinned past it).
-const MAX_HEALTH_EPOCHS: usize = 200;
 /// Least milliseconds between two saves of a training run.
 const CHECKPOINT_MS: f64 = 5000.0;
 
@@ -145,7 +142,7 @@ impl Session {
     }
 
     /// Whether `run_id` is the run in progress (messages about older runs are ignored).
-    fn is_current(&self, run_id: u64) -> bool {
+    pub(super) fn is_current(&self, run_id: u64) -> bool {
         run_id == self.run.id.get_untracked()
     }
 
@@ -270,46 +267,6 @@ impl Session {
                 )
             });
         }
-    }
-
-    /// A layer-health report: shown (and kept, at an epoch's end), rendered in a task of its
-    /// own; the run's first warning is remembered.
-    fn on_health(&self, run_id: u64, report: HealthReport) {
-        if !self.is_current(run_id) || !self.run.views_open.get_untracked() {
-            return;
-        }
-        if self.run.first_warning.with_untracked(Option::is_none) {
-            let warned: Vec<String> = report
-                .layers
-                .iter()
-                .filter_map(|l| l.warning.map(|w| format!("{} {w:?}", l.name)))
-                .collect();
-            if !warned.is_empty() {
-                let text = warned.join(", ").to_lowercase();
-                self.run.first_warning.set(Some((report.step, text)));
-            }
-        }
-        let run = self.run;
-        in_own_task("layer health", move || {
-            // A report of a run replaced meanwhile is dropped.
-            if run.id.get_untracked() != run_id || !run.views_open.get_untracked() {
-                return;
-            }
-            if report.epoch_end {
-                run.health_epochs.update(|e| {
-                    // A long run keeps every other epoch's report past the cap.
-                    if e.len() >= MAX_HEALTH_EPOCHS {
-                        let mut i = 0;
-                        e.retain(|_| {
-                            i += 1;
-                            i % 2 == 1
-                        });
-                    }
-                    e.push(report.clone());
-                });
-            }
-            run.health.set(Some(report));
-        });
     }
 
     fn on_boundary(&self, run_id: u64, map: BoundaryMap) {
