@@ -1177,9 +1177,16 @@ async fn browser_the_page_runs_under_its_content_security_policy() -> anyhow::Re
 
 /// The run row's stored epochs: their count and their numbers in order.
 async fn stored_epochs(page: &Page) -> anyhow::Result<(String, Vec<usize>)> {
-    let row = page.by_id("run-row").await?;
-    let status = row.attr("data-status").await?.unwrap_or_default();
-    let list = row.attr("data-epoch-list").await?.unwrap_or_default();
+    // Read in one script: a training run's row is replaced as its epochs are saved, so an
+    // element found first could be gone by the second read.
+    let row = page
+        .eval(
+            "const r = document.querySelector('[data-testid=run-row]'); \
+             return r ? [r.dataset.status || '', r.dataset.epochList || ''] : ['', ''];",
+        )
+        .await?;
+    let status = row[0].as_str().unwrap_or_default().to_string();
+    let list = row[1].as_str().unwrap_or_default().to_string();
     let epochs = list
         .split(',')
         .filter(|s| !s.is_empty())
