@@ -7,10 +7,8 @@
 use kindling_core::inside::{ReadWord, ReviewTrace};
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::CanvasRenderingContext2d;
 
-use crate::charts::paint_states;
+use crate::charts::{context, paint_states};
 use crate::session::{use_predictions, use_session};
 
 /// CSS pixels the trace and the heat map span when they fit (wider ones scroll).
@@ -81,12 +79,7 @@ fn draw_trace(canvas: &web_sys::HtmlCanvasElement, trace: &ReviewTrace, hovered:
     let (w, h) = ((words as f64 * col).max(col), TRACE_HEIGHT);
     canvas.set_width((w * ratio) as u32);
     canvas.set_height((h * ratio) as u32);
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some(ctx) = context(canvas) else {
         return;
     };
     let _ = ctx.scale(ratio, ratio);
