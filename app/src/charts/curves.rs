@@ -1,11 +1,39 @@
 //! Training curves against batches trained, and several runs' curves overlaid.
 
 use kindling_core::train::{BatchPoint, EpochMetrics};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
+use super::legend::{draw_legend, LegendCorner, LegendMark};
+use super::measured::MeasuredCanvas;
 use super::Palette;
+
+/// A chart on a canvas, with f64 axes.
+type Chart<'a> = ChartContext<'a, MeasuredCanvas, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws the grid, the axes and their labels of `chart`.
+fn draw_axes(
+    chart: &mut Chart<'_>,
+    palette: &Palette,
+    x_desc: &str,
+    y_desc: &str,
+    y_format: &dyn Fn(&f64) -> String,
+) {
+    let font = ("sans-serif", 12).into_font().color(&palette.text);
+    let _ = chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_label_formatter(y_format)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(font.clone())
+        .axis_desc_style(font)
+        .axis_style(palette.text)
+        .bold_line_style(palette.grid)
+        .light_line_style(palette.background)
+        .draw();
+}
 
 /// Which metric a curve chart shows.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -41,7 +69,7 @@ pub fn draw_curves(
     log: bool,
 ) {
     let palette = Palette::current();
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+    let Some(backend) = MeasuredCanvas::new(canvas) else {
         return;
     };
     let root = backend.into_drawing_area();
@@ -97,11 +125,10 @@ pub fn draw_curves(
             y_min -= pad;
         }
     }
-    let font = ("sans-serif", 12).into_font().color(&palette.text);
     let Ok(mut chart) = ChartBuilder::on(&root)
         .margin(8)
-        .x_label_area_size(28)
-        .y_label_area_size(48)
+        .x_label_area_size(34)
+        .y_label_area_size(58)
         .build_cartesian_2d(0f64..x_max, y_min..y_max)
     else {
         return;
@@ -113,22 +140,12 @@ pub fn draw_curves(
             Metric::Accuracy => format!("{:.0}%", v * 100.0),
         }
     };
-    let _ = chart
-        .configure_mesh()
-        .x_desc("batches")
-        .y_desc(match metric {
-            Metric::Loss if log => "loss (log)",
-            Metric::Loss => "loss",
-            Metric::Accuracy => "accuracy",
-        })
-        .y_label_formatter(&y_format)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font.clone())
-        .axis_desc_style(font.clone())
-        .axis_style(palette.text)
-        .bold_line_style(palette.grid)
-        .light_line_style(palette.background)
-        .draw();
+    let y_desc = match metric {
+        Metric::Loss if log => "loss (log)",
+        Metric::Loss => "loss",
+        Metric::Accuracy => "accuracy",
+    };
+    draw_axes(&mut chart, &palette, "batches", y_desc, &y_format);
     let mark_color = palette.text.mix(0.6);
     for &mark in marks {
         let x = mark as f64;
@@ -139,34 +156,26 @@ pub fn draw_curves(
             mark_color.stroke_width(1),
         ));
     }
-    let train_color = palette.train;
-    if let Ok(series) = chart.draw_series(LineSeries::new(train, train_color.stroke_width(2))) {
-        series.label("train (batches)").legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 16, y)], train_color.stroke_width(2))
-        });
-    }
+    let _ = chart.draw_series(LineSeries::new(train, palette.train.stroke_width(2)));
     let held_color = palette.held_out;
     let _ = chart.draw_series(LineSeries::new(
         held.iter().copied(),
         held_color.stroke_width(2),
     ));
-    if let Ok(series) =
-        chart.draw_series(held.iter().map(|&p| Circle::new(p, 4, held_color.filled())))
-    {
-        series
-            .label("held out (epochs)")
-            .legend(move |(x, y)| Circle::new((x + 8, y), 4, held_color.filled()));
-    }
-    let _ = chart
-        .configure_series_labels()
-        .position(match metric {
-            Metric::Loss => SeriesLabelPosition::UpperRight,
-            Metric::Accuracy => SeriesLabelPosition::LowerRight,
-        })
-        .label_font(font)
-        .background_style(palette.background.mix(0.85))
-        .border_style(palette.grid)
-        .draw();
+    let _ = chart.draw_series(held.iter().map(|&p| Circle::new(p, 4, held_color.filled())));
+    draw_legend(
+        &root,
+        chart.plotting_area().get_pixel_range(),
+        &[
+            ("train (batches)".into(), LegendMark::Line(palette.train)),
+            ("held out (epochs)".into(), LegendMark::Dot(held_color)),
+        ],
+        match metric {
+            Metric::Loss => LegendCorner::UpperRight,
+            Metric::Accuracy => LegendCorner::LowerRight,
+        },
+        &palette,
+    );
     let _ = root.present();
 }
 
@@ -199,7 +208,7 @@ pub fn draw_overlay(
     log_y: bool,
 ) {
     let palette = Palette::current();
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+    let Some(backend) = MeasuredCanvas::new(canvas) else {
         return;
     };
     let root = backend.into_drawing_area();
@@ -230,11 +239,10 @@ pub fn draw_overlay(
         y_max = y_min + 0.1;
     }
     let pad = (y_max - y_min) * 0.05;
-    let font = ("sans-serif", 12).into_font().color(&palette.text);
     let Ok(mut chart) = ChartBuilder::on(&root)
         .margin(8)
-        .x_label_area_size(28)
-        .y_label_area_size(52)
+        .x_label_area_size(34)
+        .y_label_area_size(62)
         .build_cartesian_2d(x_min..x_max, (y_min - pad)..(y_max + pad))
     else {
         return;
@@ -246,18 +254,8 @@ pub fn draw_overlay(
             format!("{v:.3}")
         }
     };
-    let _ = chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .y_label_formatter(&y_format)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font.clone())
-        .axis_desc_style(font.clone())
-        .axis_style(palette.text)
-        .bold_line_style(palette.grid)
-        .light_line_style(palette.background)
-        .draw();
+    draw_axes(&mut chart, &palette, x_desc, y_desc, &y_format);
+    let mut legend = Vec::with_capacity(series.len());
     for (i, s) in series.iter().enumerate() {
         let colour = RUN_COLOURS[i % RUN_COLOURS.len()];
         let points: Vec<(f64, f64)> = s
@@ -266,18 +264,15 @@ pub fn draw_overlay(
             .filter(|p| p.1.is_finite())
             .map(|&(x, y)| (x, tf(y)))
             .collect();
-        if let Ok(drawn) = chart.draw_series(LineSeries::new(points, colour.stroke_width(2))) {
-            drawn.label(s.name.clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-            });
-        }
+        let _ = chart.draw_series(LineSeries::new(points, colour.stroke_width(2)));
+        legend.push((s.name.clone(), LegendMark::Line(colour)));
     }
-    let _ = chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(font)
-        .background_style(palette.background.mix(0.85))
-        .border_style(palette.grid)
-        .draw();
+    draw_legend(
+        &root,
+        chart.plotting_area().get_pixel_range(),
+        &legend,
+        LegendCorner::LowerRight,
+        &palette,
+    );
     let _ = root.present();
 }

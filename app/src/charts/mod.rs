@@ -2,7 +2,9 @@
 //! decision-boundary map, neuron and state maps, and images in `maps`.
 
 mod curves;
+mod legend;
 mod maps;
+mod measured;
 
 pub use curves::{draw_curves, draw_overlay, Metric, Series, RUN_COLOURS};
 pub use maps::*;

@@ -44,8 +44,8 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
         let rect = c.get_bounding_client_rect();
         let scale = c.width() as f64 / rect.width().max(1.0);
         let x = (ev.client_x() as f64 - rect.left()) * scale;
-        // The plotting area starts after the y labels (48 px + 8 px margin).
-        let left = 56.0;
+        // The plotting area starts after the y labels (58 px + 8 px margin).
+        let left = 66.0;
         let right = c.width() as f64 - 8.0;
         let t = ((x - left) / (right - left)).clamp(0.0, 1.0);
         run.points.with_untracked(|points| {
