@@ -447,6 +447,12 @@ impl Page {
         Ok(out)
     }
 
+    /// Resizes the browser's window to `width` x `height` CSS pixels.
+    pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.client.set_window_size(width, height).await?;
+        Ok(())
+    }
+
     /// Saves a screenshot as `target/e2e/<test>-<label>.png`.
     pub async fn screenshot(&self, label: &str) -> Result<PathBuf> {
         let png = self.client.screenshot().await?;

@@ -526,8 +526,10 @@ async fn browser_a_diverging_run_stops_with_a_message_and_the_page_still_works(
         .eval("return [...document.querySelectorAll('[data-testid=health-note]')].map(n => n.dataset.kind);")
         .await?;
     assert!(
-        notes.as_array().is_some_and(|n| !n.is_empty()),
-        "the layers carry their notes: {notes}"
+        notes.as_array().is_some_and(|n| !n.is_empty()
+            && n.iter().all(|k| ["exploding", "vanishing", "not_finite"]
+                .contains(&k.as_str().unwrap_or_default()))),
+        "the layers carry their notes, each of a known kind: {notes}"
     );
     page.eval("document.querySelector('[data-testid=histograms]').scrollIntoView({ block: 'start' }); return true;")
         .await?;
@@ -742,6 +744,20 @@ async fn browser_an_imdb_model_trains_and_answers_the_review_box() -> anyhow::Re
     )
     .await?;
     page.screenshot("word-trace").await?;
+    // On a phone's width the trace wraps: nothing is wider than the screen.
+    page.resize(390, 844).await?;
+    let overflow = page
+        .eval(
+            "document.querySelector('.word-trace').scrollIntoView({ block: 'start' }); \
+             return document.documentElement.scrollWidth - window.innerWidth;",
+        )
+        .await?;
+    page.screenshot("word-trace-phone").await?;
+    assert!(
+        overflow.as_f64().unwrap_or(0.0) <= 1.0,
+        "the page is {overflow} px wider than a 390 px screen"
+    );
+    page.resize(1280, 800).await?;
     // A test review of the mistakes gallery, clicked, is read in the box word by word.
     let clicked = page
         .eval(

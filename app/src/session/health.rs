@@ -21,10 +21,10 @@ impl Session {
             let warned: Vec<String> = report
                 .layers
                 .iter()
-                .filter_map(|l| l.warning.map(|w| format!("{} {w:?}", l.name)))
+                .filter_map(|l| l.warning.map(|w| format!("{} {}", l.name, w.describe())))
                 .collect();
             if !warned.is_empty() {
-                let text = warned.join(", ").to_lowercase();
+                let text = warned.join(", ");
                 self.run.first_warning.set(Some((report.step, text)));
             }
         }

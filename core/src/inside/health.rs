@@ -86,6 +86,26 @@ pub enum HealthWarning {
     NotFinite,
 }
 
+impl HealthWarning {
+    /// Its id, as serialized (`exploding`, `vanishing`, `not_finite`).
+    pub fn id(self) -> &'static str {
+        match self {
+            HealthWarning::Exploding => "exploding",
+            HealthWarning::Vanishing => "vanishing",
+            HealthWarning::NotFinite => "not_finite",
+        }
+    }
+
+    /// What it warns of, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            HealthWarning::Exploding => "exploding gradients",
+            HealthWarning::Vanishing => "vanishing gradients",
+            HealthWarning::NotFinite => "non-finite gradients",
+        }
+    }
+}
+
 /// One layer's health at a step.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct LayerHealth {
@@ -330,6 +350,21 @@ fn warn(layers: &mut [LayerHealth], learning_rate: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_warning_s_id_is_its_serialized_name() {
+        for w in [
+            HealthWarning::Exploding,
+            HealthWarning::Vanishing,
+            HealthWarning::NotFinite,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&w).unwrap(),
+                format!("\"{}\"", w.id())
+            );
+            assert!(w.describe().ends_with("gradients"));
+        }
+    }
 
     #[test]
     fn a_histogram_counts_every_finite_value_in_its_bin() {

@@ -72,7 +72,7 @@ fn LayerHealthView(name: String, layer: Memo<Option<LayerHealth>>) -> impl IntoV
         layer.with(|l| {
             l.as_ref()
                 .and_then(|l| l.warning)
-                .map(|w| format!("{w:?}").to_lowercase())
+                .map(|w| w.id().to_string())
                 .unwrap_or_default()
         })
     };
