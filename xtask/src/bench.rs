@@ -353,6 +353,8 @@ fn run_reference(python: &Path, framework: &str, model: &[&str]) -> Result<Vec<S
     let output = Command::new(python)
         .arg(root().join("xtask").join("bench").join("reference.py"))
         .arg(framework)
+        .arg("--data")
+        .arg(root().join("data"))
         .args(match model {
             [id, batches] => vec!["--models", id, "--batches", batches],
             _ => Vec::new(),
@@ -434,8 +436,10 @@ fn report(
         "Samples/s after warm-up, median of timed windows (native and the references: 5 warm-up \
          batches, 5 windows of 50 MLP batches, 10 CNN or LSTM batches; browser: windows of 10 \
          batches, but 2 warm-up batches and 3 windows of 3 batches for \
-         the LSTM, and a time budget of 90 s, 120 s for the LSTM: * marks a figure it cut short). Kindling trains \
-         the real datasets; the references train random inputs of the right shapes. The browser \
+         the LSTM, and a time budget of 90 s, 120 s for the LSTM: * marks a figure it cut short). Kindling and \
+         the references train the real datasets, the references as their users train: Keras with \
+         `fit()` (a window is one fit() over its batches, shuffled), PyTorch with a training loop \
+         over a shuffled `DataLoader`. The browser \
          figures are headless Chromium 156 on this machine: Kindling's playground (share link of \
          the model, Reproduce; the worker's own count of samples and training seconds) and TF.js \
          4.22 (`trainOnBatch`; its wasm backend without threads, as the page is not \
