@@ -86,6 +86,7 @@ pub fn add_point(config: &mut RunConfig, x: f32, y: f32, label: u32) -> bool {
         x: round(x),
         y: round(y),
         label,
+        value: None,
     });
     true
 }
@@ -333,6 +334,7 @@ mod tests {
             x: 0.0,
             y: 0.0,
             label: 0,
+            value: None,
         }]);
         assert!(same_set(&t, &edited));
         assert!(!same_set(&t, &t.clone().with_seed(2)));

@@ -498,8 +498,14 @@ fn train(
             bar.set_message(format!("loss {:.4}", p.loss));
         }
         if let Some(m) = outcome.epoch_end {
+            // R² on a regression set, the share classified right on classes.
+            let figure = if config.dataset.is_regression() {
+                "r2"
+            } else {
+                "acc"
+            };
             let line = format!(
-                "epoch {:>3}/{}  {:>6.1}s  loss {:.4}  acc {:.4}  val_loss {:.4}  val_acc {:.4}",
+                "epoch {:>3}/{}  {:>6.1}s  loss {:.4}  {figure} {:.4}  val_loss {:.4}  val_{figure} {:.4}",
                 m.epoch,
                 config.training.epochs,
                 last_epoch.elapsed().as_secs_f64(),

@@ -337,9 +337,90 @@ fn a_saved_models_accuracy_counts_one_sigmoid_output_as_training_does() {
         examples: Examples::Dense(vec![0.5; 8]),
         labels: vec![1, 1, 0, 1],
         num_classes: 2,
+        targets: None,
     };
     assert_eq!(
         kindling_core::block_on(saved.accuracy(&data)).unwrap(),
         0.75
     );
+}
+
+/// A regression run exports its values (f32) as the targets, mean squared error as the loss,
+/// and R² as the figure both scripts report; the scripts are valid Python.
+#[test]
+fn a_regression_run_exports_its_values_its_loss_and_r2() {
+    let toy = ToyConfig::new(ToyKind::GaussianBump).with_size(40);
+    let data = toy.generate();
+    let mut model_config = MlpConfig::new(
+        2,
+        vec![DenseLayerConfig::new(8).with_activation(Activation::Tanh)],
+        1,
+    );
+    model_config.output_activation = Activation::Linear;
+    let model_config = ModelConfig::Mlp(model_config);
+    let rec = record(
+        DatasetConfig::Toy(toy),
+        model_config.clone(),
+        LossKind::MeanSquaredError,
+    );
+    assert!(
+        rec.config.problems().is_empty(),
+        "{:?}",
+        rec.config.problems()
+    );
+    let model = model_config.init(&Device::flex()).unwrap();
+    let export = export_run(
+        &rec,
+        &model,
+        ExportData::Carried {
+            train: &data.train,
+            test: &data.eval,
+        },
+    )
+    .unwrap();
+    let file = SafeTensors::deserialize(&export.data.bytes).unwrap();
+    let values = file.tensor("test_y").unwrap();
+    assert_eq!(values.dtype(), safetensors::Dtype::F32);
+    let read: Vec<f32> = values
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(Some(&read), data.eval.targets.as_ref());
+    let dir = std::env::temp_dir().join(format!("kindling-export-r2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, loss) in [
+        (
+            &export.pytorch,
+            "((output_activation(logits) - targets(labels, logits.shape[1])) ** 2).mean()",
+        ),
+        (
+            &export.keras,
+            "ops.mean((output_activation(logits) - targets(labels, logits.shape[1])) ** 2, axis=1)",
+        ),
+    ] {
+        let script = String::from_utf8(file.bytes.clone()).unwrap();
+        assert!(script.contains(loss), "{}: {script}", file.name);
+        assert!(
+            script.contains(r#"print(f"test R²: {evaluate(model, x_test, y_test):.4f}")"#),
+            "{}",
+            file.name
+        );
+        assert!(script.contains("held-out R²"), "{}", file.name);
+        assert!(!script.contains("test accuracy"), "{}", file.name);
+        let path = dir.join(&file.name);
+        std::fs::write(&path, &file.bytes).unwrap();
+        let out = std::process::Command::new("python3")
+            .args(["-m", "py_compile"])
+            .arg(&path)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

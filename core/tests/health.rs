@@ -31,6 +31,7 @@ fn images(n: usize, seed: u32) -> Dataset {
         examples: Examples::Pixels((0..n * 784).map(|_| (next() % 256) as u8).collect()),
         labels: (0..n).map(|_| next() % 10).collect(),
         num_classes: 10,
+        targets: None,
     }
 }
 

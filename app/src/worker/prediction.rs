@@ -200,6 +200,7 @@ impl Actor {
             examples: Examples::Pixels(pixels.clone()),
             labels: vec![0],
             num_classes: c.dataset().classes().max(2),
+            targets: None,
         };
         // The layers come with their probabilities (one forward pass); other models answer
         // with the probabilities alone.
@@ -249,6 +250,7 @@ impl Actor {
                     examples: Examples::Tokens(ids),
                     labels: vec![0],
                     num_classes: 2,
+                    targets: None,
                 };
                 let p = c.probabilities(&review).await?;
                 p.get(1).copied().unwrap_or(0.5)

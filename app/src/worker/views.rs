@@ -171,6 +171,7 @@ impl Actor {
             examples: Examples::Dense(plane.inputs()),
             labels: vec![0; n * n],
             num_classes: classes,
+            targets: None,
         };
         match c.run.probabilities(&grid).await {
             Ok(p) => post(&FromWorker::Boundary {

@@ -342,6 +342,7 @@ fn decode_csv_within(
         examples: Examples::Dense(features),
         labels: label_index,
         num_classes: names.len(),
+        targets: None,
     };
     Ok((dataset, names))
 }

@@ -1,5 +1,6 @@
-//! In-memory datasets: examples (f32 features, u8 pixels or token ids) with class labels,
-//! and the batcher that turns a list of example indices into model inputs.
+//! In-memory datasets: examples (f32 features, u8 pixels or token ids) with class labels, or
+//! with values to predict (regression), and the batcher that turns a list of example indices
+//! into model inputs.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::seq::SliceRandom;
@@ -50,10 +51,12 @@ pub struct Dataset {
     pub shape: ExampleShape,
     /// All examples, one after another.
     pub examples: Examples,
-    /// Class label of each example.
+    /// Class label of each example (all 0 on a regression set).
     pub labels: Vec<u32>,
-    /// Number of classes.
+    /// Number of classes (1 on a regression set: the model's one output is the value).
     pub num_classes: usize,
+    /// On a regression set, the value to predict of each example (`None`: classification).
+    pub targets: Option<Vec<f32>>,
 }
 
 /// A batch ready for a model: inputs and labels on the device.
@@ -65,6 +68,8 @@ pub struct Batch {
     pub labels: Tensor<1, Int>,
     /// Class labels as host values (for one-hot targets and metrics).
     pub label_values: Vec<u32>,
+    /// On a regression set, the values to predict (host values).
+    pub targets: Option<Vec<f32>>,
 }
 
 impl Dataset {
@@ -107,6 +112,23 @@ impl Dataset {
             examples,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             num_classes: self.num_classes,
+            targets: self
+                .targets
+                .as_ref()
+                .map(|t| indices.iter().map(|&i| t[i]).collect()),
+        }
+    }
+
+    /// Whether its examples have values to predict instead of classes.
+    pub fn is_regression(&self) -> bool {
+        self.targets.is_some()
+    }
+
+    /// The mean of its values to predict (0 on a classification set or an empty one).
+    pub fn target_mean(&self) -> f64 {
+        match &self.targets {
+            Some(t) if !t.is_empty() => t.iter().map(|&v| v as f64).sum::<f64>() / t.len() as f64,
+            _ => 0.0,
         }
     }
 
@@ -247,6 +269,10 @@ impl Dataset {
             input,
             labels,
             label_values,
+            targets: self
+                .targets
+                .as_ref()
+                .map(|t| indices.iter().map(|&i| t[i]).collect()),
         }
     }
 }

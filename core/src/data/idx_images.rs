@@ -70,6 +70,7 @@ pub fn images_from_idx(
         examples: Examples::Pixels(images.values),
         labels: labels.values.into_iter().map(u32::from).collect(),
         num_classes: 10,
+        targets: None,
     })
 }
 

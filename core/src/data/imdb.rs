@@ -37,6 +37,7 @@ impl ReviewsDataset for TokenizedReviews {
             examples: Examples::Tokens(tokens),
             labels: indices.iter().map(|&i| self.labels[i] as u32).collect(),
             num_classes: 2,
+            targets: None,
         }
     }
 }

@@ -47,6 +47,7 @@ pub fn downsample_dataset(data: &Dataset) -> Dataset {
         ),
         labels: data.labels.clone(),
         num_classes: data.num_classes,
+        targets: None,
     }
 }
 
@@ -121,6 +122,7 @@ fn position_index(labels: &[u32], num_classes: usize) -> Dataset {
         examples: Examples::Dense((0..labels.len()).map(|i| i as f32).collect()),
         labels: labels.to_vec(),
         num_classes,
+        targets: None,
     }
 }
 
@@ -253,6 +255,7 @@ fn review_index(reviews: &TokenizedReviews) -> Dataset {
         examples: Examples::Dense((0..reviews.reviews.len()).map(|i| i as f32).collect()),
         labels: reviews.labels.iter().map(|&l| l as u32).collect(),
         num_classes: 2,
+        targets: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Seeded 2-D toy sets in the spirit of TensorFlow Playground, and the homework's tinyTOY.
 //! Points lie in [-1, 1]^2 (before noise); blobs and the spiral have 2 to 5 classes, the
-//! others two. A run picks the features its model reads of each point (x1, x2, x1², x1·x2,
+//! other classification sets two, and the two regression sets (a plane, a Gaussian bump) give
+//! each point a value to predict instead of a class. A run picks the features its model reads of each point (x1, x2, x1², x1·x2,
 //! sin(πx1), ...) and may edit the set: points added (to the training split) and generated
 //! points removed, so a share link carries the set a teacher shaped.
 
@@ -26,18 +27,29 @@ pub enum ToyKind {
     Spiral,
     /// Gaussian blobs around a circle, one per class.
     Blobs,
+    /// Regression: the value of a tilted plane, (x1 + x2) / 2, in [-1, 1].
+    Plane,
+    /// Regression: a Gaussian bump at the centre, exp(-|x|² / 0.32), in (0, 1].
+    GaussianBump,
 }
 
 impl ToyKind {
     /// Every toy set.
-    pub const ALL: [ToyKind; 6] = [
+    pub const ALL: [ToyKind; 8] = [
         ToyKind::TinyToy,
         ToyKind::Circle,
         ToyKind::Xor,
         ToyKind::Gaussians,
         ToyKind::Spiral,
         ToyKind::Blobs,
+        ToyKind::Plane,
+        ToyKind::GaussianBump,
     ];
+
+    /// Whether each point has a value to predict (regression) instead of a class.
+    pub fn is_regression(&self) -> bool {
+        matches!(self, ToyKind::Plane | ToyKind::GaussianBump)
+    }
 
     /// Whether its number of classes can be chosen (else it has two).
     pub fn has_class_choice(&self) -> bool {
@@ -53,6 +65,8 @@ impl ToyKind {
             ToyKind::Gaussians => "two gaussians",
             ToyKind::Spiral => "spiral",
             ToyKind::Blobs => "blobs",
+            ToyKind::Plane => "plane",
+            ToyKind::GaussianBump => "gaussian bump",
         }
     }
 }
@@ -65,6 +79,8 @@ pub const MAX_ADDED_POINTS: usize = 500;
 pub const MAX_REMOVED_POINTS: usize = 1_000;
 /// How far from the origin an added point may lie, per coordinate.
 pub const MAX_POINT_COORDINATE: f32 = 10.0;
+/// The largest value (in size) an added point of a regression set may have.
+pub const MAX_POINT_VALUE: f32 = 10.0;
 
 /// A feature a model reads of a 2-D point, as TensorFlow Playground offers them. The sines
 /// take `π x`, one period over the sets' [-1, 1] (a sine of `x` alone would be nearly linear
@@ -144,17 +160,23 @@ pub struct AddedPoint {
     pub x: f32,
     /// x2.
     pub y: f32,
-    /// Its class.
+    /// Its class (0 on a regression set).
     pub label: u32,
+    /// Its value, on a regression set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f32>,
 }
 
-/// A toy set's points as drawn on the plane: coordinates, labels, and which are held out.
+/// A toy set's points as drawn on the plane: coordinates, labels (or values), and which are
+/// held out.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PlanePoints {
     /// (x1, x2) of each point.
     pub xy: Vec<[f32; 2]>,
-    /// Class of each point.
+    /// Class of each point (0 on a regression set).
     pub labels: Vec<u32>,
+    /// Value of each point on a regression set (empty on a classification set).
+    pub values: Vec<f32>,
     /// Whether each point is a test point.
     pub test: Vec<bool>,
     /// Which generated point each is (`None`: added), for removing it.
@@ -233,9 +255,11 @@ impl ToyConfig {
         self.generated_train() - self.removed_counts().0 + self.added.as_ref().map_or(0, Vec::len)
     }
 
-    /// Its classes: 2, or the chosen number for blobs and the spiral.
+    /// Its classes: 2, or the chosen number for blobs and the spiral (1 on a regression set:
+    /// the model has one output, the value).
     pub fn classes(&self) -> usize {
         match self.classes {
+            _ if self.kind.is_regression() => 1,
             Some(k) if self.kind.has_class_choice() => k,
             _ => 2,
         }
@@ -265,24 +289,31 @@ impl ToyConfig {
         let mut test = PlanePoints::default();
         for i in 0..self.size {
             // Every point is drawn, removed or not, so that the others do not move.
-            let (x, y, label) = self.point(i, &mut rng);
+            let (x, y, label, value) = self.point(i, &mut rng);
             if removed.contains(&i) {
                 continue;
             }
             let to = if i < train { &mut out } else { &mut test };
             to.xy.push([x as f32, y as f32]);
             to.labels.push(label);
+            if self.kind.is_regression() {
+                to.values.push(value as f32);
+            }
             to.test.push(i >= train);
             to.generated.push(Some(i));
         }
         for p in self.added.iter().flatten() {
             out.xy.push([p.x, p.y]);
             out.labels.push(p.label);
+            if self.kind.is_regression() {
+                out.values.push(p.value.unwrap_or(0.0));
+            }
             out.test.push(false);
             out.generated.push(None);
         }
         out.xy.extend(test.xy);
         out.labels.extend(test.labels);
+        out.values.extend(test.values);
         out.test.extend(test.test);
         out.generated.extend(test.generated);
         out
@@ -300,6 +331,7 @@ impl ToyConfig {
             examples: Examples::Dense(plane_features(&features, &flat)),
             labels: points.labels,
             num_classes: self.classes(),
+            targets: self.kind.is_regression().then_some(points.values),
         };
         let train = points.test.iter().filter(|t| !**t).count();
         let n = points.test.len();
@@ -352,19 +384,35 @@ impl ToyConfig {
                 );
             }
             let classes = self.classes() as u32;
+            let regression = self.kind.is_regression();
             if let Some((i, p)) = added.iter().enumerate().find(|(_, p)| {
                 !(p.x.is_finite()
                     && p.y.is_finite()
                     && p.x.abs() <= MAX_POINT_COORDINATE
                     && p.y.abs() <= MAX_POINT_COORDINATE
-                    && p.label < classes)
+                    && if regression {
+                        p.label == 0
+                            && p.value
+                                .is_some_and(|v| v.is_finite() && v.abs() <= MAX_POINT_VALUE)
+                    } else {
+                        p.label < classes && p.value.is_none()
+                    })
             }) {
+                let (what, rule) = if regression {
+                    (
+                        format!("({}, {}) value {:?}", p.x, p.y, p.value),
+                        format!("its value is within ±{MAX_POINT_VALUE}"),
+                    )
+                } else {
+                    (
+                        format!("({}, {}) class {}", p.x, p.y, p.label),
+                        format!("its class is below {classes} (and it has no value)"),
+                    )
+                };
                 c.fail(
                     format!("dataset.added[{i}]"),
-                    format!("({}, {}) class {}", p.x, p.y, p.label),
-                    format!(
-                        "a point lies within ±{MAX_POINT_COORDINATE} and its class is below {classes}"
-                    ),
+                    what,
+                    format!("a point lies within ±{MAX_POINT_COORDINATE} and {rule}"),
                 );
             }
         }
@@ -396,10 +444,11 @@ impl ToyConfig {
         }
     }
 
-    fn point(&self, i: usize, rng: &mut ChaCha8Rng) -> (f64, f64, u32) {
+    /// The `i`-th generated point: (x1, x2, its class, its value on a regression set).
+    fn point(&self, i: usize, rng: &mut ChaCha8Rng) -> (f64, f64, u32, f64) {
         let noise = self.noise;
         let classes = self.classes();
-        match self.kind {
+        let (x, y, label) = match self.kind {
             ToyKind::TinyToy => {
                 let x: f64 = rng.random_range(-1.0..1.0);
                 let y: f64 = rng.random_range(-1.0..1.0);
@@ -477,7 +526,30 @@ impl ToyConfig {
                     label,
                 )
             }
-        }
+            ToyKind::Plane | ToyKind::GaussianBump => {
+                // As TensorFlow Playground's regression sets: the value is that of the point
+                // drawn, and noise moves the point (the value stays).
+                let x: f64 = rng.random_range(-1.0..1.0);
+                let y: f64 = rng.random_range(-1.0..1.0);
+                let value = regression_value(self.kind, x, y);
+                return (
+                    x + noise * 0.3 * gaussian(rng),
+                    y + noise * 0.3 * gaussian(rng),
+                    0,
+                    value,
+                );
+            }
+        };
+        (x, y, label, 0.0)
+    }
+}
+
+/// The value of a regression set at (x1, x2) (0 for a classification set).
+pub fn regression_value(kind: ToyKind, x1: f64, x2: f64) -> f64 {
+    match kind {
+        ToyKind::Plane => (x1 + x2) / 2.0,
+        ToyKind::GaussianBump => (-(x1 * x1 + x2 * x2) / 0.32).exp(),
+        _ => 0.0,
     }
 }
 
@@ -487,7 +559,7 @@ mod tests {
 
     #[test]
     fn every_toy_set_has_two_balanced_classes_and_the_requested_size() {
-        for kind in ToyKind::ALL {
+        for kind in ToyKind::ALL.into_iter().filter(|k| !k.is_regression()) {
             let data = ToyConfig::new(kind).with_size(500).generate();
             assert_eq!(data.train.len() + data.eval.len(), 500, "{kind:?}");
             assert_eq!(data.eval.len(), 100, "{kind:?}");
@@ -517,5 +589,62 @@ mod tests {
         let noisy = ToyConfig::new(ToyKind::Xor).with_noise(0.5).generate();
         assert_eq!(clean.train.labels, noisy.train.labels);
         assert_ne!(clean.train.examples, noisy.train.examples);
+    }
+
+    #[test]
+    fn a_regression_set_gives_each_point_the_value_of_its_surface() {
+        for kind in [ToyKind::Plane, ToyKind::GaussianBump] {
+            let config = ToyConfig::new(kind).with_size(400);
+            let data = config.generate();
+            assert_eq!(data.train.num_classes, 1, "{kind:?}");
+            let targets = data
+                .train
+                .targets
+                .as_ref()
+                .expect("a regression set has targets");
+            assert_eq!(targets.len(), data.train.len());
+            assert!(data.train.labels.iter().all(|&l| l == 0));
+            // Without noise, each value is the surface's at the point.
+            let Examples::Dense(xy) = &data.train.examples else {
+                panic!("2-D points")
+            };
+            for (p, &v) in xy.chunks_exact(2).zip(targets) {
+                let want = regression_value(kind, p[0] as f64, p[1] as f64) as f32;
+                assert!((v - want).abs() < 1e-5, "{kind:?}: {v} at {p:?}");
+            }
+            let (low, high) = targets
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+            assert!(high - low > 0.5, "{kind:?}: values spread, {low}..{high}");
+        }
+    }
+
+    #[test]
+    fn a_point_added_to_a_regression_set_needs_a_value_and_a_class_set_none() {
+        let point = |value| AddedPoint {
+            x: 0.1,
+            y: 0.2,
+            label: 0,
+            value,
+        };
+        let check = |kind, p: AddedPoint| {
+            let mut c = crate::checks::Checker::default();
+            ToyConfig::new(kind).with_added(Some(vec![p])).check(&mut c);
+            c.into_problems().is_empty()
+        };
+        assert!(check(ToyKind::Plane, point(Some(0.5))));
+        assert!(!check(ToyKind::Plane, point(None)));
+        assert!(!check(ToyKind::Plane, point(Some(f32::NAN))));
+        assert!(!check(ToyKind::Plane, point(Some(11.0))));
+        assert!(check(ToyKind::Xor, point(None)));
+        assert!(!check(ToyKind::Xor, point(Some(0.5))));
+        let data = ToyConfig::new(ToyKind::Plane)
+            .with_size(100)
+            .with_added(Some(vec![point(Some(0.75))]))
+            .generate();
+        assert_eq!(
+            data.train.targets.as_ref().and_then(|t| t.last()),
+            Some(&0.75)
+        );
     }
 }

@@ -34,6 +34,7 @@ pub fn script(config: &RunConfig, run_name: &str, file: &str, files: (&str, &str
         "build_model()",
         "        train(model, x_train, y_train, x_held, y_held)",
         "load_weights(model)",
+        config.dataset.is_regression(),
     ));
     out
 }
@@ -360,6 +361,9 @@ fn training_section(config: &RunConfig) -> String {
         LossKind::Quadratic => {
             "0.5 * ops.sum((output_activation(logits) - targets(labels, logits.shape[1])) ** 2, axis=1)"
         }
+        LossKind::MeanSquaredError => {
+            "ops.mean((output_activation(logits) - targets(labels, logits.shape[1])) ** 2, axis=1)"
+        }
     };
     let activation = config.model.output_activation();
     let (keras_activation, numpy_activation) = match activation {
@@ -407,10 +411,7 @@ def predicted_classes(logits):
     {prediction}
 
 
-def evaluate(model, x, y, batch_size={eval_batch}):
-    """The fraction of examples predicted right."""
-    logits = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
-    return float((predicted_classes(logits) == y).mean())
+{evaluate}
 
 
 def train(model, x_train, y_train, x_held, y_held):
@@ -420,7 +421,7 @@ def train(model, x_train, y_train, x_held, y_held):
     {optimizer_note}model.compile(optimizer={optimizer}, loss=loss_of)
     report = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
         f"epoch {{epoch + 1}}/{{EPOCHS}}: loss {{logs['loss']:.4f}}, "
-        f"held-out accuracy {{100 * evaluate(model, x_held, y_held):.2f}}%"))
+        f"{held_out}"))
     model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=True,
               verbose=0, callbacks=[report])
 "#,
@@ -435,6 +436,22 @@ def train(model, x_train, y_train, x_held, y_held):
         } else {
             "return logits.argmax(axis=1)".to_string()
         },
-        eval_batch = t.eval_batch_size.max(1),
+        evaluate = if config.dataset.is_regression() {
+            python::r2_fn(
+                "",
+                "np.asarray(model.predict(x, batch_size=batch_size, verbose=0))",
+                numpy_activation,
+                t.eval_batch_size.max(1),
+            )
+        } else {
+            format!(
+                r#"def evaluate(model, x, y, batch_size={eval_batch}):
+    """The fraction of examples predicted right."""
+    logits = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    return float((predicted_classes(logits) == y).mean())"#,
+                eval_batch = t.eval_batch_size.max(1)
+            )
+        },
+        held_out = python::held_out_figure(config.dataset.is_regression()),
     )
 }

@@ -157,7 +157,7 @@ impl Array {
     }
 }
 
-/// The examples of `data` with their labels: features as f32, pixels as the u8 grey levels
+/// The examples of `data` with their labels (or values): features as f32, pixels as the u8 grey levels
 /// (a quarter of f32's size; the script divides them by 255 as Kindling's batches do), token
 /// ids as i64.
 fn examples(data: &Dataset) -> (Array, Array) {
@@ -172,7 +172,11 @@ fn examples(data: &Dataset) -> (Array, Array) {
         Examples::Pixels(v) => Array::uint8(v, shape),
         Examples::Tokens(v) => Array::int64(v.iter().map(|&t| i64::from(t)), shape),
     };
-    let y = Array::int64(data.labels.iter().map(|&l| i64::from(l)), vec![n]);
+    // A regression set's values to predict, else the classes.
+    let y = match &data.targets {
+        Some(values) => Array::float32(values.iter().copied(), vec![n]),
+        None => Array::int64(data.labels.iter().map(|&l| i64::from(l)), vec![n]),
+    };
     (x, y)
 }
 

@@ -310,10 +310,45 @@ def load_data(data_dir):
     )
 }
 
+/// How the script reports the figure `evaluate` gives on the test set: its accuracy, or R² on a
+/// regression set.
+pub fn test_figure(regression: bool) -> &'static str {
+    if regression {
+        "test R²: {evaluate(model, x_test, y_test):.4f}"
+    } else {
+        "test accuracy: {100 * evaluate(model, x_test, y_test):.2f}%"
+    }
+}
+
+/// How the script reports the figure `evaluate` gives on the held-out set after an epoch.
+pub fn held_out_figure(regression: bool) -> &'static str {
+    if regression {
+        "held-out R² {evaluate(model, x_held, y_held):.4f}"
+    } else {
+        "held-out accuracy {100 * evaluate(model, x_held, y_held):.2f}%"
+    }
+}
+
+/// The script's `evaluate` on a regression set: R² of the output activations (`activation`,
+/// numpy code of `logits`, the model's outputs on `x` as `logits` computes them after the
+/// lines `prepare`), as Kindling reports it.
+pub fn r2_fn(prepare: &str, logits: &str, activation: &str, eval_batch: usize) -> String {
+    format!(
+        r#"def evaluate(model, x, y, batch_size={eval_batch}):
+    """R² of the predicted values, as Kindling reports it on a regression set: 1 - (sum of
+    squared errors) / (sum of squares about the values' mean)."""
+{prepare}    logits = {logits}
+    values = ({activation})[:, 0]
+    y = np.asarray(y, dtype=np.float64)
+    return float(1 - ((values - y) ** 2).sum() / ((y - y.mean()) ** 2).sum())"#
+    )
+}
+
 /// The script's `main`: reads the data, builds the model with `build`, then trains it
 /// (`train`, with `--train`) or loads the exported weights (`load`), and prints the test
-/// accuracy. `seed` seeds the framework's generators.
-pub fn main_fn(seed: &str, build: &str, train: &str, load: &str) -> String {
+/// accuracy (R² on a regression set). `seed` seeds the framework's generators.
+pub fn main_fn(seed: &str, build: &str, train: &str, load: &str, regression: bool) -> String {
+    let test_figure = test_figure(regression);
     format!(
         r#"
 
@@ -334,7 +369,7 @@ def main():
     else:
         {load}
     print(f"{{RUN_NAME}}: {{len(x_test)}} test examples")
-    print(f"test accuracy: {{100 * evaluate(model, x_test, y_test):.2f}}%")
+    print(f"{test_figure}")
 
 
 if __name__ == "__main__":

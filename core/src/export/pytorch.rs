@@ -29,6 +29,7 @@ pub fn script(config: &RunConfig, run_name: &str, file: &str, files: (&str, &str
         "Model()",
         "        initialize(model)\n        train(model, x_train, y_train, x_held, y_held)",
         "model.load_state_dict(load_tensors(WEIGHTS_FILE))",
+        config.dataset.is_regression(),
     ));
     out
 }
@@ -381,6 +382,9 @@ fn training_section(config: &RunConfig) -> String {
         LossKind::Quadratic => {
             "0.5 * ((output_activation(logits) - targets(labels, logits.shape[1])) ** 2).sum(dim=1).mean()".into()
         }
+        LossKind::MeanSquaredError => {
+            "((output_activation(logits) - targets(labels, logits.shape[1])) ** 2).mean()".into()
+        }
     };
     let l2 = l2_weights(&config.model);
     let l2_scale = match t.l2_mode {
@@ -435,14 +439,7 @@ def predicted_classes(logits):
 
 
 @torch.no_grad()
-def evaluate(model, x, y, batch_size={eval_batch}):
-    """The fraction of examples predicted right."""
-    model.eval()
-    correct = 0
-    for start in range(0, len(x), batch_size):
-        logits = model(torch.from_numpy(x[start:start + batch_size]))
-        correct += (predicted_classes(logits) == torch.from_numpy(y[start:start + batch_size])).sum().item()
-    return correct / len(x)
+{evaluate}
 
 
 def train(model, x_train, y_train, x_held, y_held):
@@ -462,8 +459,7 @@ def train(model, x_train, y_train, x_held, y_held):
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)  # the epoch's loss is the mean over examples
-        accuracy = evaluate(model, x_held, y_held)
-        print(f"epoch {{epoch}}/{{EPOCHS}}: loss {{total / len(order):.4f}}, held-out accuracy {{100 * accuracy:.2f}}%")
+        print(f"epoch {{epoch}}/{{EPOCHS}}: loss {{total / len(order):.4f}}, {held_out}")
 "#,
         epochs = t.epochs,
         batch = t.batch_size,
@@ -483,8 +479,41 @@ def train(model, x_train, y_train, x_held, y_held):
         } else {
             "return logits.argmax(dim=1)"
         },
-        eval_batch = t.eval_batch_size.max(1),
+        evaluate = if config.dataset.is_regression() {
+            // Evaluation mode first (no dropout), then the outputs batch by batch.
+            python::r2_fn(
+                "    model.eval()\n",
+                "torch.cat([model(torch.from_numpy(x[s:s + batch_size])) for s in range(0, len(x), batch_size)]).numpy()",
+                numpy_activation(activation),
+                t.eval_batch_size.max(1),
+            )
+        } else {
+            format!(
+                r#"def evaluate(model, x, y, batch_size={eval_batch}):
+    """The fraction of examples predicted right."""
+    model.eval()
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        logits = model(torch.from_numpy(x[start:start + batch_size]))
+        correct += (predicted_classes(logits) == torch.from_numpy(y[start:start + batch_size])).sum().item()
+    return correct / len(x)"#,
+                eval_batch = t.eval_batch_size.max(1)
+            )
+        },
+        held_out = python::held_out_figure(config.dataset.is_regression()),
     )
+}
+
+/// The output activation as numpy code of `logits` (for R² on a regression set).
+fn numpy_activation(activation: Activation) -> &'static str {
+    match activation {
+        Activation::Sigmoid => "1 / (1 + np.exp(-logits))",
+        Activation::Tanh => "np.tanh(logits)",
+        Activation::Relu => "np.maximum(logits, 0)",
+        Activation::LeakyRelu => "np.where(logits > 0, logits, 0.01 * logits)",
+        Activation::Softmax => "np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)",
+        Activation::Linear => "logits",
+    }
 }
 
 fn activation_fn(activation: Activation) -> &'static str {

@@ -208,6 +208,7 @@ mod tests {
             examples: Examples::Pixels((0..784).map(|i| (i * 7 % 256) as u8).collect()),
             labels: vec![3],
             num_classes: 10,
+            targets: None,
         }
     }
 
@@ -292,6 +293,7 @@ mod tests {
             examples: Examples::Tokens(vec![1; len]),
             labels: vec![0],
             num_classes: 2,
+            targets: None,
         };
         assert!(
             crate::block_on(image_layers_of(&model, &imdb.model, &tokens, &device))
@@ -309,6 +311,7 @@ mod tests {
             examples: Examples::Pixels((0..196).map(|i| (i * 5 % 256) as u8).collect()),
             labels: vec![3],
             num_classes: 10,
+            targets: None,
         };
         let data = crate::data::TrainingData {
             train: image.clone(),

@@ -186,6 +186,7 @@ mod tests {
             examples: Examples::Tokens(tokens),
             labels: vec![0],
             num_classes: 2,
+            targets: None,
         };
         let batch = data.batch(&[0], config.input_kind(), device);
         let p = model.predict(batch.input, config.output_activation());

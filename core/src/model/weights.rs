@@ -292,29 +292,36 @@ impl SavedModel {
     }
 
     /// The fraction of `data`'s examples classified right, as training counts it
-    /// (`correct_count`): with one output its activation > 0.5 predicts class 1, with several
-    /// the largest logit wins.
+    /// (`crate::train::score`): with one output its activation > 0.5 predicts class 1, with
+    /// several the largest logit wins. On a regression set, R² of the predicted values.
     pub async fn accuracy(&self, data: &Dataset) -> Result<f64, String> {
+        use crate::train::score::{accuracy_of, batch_score, spread};
         let kind = self.config.input_kind();
         let activation = self.config.output_activation();
         let indices: Vec<usize> = (0..data.len()).collect();
-        let mut correct = 0usize;
+        let mut score = 0.0;
         for chunk in indices.chunks(256) {
             let batch = data.batch(chunk, kind, &self.device);
-            let right = crate::train::trainer::correct_count(
+            let part = batch_score(
                 self.model.forward(batch.input),
                 batch.labels,
+                batch.targets.as_deref(),
                 activation,
             );
-            let values = right
+            let values = part
                 .into_data_async()
                 .await
                 .map_err(|e| format!("{e:?}"))?
-                .try_into_vec_as::<i64>()
+                .try_into_vec_as::<f64>()
                 .map_err(|e| format!("{e:?}"))?;
-            correct += values.first().copied().unwrap_or(0).max(0) as usize;
+            score += values.first().copied().unwrap_or(0.0);
         }
-        Ok(correct as f64 / data.len().max(1) as f64)
+        Ok(accuracy_of(
+            score,
+            spread(data.targets.as_deref(), data.target_mean()),
+            data.len(),
+            data.is_regression(),
+        ))
     }
 
     /// Class probabilities of every example of `data` (see [`model_probabilities`]).

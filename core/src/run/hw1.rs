@@ -28,6 +28,9 @@ pub enum Hw1Mismatch {
     /// Layers have different L2 coefficients.
     #[error("the hand-written engine has one weight decay for all layers")]
     UnequalWeightDecay,
+    /// The data has values to predict, not classes.
+    #[error("the hand-written engine trains classification sets (one-hot targets)")]
+    Regression,
 }
 
 impl RunConfig {
@@ -38,6 +41,9 @@ impl RunConfig {
         let ModelConfig::Mlp(m) = &self.model else {
             return Err(Hw1Mismatch::NotAnMlp);
         };
+        if self.dataset.is_regression() {
+            return Err(Hw1Mismatch::Regression);
+        }
         if m.hidden.iter().any(|l| l.activation != Activation::Sigmoid)
             || m.output_activation != Activation::Sigmoid
         {

@@ -177,11 +177,11 @@ impl RunConfig {
                 format!("{} has {classes} classes", self.dataset.name()),
             );
         }
-        if let Some(why) = self
-            .training
-            .loss
-            .incompatibility(outputs, self.model.output_activation())
-        {
+        if let Some(why) = self.training.loss.incompatibility(
+            outputs,
+            self.model.output_activation(),
+            self.dataset.is_regression(),
+        ) {
             c.fail("training.loss", self.training.loss.name(), why);
         }
         match (&self.dataset, &self.model) {

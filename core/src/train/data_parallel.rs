@@ -15,10 +15,10 @@
 
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Tensor};
 
 use super::loss::{l2_penalty, L2Mode, LossKind};
-use super::trainer::correct_count;
+use super::score::batch_score;
 use crate::data::Dataset;
 use crate::device::with_device_rng;
 use crate::model::{Activation, InputKind, Model};
@@ -49,8 +49,8 @@ pub(super) struct ShardedStep {
     pub grads: GradientsParams,
     /// Loss times examples.
     pub loss_sum: Tensor<1>,
-    /// Examples classified right.
-    pub correct: Tensor<1, Int>,
+    /// Examples classified right, or the squared errors on a regression set.
+    pub score: Tensor<1>,
 }
 
 /// The `devices.len()` contiguous shards of `indices`, as even as can be (the first ones one
@@ -77,45 +77,44 @@ impl Shards<'_> {
         let main = &devices[0];
         let total = indices.len() as f64;
         let parts = shards(indices, devices.len());
-        let results: Vec<(GradientsParams, Tensor<1>, Tensor<1, Int>)> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = parts
-                    .iter()
-                    .zip(devices)
-                    .enumerate()
-                    .map(|(shard, (part, device))| {
-                        let model = model.clone();
-                        scope.spawn(move || {
-                            self.shard(model, part, device, shard, part.len() as f64 / total)
-                        })
+        let results: Vec<(GradientsParams, Tensor<1>, Tensor<1>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .iter()
+                .zip(devices)
+                .enumerate()
+                .map(|(shard, (part, device))| {
+                    let model = model.clone();
+                    scope.spawn(move || {
+                        self.shard(model, part, device, shard, part.len() as f64 / total)
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| match h.join() {
-                        Ok(result) => result,
-                        Err(panic) => std::panic::resume_unwind(panic),
-                    })
-                    .collect()
-            });
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(result) => result,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        });
         let mut accumulator = GradientsAccumulator::<Model>::new();
         let mut loss_sum: Option<Tensor<1>> = None;
-        let mut correct: Option<Tensor<1, Int>> = None;
+        let mut score: Option<Tensor<1>> = None;
         for (grads, loss, right) in results {
             accumulator.accumulate(model, grads.to_device(main, model));
             let (loss, right) = (loss.to_device(main), right.to_device(main));
             loss_sum = Some(loss_sum.map_or(loss.clone(), |s| s + loss));
-            correct = Some(correct.map_or(right.clone(), |c| c + right));
+            score = Some(score.map_or(right.clone(), |c| c + right));
         }
         ShardedStep {
             grads: accumulator.grads(),
             loss_sum: loss_sum.expect("a batch has at least one example"),
-            correct: correct.expect("a batch has at least one example"),
+            score: score.expect("a batch has at least one example"),
         }
     }
 
     /// One shard's gradients of its weighted loss, that loss times the batch size, and its
-    /// correct count, on `device`.
+    /// score (see [`batch_score`]), on `device`.
     fn shard(
         &self,
         model: Model,
@@ -123,7 +122,7 @@ impl Shards<'_> {
         device: &Device,
         shard: usize,
         share: f64,
-    ) -> (GradientsParams, Tensor<1>, Tensor<1, Int>) {
+    ) -> (GradientsParams, Tensor<1>, Tensor<1>) {
         // A copy of the weights on this device, with its own graph.
         let model = model.fork(device);
         let batch = self.data.batch(indices, self.input, device);
@@ -133,14 +132,22 @@ impl Shards<'_> {
         } else {
             model.forward(batch.input)
         };
-        let mut loss = self
-            .loss
-            .forward(logits.clone(), &batch.label_values, self.activation);
+        let mut loss = self.loss.forward(
+            logits.clone(),
+            &batch.label_values,
+            batch.targets.as_deref(),
+            self.activation,
+        );
         if let Some(penalty) = l2_penalty(model.dense_weights(), self.l2, self.l2_mode) {
             loss = loss + penalty;
         }
         let weighted = loss.mul_scalar(share);
-        let correct = correct_count(logits.detach(), batch.labels, self.activation);
+        let correct = batch_score(
+            logits.detach(),
+            batch.labels,
+            batch.targets.as_deref(),
+            self.activation,
+        );
         let loss_sum = weighted
             .clone()
             .detach()

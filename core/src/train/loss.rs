@@ -16,6 +16,9 @@ pub enum LossKind {
     /// The homework's quadratic cost 0.5 * ||a - y||^2 on the output activations, summed over
     /// outputs and averaged over the batch.
     Quadratic,
+    /// Mean squared error of the output activations (Keras `mse`): (a - y)^2 averaged over the
+    /// outputs and the batch; the loss of regression.
+    MeanSquaredError,
 }
 
 /// How L2 penalties act on the weights.
@@ -35,13 +38,31 @@ impl LossKind {
             LossKind::SoftmaxCrossEntropy => "softmax cross-entropy",
             LossKind::BinaryCrossEntropy => "binary cross-entropy",
             LossKind::Quadratic => "quadratic",
+            LossKind::MeanSquaredError => "mean squared error",
         }
     }
 
     /// Why this loss cannot train a model with `outputs` units and `activation` on its output
-    /// layer, or `None` when it can.
-    pub fn incompatibility(&self, outputs: usize, activation: Activation) -> Option<String> {
+    /// layer, or `None` when it can (`regression`: the data has values to predict).
+    pub fn incompatibility(
+        &self,
+        outputs: usize,
+        activation: Activation,
+        regression: bool,
+    ) -> Option<String> {
         match self {
+            LossKind::SoftmaxCrossEntropy | LossKind::BinaryCrossEntropy if regression => {
+                Some(format!(
+                    "{} compares classes; a regression set's values need mean squared error (or the quadratic cost)",
+                    self.name()
+                ))
+            }
+            _ if regression && outputs != 1 => Some(format!(
+                "a regression set has one value per example: the output layer needs 1 unit, not {outputs}"
+            )),
+            _ if regression && activation == Activation::Softmax => {
+                Some("a softmax over one output is always 1: regression needs another output activation (linear)".into())
+            }
             LossKind::SoftmaxCrossEntropy if activation != Activation::Softmax => Some(format!(
                 "softmax cross-entropy needs a softmax output layer, not {}",
                 activation.name()
@@ -59,11 +80,24 @@ impl LossKind {
 
     /// Mean loss of a batch.
     ///
-    /// `logits`: [batch, outputs]; `labels`: class of each example. With one output the target
-    /// is the label itself (0 or 1); with several it is the one-hot vector of the label.
-    pub fn forward(&self, logits: Tensor<2>, labels: &[u32], activation: Activation) -> Tensor<1> {
+    /// `logits`: [batch, outputs]; `labels`: class of each example, or `values` to predict on
+    /// a regression set (one output). With one output the target is the label itself (0 or 1);
+    /// with several it is the one-hot vector of the label.
+    pub fn forward(
+        &self,
+        logits: Tensor<2>,
+        labels: &[u32],
+        values: Option<&[f32]>,
+        activation: Activation,
+    ) -> Tensor<1> {
         let [batch, outputs] = logits.dims();
-        let targets = targets(labels, outputs, &logits);
+        let targets = match values {
+            Some(values) => Tensor::from_data(
+                TensorData::new(values.to_vec(), [values.len(), 1]),
+                &logits.device(),
+            ),
+            None => targets(labels, outputs, &logits),
+        };
         match self {
             LossKind::SoftmaxCrossEntropy => {
                 (log_softmax(logits, 1) * targets).sum_dim(1).mean().neg()
@@ -77,6 +111,10 @@ impl LossKind {
             LossKind::Quadratic => {
                 let diff = activation.apply(logits) - targets;
                 (diff.clone() * diff).sum().mul_scalar(0.5 / batch as f64)
+            }
+            LossKind::MeanSquaredError => {
+                let diff = activation.apply(logits) - targets;
+                (diff.clone() * diff).mean()
             }
         }
     }
@@ -125,8 +163,12 @@ mod tests {
     fn softmax_cross_entropy_matches_hand_computation() {
         let device = Device::flex();
         let logits = Tensor::<2>::from_floats([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], &device);
-        let loss =
-            scalar(LossKind::SoftmaxCrossEntropy.forward(logits, &[2, 0], Activation::Softmax));
+        let loss = scalar(LossKind::SoftmaxCrossEntropy.forward(
+            logits,
+            &[2, 0],
+            None,
+            Activation::Softmax,
+        ));
         let a = -(3.0f32.exp() / (1.0f32.exp() + 2.0f32.exp() + 3.0f32.exp())).ln();
         let b = 3.0f32.ln();
         assert!((loss - (a + b) / 2.0).abs() < 1e-5, "{loss}");
@@ -136,8 +178,12 @@ mod tests {
     fn binary_cross_entropy_is_stable_for_large_logits() {
         let device = Device::flex();
         let logits = Tensor::<2>::from_floats([[100.0], [-100.0], [0.0]], &device);
-        let loss =
-            scalar(LossKind::BinaryCrossEntropy.forward(logits, &[1, 0, 1], Activation::Sigmoid));
+        let loss = scalar(LossKind::BinaryCrossEntropy.forward(
+            logits,
+            &[1, 0, 1],
+            None,
+            Activation::Sigmoid,
+        ));
         assert!(loss.is_finite());
         assert!((loss - 2.0f32.ln() / 3.0).abs() < 1e-5, "{loss}");
     }
@@ -147,7 +193,7 @@ mod tests {
         let device = Device::flex();
         let logits = Tensor::<2>::from_floats([[0.0, 0.0]], &device);
         // sigmoid(0) = 0.5 for both outputs; target one-hot [0, 1].
-        let loss = scalar(LossKind::Quadratic.forward(logits, &[1], Activation::Sigmoid));
+        let loss = scalar(LossKind::Quadratic.forward(logits, &[1], None, Activation::Sigmoid));
         assert!((loss - 0.25).abs() < 1e-6, "{loss}");
     }
 
@@ -165,14 +211,49 @@ mod tests {
     #[test]
     fn incompatible_output_layers_are_named() {
         assert!(LossKind::SoftmaxCrossEntropy
-            .incompatibility(10, Activation::Sigmoid)
+            .incompatibility(10, Activation::Sigmoid, false)
             .unwrap()
             .contains("softmax"));
         assert!(LossKind::BinaryCrossEntropy
-            .incompatibility(1, Activation::Sigmoid)
+            .incompatibility(1, Activation::Sigmoid, false)
             .is_none());
         assert!(LossKind::Quadratic
-            .incompatibility(2, Activation::Sigmoid)
+            .incompatibility(2, Activation::Sigmoid, false)
             .is_none());
+    }
+
+    #[test]
+    fn mean_squared_error_compares_the_output_with_the_values() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_floats([[0.5], [2.0]], &device);
+        // Linear output: errors 0.5 - 1.0 and 2.0 - 0.0, squared and averaged.
+        let loss = scalar(LossKind::MeanSquaredError.forward(
+            logits,
+            &[0, 0],
+            Some(&[1.0, 0.0]),
+            Activation::Linear,
+        ));
+        assert!((loss - (0.25 + 4.0) / 2.0).abs() < 1e-6, "{loss}");
+        // On classes, the one-hot targets, averaged over outputs too.
+        let logits = Tensor::<2>::from_floats([[1.0, 0.0]], &device);
+        let loss =
+            scalar(LossKind::MeanSquaredError.forward(logits, &[1], None, Activation::Linear));
+        assert!((loss - 1.0).abs() < 1e-6, "{loss}");
+    }
+
+    #[test]
+    fn a_regression_set_is_refused_a_class_loss_and_several_outputs() {
+        let why =
+            |loss: LossKind, outputs, activation| loss.incompatibility(outputs, activation, true);
+        assert!(why(LossKind::MeanSquaredError, 1, Activation::Linear).is_none());
+        assert!(why(LossKind::Quadratic, 1, Activation::Tanh).is_none());
+        assert!(why(LossKind::SoftmaxCrossEntropy, 1, Activation::Softmax)
+            .unwrap()
+            .contains("mean squared error"));
+        assert!(why(LossKind::BinaryCrossEntropy, 1, Activation::Sigmoid).is_some());
+        assert!(why(LossKind::MeanSquaredError, 2, Activation::Linear)
+            .unwrap()
+            .contains("1 unit"));
+        assert!(why(LossKind::MeanSquaredError, 1, Activation::Softmax).is_some());
     }
 }

@@ -6,6 +6,7 @@ pub mod device_speed;
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;
+pub mod score;
 pub mod steering;
 #[cfg(not(target_family = "wasm"))]
 pub mod throughput;

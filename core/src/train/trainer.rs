@@ -4,7 +4,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use super::loss::{l2_penalty, L2Mode, LossKind};
 use super::metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 use super::optimizer::OptimizerConfig;
+use super::score::{accuracy_of, batch_score};
 use super::steering::{Steer, Steering, SteeringCursor};
 use crate::data::{Dataset, TrainingData};
 use crate::device::with_device_rng;
@@ -110,7 +111,10 @@ pub struct Progress {
 /// Device-side sums of a read-back window.
 struct Window {
     loss_sum: Tensor<1>,
-    correct: Tensor<1, Int>,
+    /// Examples classified right, or the squared errors on a regression set.
+    score: Tensor<1>,
+    /// On a regression set, the squared distances of its values from the training mean.
+    spread: f64,
     examples: usize,
     batches: usize,
 }
@@ -138,8 +142,12 @@ pub struct Trainer {
     samples_seen: usize,
     window: Option<Window>,
     epoch_loss_sum: f64,
-    epoch_correct: f64,
+    /// The epoch's score and spread so far (see [`Window`]).
+    epoch_score: f64,
+    epoch_spread: f64,
     epoch_examples: usize,
+    /// On a regression set, the mean of the training values (R²'s baseline).
+    target_mean: f64,
     history: TrainingHistory,
     state: TrainerState,
     /// The next of `config.steering` to apply.
@@ -192,7 +200,11 @@ impl Trainer {
             )));
         }
         let activation = model_config.output_activation();
-        if let Some(why) = config.loss.incompatibility(outputs, activation) {
+        if let Some(why) =
+            config
+                .loss
+                .incompatibility(outputs, activation, data.train.is_regression())
+        {
             return Err(TrainError::Loss(why));
         }
         if config.batch_size == 0 || config.epochs == 0 {
@@ -203,6 +215,7 @@ impl Trainer {
         let device = device.clone().autodiff();
         let model = model_config.init_seeded(&device, config.seed)?;
         let batches_per_epoch = data.train.len().div_ceil(config.batch_size);
+        let target_mean = data.train.target_mean();
         Ok(Self {
             model_config: model_config.clone(),
             config: config.clone(),
@@ -223,8 +236,10 @@ impl Trainer {
             samples_seen: 0,
             window: None,
             epoch_loss_sum: 0.0,
-            epoch_correct: 0.0,
+            epoch_score: 0.0,
+            epoch_spread: 0.0,
             epoch_examples: 0,
+            target_mean,
             history: TrainingHistory::default(),
             state: TrainerState::Running,
             steering: SteeringCursor::default(),
@@ -395,7 +410,21 @@ impl Trainer {
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ step;
         let examples = end - start;
-        let (grads, loss_sum, correct) = if self.parallel.len() > 1 {
+        let spread = super::score::spread(
+            self.data
+                .train
+                .targets
+                .as_ref()
+                .map(|t| {
+                    self.order[start..end]
+                        .iter()
+                        .map(|&i| t[i])
+                        .collect::<Vec<_>>()
+                })
+                .as_deref(),
+            self.target_mean,
+        );
+        let (grads, loss_sum, score) = if self.parallel.len() > 1 {
             self.sharded_step(&model, start..end, batch_seed)
         } else {
             let batch = self
@@ -409,18 +438,25 @@ impl Trainer {
             } else {
                 model.forward(batch.input)
             };
-            let mut loss =
-                self.config
-                    .loss
-                    .forward(logits.clone(), &batch.label_values, self.activation);
+            let mut loss = self.config.loss.forward(
+                logits.clone(),
+                &batch.label_values,
+                batch.targets.as_deref(),
+                self.activation,
+            );
             if let Some(penalty) = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode)
             {
                 loss = loss + penalty;
             }
-            let correct = correct_count(logits.detach(), batch.labels, self.activation);
+            let score = batch_score(
+                logits.detach(),
+                batch.labels,
+                batch.targets.as_deref(),
+                self.activation,
+            );
             let loss_sum = loss.clone().detach().mul_scalar(examples as f64);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            (grads, loss_sum, correct)
+            (grads, loss_sum, score)
         };
         let probe = self.probe(&model, &grads, start..end);
         self.model = Some(
@@ -434,13 +470,15 @@ impl Trainer {
         self.window = Some(match self.window.take() {
             None => Window {
                 loss_sum,
-                correct,
+                score,
+                spread,
                 examples,
                 batches: 1,
             },
             Some(w) => Window {
                 loss_sum: w.loss_sum + loss_sum,
-                correct: w.correct + correct,
+                score: w.score + score,
+                spread: w.spread + spread,
                 examples: w.examples + examples,
                 batches: w.batches + 1,
             },
@@ -473,7 +511,12 @@ impl Trainer {
             let metrics = EpochMetrics {
                 epoch: self.epoch + 1,
                 train_loss: self.epoch_loss_sum / self.epoch_examples as f64,
-                train_accuracy: self.epoch_correct / self.epoch_examples as f64,
+                train_accuracy: accuracy_of(
+                    self.epoch_score,
+                    self.epoch_spread,
+                    self.epoch_examples,
+                    self.data.train.is_regression(),
+                ),
                 eval_loss: eval.loss,
                 eval_accuracy: eval.accuracy,
             };
@@ -482,7 +525,8 @@ impl Trainer {
             self.epoch += 1;
             self.batch = 0;
             self.epoch_loss_sum = 0.0;
-            self.epoch_correct = 0.0;
+            self.epoch_score = 0.0;
+            self.epoch_spread = 0.0;
             self.epoch_examples = 0;
             if !eval.loss.is_finite() {
                 self.state = TrainerState::Stopped(StopReason::NonFiniteLoss {
@@ -505,7 +549,7 @@ impl Trainer {
         model: &Model,
         range: std::ops::Range<usize>,
         batch_seed: u64,
-    ) -> (GradientsParams, Tensor<1>, Tensor<1, Int>) {
+    ) -> (GradientsParams, Tensor<1>, Tensor<1>) {
         let step = super::data_parallel::Shards {
             data: &self.data.train,
             input: self.input,
@@ -517,7 +561,7 @@ impl Trainer {
             batch_seed,
         }
         .step(model, &self.order[range], &self.parallel);
-        (step.grads, step.loss_sum, step.correct)
+        (step.grads, step.loss_sum, step.score)
     }
 
     /// Data parallelism is native only (threads): the browser trains on one device.
@@ -527,7 +571,7 @@ impl Trainer {
         _model: &Model,
         _range: std::ops::Range<usize>,
         _batch_seed: u64,
-    ) -> (GradientsParams, Tensor<1>, Tensor<1, Int>) {
+    ) -> (GradientsParams, Tensor<1>, Tensor<1>) {
         unreachable!("set_data_parallel is native only, so `parallel` stays empty")
     }
 
@@ -545,7 +589,7 @@ impl Trainer {
         let device = self.device.clone().inner();
         let penalty = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode);
         let mut loss_sum: Option<Tensor<1>> = None;
-        let mut correct: Option<Tensor<1, Int>> = None;
+        let mut score: Option<Tensor<1>> = None;
         let indices: Vec<usize> = (0..data.len()).collect();
         for chunk in indices.chunks(self.config.eval_batch_size.max(1)) {
             let batch = data.batch(chunk, self.input, &device);
@@ -553,20 +597,30 @@ impl Trainer {
             let loss = self
                 .config
                 .loss
-                .forward(logits.clone(), &batch.label_values, self.activation)
+                .forward(
+                    logits.clone(),
+                    &batch.label_values,
+                    batch.targets.as_deref(),
+                    self.activation,
+                )
                 .mul_scalar(chunk.len() as f64);
-            let c = correct_count(logits, batch.labels, self.activation);
+            let c = batch_score(
+                logits,
+                batch.labels,
+                batch.targets.as_deref(),
+                self.activation,
+            );
             loss_sum = Some(match loss_sum {
                 None => loss,
                 Some(s) => s + loss,
             });
-            correct = Some(match correct {
+            score = Some(match score {
                 None => c,
                 Some(s) => s + c,
             });
         }
         let n = data.len().max(1) as f64;
-        let (Some(loss_sum), Some(correct)) = (loss_sum, correct) else {
+        let (Some(loss_sum), Some(score)) = (loss_sum, score) else {
             return Ok(EvalMetrics {
                 loss: f64::NAN,
                 accuracy: 0.0,
@@ -577,7 +631,13 @@ impl Trainer {
         if let Some(p) = penalty {
             loss += read_f64(p).await?;
         }
-        let accuracy = read_i64(correct).await? as f64 / n;
+        let spread = super::score::spread(data.targets.as_deref(), data.target_mean());
+        let accuracy = accuracy_of(
+            read_f64(score).await?,
+            spread,
+            data.len(),
+            data.is_regression(),
+        );
         Ok(EvalMetrics {
             loss,
             accuracy,
@@ -603,15 +663,16 @@ impl Trainer {
     async fn read_window(&mut self) -> Result<BatchPoint, TrainError> {
         let w = self.window.take().expect("a window exists after a step");
         let loss_sum = read_f64(w.loss_sum).await?;
-        let correct = read_i64(w.correct).await? as f64;
+        let score = read_f64(w.score).await?;
         self.epoch_loss_sum += loss_sum;
-        self.epoch_correct += correct;
+        self.epoch_score += score;
+        self.epoch_spread += w.spread;
         self.epoch_examples += w.examples;
         let point = BatchPoint {
             step: self.epoch * self.batches_per_epoch + self.batch,
             epoch: self.epoch + 1,
             loss: loss_sum / w.examples as f64,
-            accuracy: correct / w.examples as f64,
+            accuracy: accuracy_of(score, w.spread, w.examples, self.data.train.is_regression()),
         };
         self.history.batches.push(point);
         Ok(point)
@@ -626,26 +687,6 @@ impl Trainer {
     }
 }
 
-/// How many examples of a batch the logits classify correctly: argmax with several outputs,
-/// probability > 0.5 with one.
-pub fn correct_count(
-    logits: Tensor<2>,
-    labels: Tensor<1, Int>,
-    activation: Activation,
-) -> Tensor<1, Int> {
-    let [_, outputs] = logits.dims();
-    let predicted: Tensor<1, Int> = if outputs == 1 {
-        activation
-            .apply(logits)
-            .greater_elem(0.5)
-            .int()
-            .reshape([-1])
-    } else {
-        logits.argmax(1).reshape([-1])
-    };
-    predicted.equal(labels).int().sum()
-}
-
 async fn read_f64(t: Tensor<1>) -> Result<f64, TrainError> {
     let data = t
         .into_data_async()
@@ -655,15 +696,4 @@ async fn read_f64(t: Tensor<1>) -> Result<f64, TrainError> {
         .try_into_vec_as::<f64>()
         .map_err(|e| TrainError::Device(format!("{e:?}")))?;
     Ok(values.first().copied().unwrap_or(f64::NAN))
-}
-
-async fn read_i64(t: Tensor<1, Int>) -> Result<i64, TrainError> {
-    let data = t
-        .into_data_async()
-        .await
-        .map_err(|e| TrainError::Device(format!("{e:?}")))?;
-    let values = data
-        .try_into_vec_as::<i64>()
-        .map_err(|e| TrainError::Device(format!("{e:?}")))?;
-    Ok(values.first().copied().unwrap_or(0))
 }

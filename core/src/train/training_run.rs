@@ -430,6 +430,7 @@ mod tests {
                 )),
                 labels: vec![0; 64],
                 num_classes: 2,
+                targets: None,
             };
             let p = crate::block_on(run.probabilities(&grid)).unwrap();
             // Each output unit's map is what it computes: softmax probabilities, or the

@@ -72,7 +72,7 @@ pub(super) fn TrainingSection() -> impl IntoView {
                 {select_field(
                     "Loss",
                     "loss",
-                    named(&[LossKind::SoftmaxCrossEntropy, LossKind::BinaryCrossEntropy, LossKind::Quadratic], |l| l.name().to_string()),
+                    named(&[LossKind::SoftmaxCrossEntropy, LossKind::BinaryCrossEntropy, LossKind::Quadratic, LossKind::MeanSquaredError], |l| l.name().to_string()),
                     |c| enum_name(&c.training.loss),
                     |c, v| if let Some(l) = parse_enum(v) { c.training.loss = l },
                 )}
