@@ -182,6 +182,24 @@ fn record(dataset: DatasetConfig, model: ModelConfig, loss: LossKind) -> RunReco
     RunRecord::started(1, "My \"run\"\nof 'today'".into(), config, 0.0)
 }
 
+/// Writes the script `file` into `dir` and asserts that Python compiles it.
+fn assert_compiles(dir: &std::path::Path, file: &kindling_core::export::ExportFile) {
+    let path = dir.join(&file.name);
+    std::fs::write(&path, &file.bytes).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-m", "py_compile"])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}: {}\n{}",
+        file.name,
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&file.bytes)
+    );
+}
+
 /// Every `w["..."]` the Keras loader reads, in order.
 fn keras_keys(script: &str) -> Vec<String> {
     script
@@ -247,20 +265,7 @@ fn scripts_read_only_weights_the_file_has_and_compile() {
         let pytorch = String::from_utf8(export.pytorch.bytes.clone()).unwrap();
         assert!(pytorch.contains(r#"RUN_NAME = "My \"run\"\nof 'today'""#));
         for file in [&export.pytorch, &export.keras] {
-            let path = dir.join(&file.name);
-            std::fs::write(&path, &file.bytes).unwrap();
-            let out = std::process::Command::new("python3")
-                .args(["-m", "py_compile"])
-                .arg(&path)
-                .output()
-                .expect("python3 runs");
-            assert!(
-                out.status.success(),
-                "{}: {}\n{}",
-                file.name,
-                String::from_utf8_lossy(&out.stderr),
-                String::from_utf8_lossy(&file.bytes)
-            );
+            assert_compiles(&dir, file);
         }
     }
     std::fs::remove_dir_all(&dir).ok();
@@ -408,19 +413,7 @@ fn a_regression_run_exports_its_values_its_loss_and_r2() {
         );
         assert!(script.contains("held-out R²"), "{}", file.name);
         assert!(!script.contains("test accuracy"), "{}", file.name);
-        let path = dir.join(&file.name);
-        std::fs::write(&path, &file.bytes).unwrap();
-        let out = std::process::Command::new("python3")
-            .args(["-m", "py_compile"])
-            .arg(&path)
-            .output()
-            .expect("python3 runs");
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            file.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_compiles(&dir, file);
     }
     std::fs::remove_dir_all(&dir).ok();
 }
