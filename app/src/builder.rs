@@ -213,8 +213,38 @@ pub fn fit_model(config: &mut RunConfig) {
         }
         _ => {}
     }
+    fit_task(config);
     if config.engine == Engine::HandWritten && config.hw1_config().is_err() {
         config.engine = Engine::Autodiff;
+    }
+}
+
+/// Makes an MLP's output layer and loss those of the data's task: values to predict need a
+/// linear output and mean squared error; classes (back from a regression set) a softmax over
+/// an output per class and cross-entropy.
+fn fit_task(config: &mut RunConfig) {
+    let ModelConfig::Mlp(m) = &mut config.model else {
+        return;
+    };
+    let loss = &mut config.training.loss;
+    if config.dataset.is_regression() {
+        if matches!(
+            m.output_activation,
+            Activation::Softmax | Activation::Sigmoid
+        ) {
+            m.output_activation = Activation::Linear;
+        }
+        if matches!(
+            loss,
+            LossKind::SoftmaxCrossEntropy | LossKind::BinaryCrossEntropy
+        ) {
+            *loss = LossKind::MeanSquaredError;
+        }
+    } else if *loss == LossKind::MeanSquaredError && m.output_activation == Activation::Linear {
+        // Back from values to classes: an output per class, as a classification set starts.
+        m.outputs = config.dataset.classes();
+        m.output_activation = Activation::Softmax;
+        *loss = LossKind::SoftmaxCrossEntropy;
     }
 }
 
@@ -251,6 +281,25 @@ pub fn activations() -> Vec<(String, Activation)> {
 mod tests {
     use super::*;
     use kindling_core::run::PRESETS;
+
+    #[test]
+    fn a_regression_set_gets_a_linear_output_and_mse_and_classes_get_them_back() {
+        let mut config = RunConfig::preset("spiral-mlp").unwrap();
+        switch_dataset(&mut config, DatasetId::GaussianBump);
+        let ModelConfig::Mlp(m) = &config.model else {
+            panic!("an MLP")
+        };
+        assert_eq!((m.outputs, m.output_activation), (1, Activation::Linear));
+        assert_eq!(config.training.loss, LossKind::MeanSquaredError);
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        switch_dataset(&mut config, DatasetId::Spiral);
+        let ModelConfig::Mlp(m) = &config.model else {
+            panic!("an MLP")
+        };
+        assert_eq!((m.outputs, m.output_activation), (2, Activation::Softmax));
+        assert_eq!(config.training.loss, LossKind::SoftmaxCrossEntropy);
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+    }
 
     #[test]
     fn every_dataset_switch_keeps_every_preset_trainable() {

@@ -179,6 +179,7 @@ pub fn focused_map(view: &NetworkView, focus: (usize, usize)) -> Option<Boundary
         class1: unit_shades(map, p),
         winners: Vec::new(),
         classes: 2,
+        value_scale: None,
     })
 }
 

@@ -53,7 +53,7 @@ pub struct RunRow {
     pub status: &'static str,
     /// Why it ended so, when it says.
     pub status_reason: String,
-    /// The final accuracy as a percentage, or a dash.
+    /// The final accuracy as a percentage (R² on a regression set), or a dash.
     pub accuracy: String,
     /// The epochs done.
     pub epochs_done: usize,
@@ -83,7 +83,15 @@ impl RunRow {
             status_reason: run.status.reason().unwrap_or_default().to_string(),
             accuracy: run
                 .final_accuracy()
-                .map(|a| format!("{:.2}%", a * 100.0))
+                .map(|a| {
+                    let regression = run.config.dataset.is_regression();
+                    let figure = kindling_core::train::score::format_figure(a, regression);
+                    if regression {
+                        format!("R² {figure}")
+                    } else {
+                        figure
+                    }
+                })
                 .unwrap_or_else(|| "–".into()),
             epochs_done: run.epochs.len(),
             epoch_list: run

@@ -4,7 +4,8 @@
 //! the boundary panel draws.
 
 use kindling_core::data::toy::{
-    AddedPoint, PlanePoints, ToyFeature, MAX_ADDED_POINTS, MAX_REMOVED_POINTS, MAX_TOY_CLASSES,
+    AddedPoint, PlanePoints, ToyFeature, MAX_ADDED_POINTS, MAX_POINT_VALUE, MAX_REMOVED_POINTS,
+    MAX_TOY_CLASSES,
 };
 use kindling_core::data::ToyConfig;
 use kindling_core::{DatasetConfig, RunConfig};
@@ -65,16 +66,23 @@ pub fn set_feature(config: &mut RunConfig, feature: ToyFeature, on: bool) -> boo
     true
 }
 
-/// Adds a training point of class `label` at (x, y); false when the class does not exist,
-/// the point lies outside the allowed plane or the set has all the points it may get.
-pub fn add_point(config: &mut RunConfig, x: f32, y: f32, label: u32) -> bool {
+/// Adds a training point of class `label` at (x, y) (on a regression set, of `value` instead);
+/// false when the class does not exist, the value is missing or out of range, the point lies
+/// outside the allowed plane or the set has all the points it may get.
+pub fn add_point(config: &mut RunConfig, x: f32, y: f32, label: u32, value: Option<f32>) -> bool {
     let Some(toy) = toy_mut(config) else {
         return false;
     };
     let limit = kindling_core::data::toy::MAX_POINT_COORDINATE;
     let classes = toy.classes();
+    let regression = toy.kind.is_regression();
+    let value_fits = match value {
+        Some(v) => regression && v.is_finite() && v.abs() <= MAX_POINT_VALUE,
+        None => !regression,
+    };
     let added = toy.added.get_or_insert_with(Vec::new);
     if label as usize >= classes
+        || !value_fits
         || !(x.is_finite() && y.is_finite() && x.abs() <= limit && y.abs() <= limit)
         || added.len() >= MAX_ADDED_POINTS
     {
@@ -86,7 +94,7 @@ pub fn add_point(config: &mut RunConfig, x: f32, y: f32, label: u32) -> bool {
         x: round(x),
         y: round(y),
         label,
-        value: None,
+        value,
     });
     true
 }
@@ -167,6 +175,7 @@ fn as_toy_points(p: &PlanePoints, indices: impl Iterator<Item = usize>) -> Vec<T
             y: p.xy[i][1],
             label: p.labels[i],
             test: p.test[i],
+            value: p.values.get(i).copied(),
         })
         .collect()
 }
@@ -275,12 +284,12 @@ mod tests {
     fn a_click_adds_a_training_point_and_a_shift_click_removes_the_nearest() {
         let mut config = RunConfig::preset("spiral-mlp").unwrap();
         let before = (toy(&config).train_size(), toy(&config).test_size());
-        assert!(add_point(&mut config, 0.25, -0.5, 1));
+        assert!(add_point(&mut config, 0.25, -0.5, 1, None));
         assert!(
-            !add_point(&mut config, 0.0, 0.0, 2),
+            !add_point(&mut config, 0.0, 0.0, 2, None),
             "no class 2 in a 2-class set"
         );
-        assert!(!add_point(&mut config, f32::NAN, 0.0, 0));
+        assert!(!add_point(&mut config, f32::NAN, 0.0, 0, None));
         assert_eq!(toy(&config).train_size(), before.0 + 1);
         let data = toy(&config).generate();
         assert_eq!(data.train.len(), before.0 + 1);

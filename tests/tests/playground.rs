@@ -1955,6 +1955,68 @@ async fn browser_toy_sets_of_several_classes_features_and_points_added_by_click(
     fresh.finish().await
 }
 
+/// A regression set (the Gaussian bump): the model gets one linear output and mean squared
+/// error, trains to a test R² over 0.9, the map shows its predicted values, the tables name
+/// R², and a click adds a point of the value chosen.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_regression_set_trains_to_an_r2_and_shows_its_surface() -> anyhow::Result<()> {
+    let mut page = Page::open("regression", BrowserOptions::default()).await?;
+    page.select("preset", "spiral-mlp").await?;
+    page.select("device", "cpu").await?;
+    page.select("dataset", "gaussian-bump").await?;
+    assert_eq!(
+        page.by_id("loss").await?.prop("value").await?.as_deref(),
+        Some("MeanSquaredError"),
+        "values need mean squared error"
+    );
+    page.set_number("epochs", "30").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(180)).await?;
+    anyhow::ensure!(end.starts_with("Finished"), "{end}");
+    let r2 = test_accuracy(&mut page).await?;
+    let heading = page
+        .eval("return document.querySelector('[data-testid=test-report] h3').textContent;")
+        .await?;
+    let header = page
+        .eval("return [...document.querySelectorAll('[data-testid=epoch-metrics] th')].map(t => t.textContent).join(' | ');")
+        .await?;
+    println!("Gaussian bump, 30 epochs: test R² {r2:.4} ({heading}); epoch table: {header}");
+    assert!(r2 > 0.9, "test R² {r2}");
+    assert!(
+        heading.as_str().unwrap_or_default().contains("R²"),
+        "{heading}"
+    );
+    assert!(
+        header.as_str().unwrap_or_default().contains("Train R²"),
+        "{header}"
+    );
+    assert_eq!(
+        page.attr("boundary", "data-map").await?.as_deref(),
+        Some("values"),
+        "the map shows predicted values"
+    );
+    // A click adds a point of the value chosen.
+    page.set_number("point-value", "0.8").await?;
+    page.click("boundary").await?;
+    page.wait_until("the added point", Duration::from_secs(5), |p| {
+        Box::pin(async move { Ok(p.text("point-count").await?.contains("1 added")) })
+    })
+    .await?;
+    page.eval(
+        "document.querySelector(\"[data-testid='boundary']\").scrollIntoView({block: 'center'});",
+    )
+    .await?;
+    page.screenshot("bump").await?;
+    page.resize(390, 844).await?;
+    page.eval(
+        "document.querySelector(\"[data-testid='boundary']\").scrollIntoView({block: 'center'});",
+    )
+    .await?;
+    page.screenshot("bump-phone").await?;
+    page.finish().await
+}
+
 /// Closing the live views stops them (the network view and the map go, training goes on);
 /// opening them again brings them back at once.
 #[tokio::test(flavor = "multi_thread")]

@@ -57,8 +57,14 @@ fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     out
 }
 
+/// Lowest R² a chart shows: a model far worse than the mean (R² of -30 at the first batches)
+/// would flatten the rest of the curve.
+const LOWEST_R2: f64 = -1.0;
+
 /// Draws the batch curve and the per-epoch held-out metric against batches trained, with a
-/// dashed line at each batch in `marks` (where a steered run changed its settings).
+/// dashed line at each batch in `marks` (where a steered run changed its settings); on a
+/// regression set (`regression`) the accuracy chart shows R².
+#[allow(clippy::too_many_arguments)]
 pub fn draw_curves(
     canvas: &HtmlCanvasElement,
     points: &[BatchPoint],
@@ -67,6 +73,7 @@ pub fn draw_curves(
     marks: &[usize],
     metric: Metric,
     log: bool,
+    regression: bool,
 ) {
     let palette = Palette::current();
     let Some(backend) = MeasuredCanvas::new(canvas) else {
@@ -78,6 +85,7 @@ pub fn draw_curves(
         match metric {
             Metric::Loss if log => loss.max(1e-6).log10(),
             Metric::Loss => loss,
+            Metric::Accuracy if regression => acc.max(LOWEST_R2),
             Metric::Accuracy => acc,
         }
     };
@@ -103,6 +111,10 @@ pub fn draw_curves(
         .chain(marks.iter().map(|&m| m as f64))
         .fold(10.0f64, f64::max);
     let (mut y_min, mut y_max) = match metric {
+        Metric::Accuracy if regression => {
+            let lowest = train.iter().chain(&held).map(|p| p.1).fold(0.0, f64::min);
+            (lowest, 1.0)
+        }
         Metric::Accuracy => (0.0, 1.0),
         Metric::Loss => {
             let ys = train.iter().chain(&held).map(|p| p.1);
@@ -137,12 +149,14 @@ pub fn draw_curves(
         match metric {
             Metric::Loss if log => format!("{:.3}", 10f64.powf(*v)),
             Metric::Loss => format!("{v:.3}"),
+            Metric::Accuracy if regression => format!("{v:.1}"),
             Metric::Accuracy => format!("{:.0}%", v * 100.0),
         }
     };
     let y_desc = match metric {
         Metric::Loss if log => "loss (log)",
         Metric::Loss => "loss",
+        Metric::Accuracy if regression => "R²",
         Metric::Accuracy => "accuracy",
     };
     draw_axes(&mut chart, &palette, "batches", y_desc, &y_format);

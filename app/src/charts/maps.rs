@@ -44,6 +44,18 @@ fn class_colour(p: f32, dark: bool) -> [u8; 3] {
     blend(map_background(dark), to, w * 0.85)
 }
 
+/// The colour of a value on a regression map, against `scale`: blue for high values, orange
+/// for low (negative) ones, the background near 0, as TensorFlow Playground shows regression.
+fn value_colour(value: f32, scale: f32, dark: bool) -> [u8; 3] {
+    class_colour(0.5 + 0.5 * (value / scale.max(1e-6)).clamp(-1.0, 1.0), dark)
+}
+
+/// Which points of the boundary panel one path draws.
+type PointFilter = Box<dyn Fn(&ToyPoint) -> bool>;
+
+/// Levels a regression set's points are drawn at (one path each).
+const VALUE_LEVELS: usize = 11;
+
 /// The winning class's colour, the stronger the surer the model is (`p`, from a tie of all
 /// `classes` to certainty).
 fn winner_colour(class: u8, p: f32, classes: usize, dark: bool) -> [u8; 3] {
@@ -215,9 +227,10 @@ pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, poin
         let n = map.resolution;
         let mut rgba = Vec::with_capacity(n * n * 4);
         for (i, &p) in map.class1.iter().enumerate() {
-            let [r, g, b] = match map.winners.get(i) {
-                Some(&w) => winner_colour(w, p, map.classes, dark),
-                None => class_colour(p, dark),
+            let [r, g, b] = match (map.value_scale, map.winners.get(i)) {
+                (Some(scale), _) => value_colour(p, scale, dark),
+                (None, Some(&w)) => winner_colour(w, p, map.classes, dark),
+                (None, None) => class_colour(p, dark),
             };
             rgba.extend([r, g, b, 255]);
         }
@@ -235,11 +248,47 @@ pub fn draw_boundary(canvas: &HtmlCanvasElement, map: Option<&BoundaryMap>, poin
         (false, true) => "#1e2128",
         (false, false) => "#ffffff",
     };
-    for (label, fill) in CLASS_COLOURS.iter().enumerate() {
-        let label = label as u32;
+    // A regression set's points by their value, in a few levels against the map's scale (or
+    // the points' own); a classification set's by class.
+    let value_scale = map.and_then(|m| m.value_scale).unwrap_or_else(|| {
+        points
+            .iter()
+            .filter_map(|p| p.value)
+            .fold(0.0f32, |m, v| m.max(v.abs()))
+    });
+    let level_of = move |v: f32| {
+        let t = 0.5 + 0.5 * (v / value_scale.max(1e-6)).clamp(-1.0, 1.0);
+        (t * (VALUE_LEVELS - 1) as f32).round() as usize
+    };
+    let groups: Vec<(String, PointFilter)> = if points.iter().any(|p| p.value.is_some()) {
+        (0..VALUE_LEVELS)
+            .map(|level| {
+                let t = level as f32 / (VALUE_LEVELS - 1) as f32;
+                // Full colour for the points, so they stand out on the map.
+                let [r, g, b] = blend(
+                    map_background(dark),
+                    if t < 0.5 { CLASS_RGB[0] } else { CLASS_RGB[1] },
+                    0.3 + 0.7 * (t - 0.5).abs() * 2.0,
+                );
+                let test: PointFilter =
+                    Box::new(move |p: &ToyPoint| p.value.map(level_of) == Some(level));
+                (format!("rgb({r},{g},{b})"), test)
+            })
+            .collect()
+    } else {
+        CLASS_COLOURS
+            .iter()
+            .enumerate()
+            .map(|(label, fill)| {
+                let test: PointFilter = Box::new(move |p: &ToyPoint| p.label == label as u32);
+                (fill.to_string(), test)
+            })
+            .collect()
+    };
+    for (fill, in_group) in &groups {
         for test in [false, true] {
             ctx.begin_path();
-            for p in points.iter().filter(|p| p.label == label && p.test == test) {
+            for p in points.iter().filter(|p| in_group(p) && p.test == test) {
                 let (x, y) = (sx(p.x), sy(p.y));
                 ctx.move_to(x + 3.2, y);
                 let _ = ctx.arc(x, y, 3.2, 0.0, std::f64::consts::TAU);

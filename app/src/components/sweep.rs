@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::charts::{draw_overlay, Series};
 use crate::files::download;
 use crate::session::{use_session, SweepRun, SweepState};
+use kindling_core::train::score::format_figure;
 
 /// One axis being edited: field name and the values' text.
 #[derive(Clone, Debug, PartialEq)]
@@ -294,8 +295,8 @@ pub fn SweepPanel() -> impl IntoView {
                                     <tr data-testid="sweep-row" data-status=data_status>
                                         {r.values.iter().map(|v| view! { <td>{v.to_string()}</td> }).collect_view()}
                                         <td title=why>{status}</td>
-                                        <td>{record.as_ref().and_then(|x| x.epochs.last()).map(|e| format!("{:.2}%", e.eval_accuracy * 100.0)).unwrap_or_default()}</td>
-                                        <td>{record.as_ref().and_then(|x| x.test_accuracy).map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_default()}</td>
+                                        <td>{record.as_ref().and_then(|x| x.epochs.last().map(|e| format_figure(e.eval_accuracy, x.config.dataset.is_regression()))).unwrap_or_default()}</td>
+                                        <td>{record.as_ref().and_then(|x| x.test_accuracy.map(|a| format_figure(a, x.config.dataset.is_regression()))).unwrap_or_default()}</td>
                                         <td>{record.as_ref().map(|x| format!("{:.1} s", x.seconds)).unwrap_or_default()}</td>
                                     </tr>
                                 }

@@ -56,6 +56,10 @@ pub struct BoundaryMap {
     /// Classes of the map (2 unless `winners` are given).
     #[serde(default = "two")]
     pub classes: usize,
+    /// On a regression set: `class1` holds the model's predicted value of each cell, shown
+    /// against this scale (the largest size of the set's values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_scale: Option<f32>,
 }
 
 fn two() -> usize {
@@ -93,6 +97,7 @@ impl BoundaryMap {
                 class1: probabilities.chunks(2).map(|pair| pair[1]).collect(),
                 winners: Vec::new(),
                 classes,
+                value_scale: None,
             };
         }
         let (winners, class1) = probabilities
@@ -108,6 +113,20 @@ impl BoundaryMap {
             class1,
             winners,
             classes,
+            value_scale: None,
+        }
+    }
+
+    /// The map of a regression model's predicted values (`values`, one per cell, rows of a
+    /// `resolution` x `resolution` grid over `extent`), shown against `scale`.
+    pub fn of_values(resolution: usize, extent: [f32; 4], values: Vec<f32>, scale: f32) -> Self {
+        BoundaryMap {
+            resolution,
+            extent,
+            class1: values,
+            winners: Vec::new(),
+            classes: 2,
+            value_scale: Some(scale.max(1e-6)),
         }
     }
 }
@@ -119,10 +138,13 @@ pub struct ToyPoint {
     pub x: f32,
     /// Coordinates.
     pub y: f32,
-    /// Class.
+    /// Class (0 on a regression set).
     pub label: u32,
     /// Whether it is a test point (drawn with an outline).
     pub test: bool,
+    /// Its value, on a regression set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f32>,
 }
 
 /// An image example shown to the user.

@@ -122,11 +122,13 @@ impl Session {
         let recorded = shared.final_accuracy().unwrap_or(0.0);
         let now = reproduced.final_accuracy().unwrap_or(0.0);
         let same_device = shared.config.device == reproduced.config.device;
+        let regression = shared.config.dataset.is_regression();
+        let figure = kindling_core::train::score::figure_name(regression);
         let text = format!(
-            "Reproduced \"{}\": final accuracy {:.2}% (recorded {:.2}%); at the {} recorded curve points the loss differs by at most {:.3}% and the accuracy by {:.4}{}",
+            "Reproduced \"{}\": final {figure} {} (recorded {}); at the {} recorded curve points the loss differs by at most {:.3}% and the {figure} by {:.4}{}",
             shared.name,
-            now * 100.0,
-            recorded * 100.0,
+            kindling_core::train::score::format_figure(now, regression),
+            kindling_core::train::score::format_figure(recorded, regression),
             shared.curve.len(),
             loss * 100.0,
             accuracy,

@@ -94,6 +94,21 @@ impl Actor {
     async fn test_report(&self) -> Result<(TestReport, Vec<(u32, f32)>), String> {
         let c = self.current.as_ref().ok_or("no run")?;
         let test = &c.run.data().eval;
+        if test.is_regression() {
+            // Values, not classes: R² on the test set, and no matrix or mistakes.
+            let metrics = c.run.evaluate(test).await.map_err(|e| e.to_string())?;
+            let report = TestReport {
+                accuracy: metrics.accuracy,
+                examples: test.len(),
+                confusion: Vec::new(),
+                matrix_classes: Vec::new(),
+                matrix_others: false,
+                class_names: c.config.dataset.class_names(),
+                wrong_images: Vec::new(),
+                wrong_reviews: Vec::new(),
+            };
+            return Ok((report, Vec::new()));
+        }
         let classes = test.num_classes;
         let probabilities = c.run.probabilities(test).await.map_err(|e| e.to_string())?;
         let guesses: Vec<(u32, f32)> = probabilities

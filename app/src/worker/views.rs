@@ -49,6 +49,7 @@ pub(super) fn plane_points(config: &DatasetConfig, data: &TrainingData) -> Vec<T
                 y: xy[1],
                 label,
                 test,
+                value: None,
             }));
         }
     }
@@ -173,10 +174,24 @@ impl Actor {
             num_classes: classes,
             targets: None,
         };
+        // A regression model's one output is its value (the pairs are [1 - v, v]).
+        let value_scale = c.run.data().train.targets.as_ref().map(|t| {
+            t.iter()
+                .filter(|v| v.is_finite())
+                .fold(0.0f32, |m, v| m.max(v.abs()))
+        });
         match c.run.probabilities(&grid).await {
             Ok(p) => post(&FromWorker::Boundary {
                 run_id: c.run_id,
-                map: BoundaryMap::of_probabilities(n, extent, &p, classes),
+                map: match value_scale {
+                    Some(scale) => BoundaryMap::of_values(
+                        n,
+                        extent,
+                        p.chunks(2).map(|pair| pair[1]).collect(),
+                        scale,
+                    ),
+                    None => BoundaryMap::of_probabilities(n, extent, &p, classes),
+                },
             }),
             Err(e) => web_sys::console::warn_1(&format!("no boundary map: {e}").into()),
         }

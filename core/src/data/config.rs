@@ -114,13 +114,15 @@ pub enum DatasetId {
 
 impl DatasetId {
     /// The datasets a run can be switched to (uploads come from a file instead).
-    pub const OFFERED: [DatasetId; 10] = [
+    pub const OFFERED: [DatasetId; 12] = [
         DatasetId::TinyToy,
         DatasetId::Circle,
         DatasetId::Xor,
         DatasetId::Gaussians,
         DatasetId::Spiral,
         DatasetId::Blobs,
+        DatasetId::Plane,
+        DatasetId::GaussianBump,
         DatasetId::TinyMnist,
         DatasetId::Mnist,
         DatasetId::FashionMnist,
@@ -146,14 +148,10 @@ impl DatasetId {
         }
     }
 
-    /// The regression sets (not offered by the page yet: its views are of classes).
-    pub const REGRESSION: [DatasetId; 2] = [DatasetId::Plane, DatasetId::GaussianBump];
-
     /// The dataset with id `id`.
     pub fn parse(id: &str) -> Option<DatasetId> {
         Self::OFFERED
             .into_iter()
-            .chain(Self::REGRESSION)
             .chain([DatasetId::Uploaded])
             .find(|d| d.id() == id)
     }

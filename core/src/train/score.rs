@@ -70,6 +70,27 @@ pub fn accuracy_of(score: f64, spread: f64, examples: usize, regression: bool) -
     }
 }
 
+/// What the accuracy figure is called: "accuracy", or "R²" on a regression set.
+pub fn figure_name(regression: bool) -> &'static str {
+    if regression {
+        "R²"
+    } else {
+        "accuracy"
+    }
+}
+
+/// The accuracy figure as shown: a percentage ("96.25%"), or on a regression set R² with three
+/// decimals ("0.973"); "–" when there is none (NaN).
+pub fn format_figure(value: f64, regression: bool) -> String {
+    if value.is_nan() {
+        "–".into()
+    } else if regression {
+        format!("{value:.3}")
+    } else {
+        format!("{:.2}%", value * 100.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +131,14 @@ mod tests {
         // Predicting the mean scores 0; a constant set has no R².
         assert_eq!(accuracy_of(total, total, 3, true), 0.0);
         assert!(accuracy_of(1.0, 0.0, 3, true).is_nan());
+    }
+
+    #[test]
+    fn the_figure_reads_as_a_percentage_or_as_r2() {
+        assert_eq!(format_figure(0.9625, false), "96.25%");
+        assert_eq!(format_figure(0.97312, true), "0.973");
+        assert_eq!(format_figure(-1.5, true), "-1.500");
+        assert_eq!(format_figure(f64::NAN, true), "–");
+        assert_eq!((figure_name(false), figure_name(true)), ("accuracy", "R²"));
     }
 }

@@ -163,6 +163,14 @@ impl TrainingRun {
         }
     }
 
+    /// Loss and accuracy (R² on a regression set) of the current model on `data`.
+    pub async fn evaluate(&self, data: &Dataset) -> Result<super::EvalMetrics, TrainError> {
+        match &self.engine {
+            RunTrainer::Autodiff(t) => t.evaluate(data).await,
+            RunTrainer::HandWritten(t) => t.evaluate(data).await.map_err(TrainError::Device),
+        }
+    }
+
     /// Class probabilities of every example of `data`, row-major `[examples, classes]`.
     pub async fn probabilities(&self, data: &Dataset) -> Result<Vec<f32>, TrainError> {
         match &self.engine {

@@ -3,8 +3,16 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
+use kindling_core::train::score::format_figure;
+
 use crate::charts::{draw_curves, Metric};
-use crate::session::use_current_run;
+use crate::session::{use_current_run, CurrentRun};
+
+/// Whether the current run's data has values to predict (its accuracy figure is R²).
+fn regression(run: CurrentRun) -> bool {
+    run.config
+        .with_untracked(|c| c.as_ref().is_some_and(|c| c.dataset.is_regression()))
+}
 
 /// One curve chart (loss or accuracy) with hover read-out.
 #[component]
@@ -28,10 +36,13 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
                         .map(|c| c.training.steering.iter().map(|s| s.at_step).collect())
                 })
                 .unwrap_or_default();
+            let regression = regression(run);
             if let Some(c) = canvas.get_untracked() {
                 run.points.with_untracked(|points| {
                     run.epochs.with_untracked(|epochs| {
-                        draw_curves(&c, points, epochs, per_epoch, &marks, metric, log)
+                        draw_curves(
+                            &c, points, epochs, per_epoch, &marks, metric, log, regression,
+                        )
                     })
                 });
             }
@@ -63,21 +74,23 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
                 let epoch = run
                     .epochs
                     .with_untracked(|e| e.iter().find(|m| m.epoch == p.epoch).copied());
+                let r = regression(run);
+                let name = if r { "R²" } else { "acc" };
                 let held = epoch
                     .map(|m| {
                         format!(
-                            " · epoch {} held out: loss {:.4}, acc {:.2}%",
+                            " · epoch {} held out: loss {:.4}, {name} {}",
                             m.epoch,
                             m.eval_loss,
-                            m.eval_accuracy * 100.0
+                            format_figure(m.eval_accuracy, r)
                         )
                     })
                     .unwrap_or_default();
                 hover.set(format!(
-                    "batch {}: loss {:.4}, acc {:.2}%{held}",
+                    "batch {}: loss {:.4}, {name} {}{held}",
                     p.step,
                     p.loss,
-                    p.accuracy * 100.0
+                    format_figure(p.accuracy, r)
                 ));
             }
         });
@@ -101,6 +114,17 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
 #[component]
 pub(super) fn EpochTable() -> impl IntoView {
     let run = use_current_run();
+    // "acc", or "R²" on a regression set.
+    let figure = move || {
+        if run
+            .config
+            .with(|c| c.as_ref().is_some_and(|c| c.dataset.is_regression()))
+        {
+            "R²"
+        } else {
+            "acc"
+        }
+    };
     let held_name = move || {
         run.preview
             .with(|p| p.as_ref().map(|p| p.sizes[1] > 0))
@@ -113,9 +137,9 @@ pub(super) fn EpochTable() -> impl IntoView {
                 <tr>
                     <th>"Epoch"</th>
                     <th>"Train loss"</th>
-                    <th>"Train acc"</th>
+                    <th>{move || format!("Train {}", figure())}</th>
                     <th>{move || format!("{} loss", held_name())}</th>
-                    <th>{move || format!("{} acc", held_name())}</th>
+                    <th>{move || format!("{} {}", held_name(), figure())}</th>
                 </tr>
             </thead>
             <tbody>
@@ -126,14 +150,14 @@ pub(super) fn EpochTable() -> impl IntoView {
                         run.epochs.get_untracked()
                     }
                     key=|e| e.epoch
-                    children=|e| {
+                    children=move |e| {
                         view! {
                             <tr data-epoch=e.epoch.to_string() data-eval-accuracy=format!("{:.6}", e.eval_accuracy)>
                                 <td>{e.epoch}</td>
                                 <td>{format!("{:.4}", e.train_loss)}</td>
-                                <td>{format!("{:.2}%", e.train_accuracy * 100.0)}</td>
+                                <td>{format_figure(e.train_accuracy, regression(run))}</td>
                                 <td>{format!("{:.4}", e.eval_loss)}</td>
-                                <td>{format!("{:.2}%", e.eval_accuracy * 100.0)}</td>
+                                <td>{format_figure(e.eval_accuracy, regression(run))}</td>
                             </tr>
                         }
                     }

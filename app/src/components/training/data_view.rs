@@ -32,6 +32,8 @@ pub(super) fn Boundary() -> impl IntoView {
     let messages = use_messages();
     let canvas: NodeRef<Canvas> = NodeRef::new();
     let point_class = RwSignal::new(0u32);
+    // The value of a point added to a regression set.
+    let point_value = RwSignal::new(0.5f32);
     // The builder's toy set, when it is the one to edit (no run loading or training).
     let builder_toy = Memo::new(move |_| {
         if run.busy() {
@@ -112,7 +114,10 @@ pub(super) fn Boundary() -> impl IntoView {
             let class = point_class
                 .get_untracked()
                 .min(classes_now().saturating_sub(1) as u32);
-            builder.edit(|c| done = add_point(c, x, y, class));
+            let value = builder_toy
+                .with_untracked(|t| t.as_ref().is_some_and(|t| t.kind.is_regression()))
+                .then(|| point_value.get_untracked());
+            builder.edit(|c| done = add_point(c, x, y, class, value));
             if !done {
                 messages.fail(
                     "This point cannot be added (outside the plane, or too many points)."
@@ -122,6 +127,12 @@ pub(super) fn Boundary() -> impl IntoView {
         }
     };
     let classes = move || builder_toy.with(|t| t.as_ref().map_or(2, |t| t.classes()));
+    let regression = move || {
+        builder_toy.with(|t| t.as_ref().is_some_and(|t| t.kind.is_regression()))
+            || run
+                .boundary
+                .with(|m| m.as_ref().is_some_and(|m| m.value_scale.is_some()))
+    };
     view! {
         <figure class="boundary" data-panel="boundary">
             <canvas
@@ -133,11 +144,17 @@ pub(super) fn Boundary() -> impl IntoView {
                 data-classes-shown=move || {
                     run.boundary.with(|m| m.as_ref().map_or(0, |m| m.classes_shown()))
                 }
+                data-map=move || {
+                    run.boundary.with(|m| {
+                        m.as_ref().map(|m| if m.value_scale.is_some() { "values" } else { "classes" })
+                    })
+                }
                 on:click=on_click
             ></canvas>
             <figcaption>
                 {move || match focused() {
                     Some((_, caption)) => view! { <span data-testid="neuron-focus">{caption}</span> }.into_any(),
+                    None if regression() => "The model's output over the plane: blue where it predicts high values, orange low, pale near 0; each point is coloured by its value, outlined points are test points. Point at a unit of the network for its own map.".into_any(),
                     None => "Decision boundary: each class its colour, the stronger the surer the model; outlined points are test points. Point at a unit of the network for its own map.".into_any(),
                 }}
             </figcaption>
@@ -146,7 +163,27 @@ pub(super) fn Boundary() -> impl IntoView {
                     <span data-testid="point-count">
                         {move || builder_toy.with(|t| t.as_ref().map(point_count_text).unwrap_or_default())}
                     </span>
-                    <label class="check">
+                    <Show when=regression>
+                        <label class="check">
+                            "Click adds a point of value"
+                            <input
+                                type="number"
+                                step="0.1"
+                                min="-10"
+                                max="10"
+                                data-testid="point-value"
+                                prop:value=move || point_value.get().to_string()
+                                on:change=move |ev| {
+                                    match event_target_value(&ev).parse::<f32>() {
+                                        Ok(v) if v.is_finite() => point_value.set(v.clamp(-10.0, 10.0)),
+                                        _ => point_value.update(|_| {}),
+                                    }
+                                }
+                            />
+                            "; Shift-click removes one."
+                        </label>
+                    </Show>
+                    <label class="check" class:hidden=regression>
                         "Click adds a point of"
                         <select
                             data-testid="point-class"

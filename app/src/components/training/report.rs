@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use kindling_core::train::score::format_figure;
 use kindling_core::DatasetConfig;
 
 use crate::protocol::ToWorker;
@@ -45,10 +46,17 @@ pub(super) fn Report() -> impl IntoView {
                 let max = r.confusion.iter().flatten().copied().max().unwrap_or(1).max(1);
                 // Image sets whose test images the drawing pad's model reads.
                 let images = run.config.with_untracked(|c| c.as_ref().is_some_and(|c| reads_images(&c.dataset)));
+                // A regression set's report is its R²: no classes to confuse.
+                let regression = run.config.with_untracked(|c| c.as_ref().is_some_and(|c| c.dataset.is_regression()));
+                let heading = if regression {
+                    format!("Test set: R² {} over {} examples", format_figure(r.accuracy, true), thousands(r.examples as f64))
+                } else {
+                    format!("Test set: {:.2}% of {} examples", r.accuracy * 100.0, thousands(r.examples as f64))
+                };
                 view! {
                     <div class="report" data-testid="test-report" data-panel="report" data-accuracy=format!("{:.6}", r.accuracy)>
-                        <h3>{format!("Test set: {:.2}% of {} examples", r.accuracy * 100.0, thousands(r.examples as f64))}</h3>
-                        <div class="confusion-wrap">
+                        <h3>{heading}</h3>
+                        <div class="confusion-wrap" class:hidden=regression>
                             <table class="confusion" data-testid="confusion-matrix">
                                 <caption>
                                     "rows: true class · columns: predicted"
