@@ -1665,6 +1665,19 @@ async fn browser_the_network_view_shows_every_unit_live() -> anyhow::Result<()> 
     println!("{weight}");
     assert!(weight.starts_with("weight x1 → h1.1: "), "{weight}");
     page.screenshot("spiral").await?;
+    // On a phone's width the network still fits the screen.
+    page.resize(390, 844).await?;
+    let overflow = page
+        .eval(
+            "document.querySelector('[data-testid=network]').scrollIntoView({ block: 'start' }); \
+             return document.documentElement.scrollWidth - window.innerWidth;",
+        )
+        .await?;
+    page.screenshot("spiral-phone").await?;
+    assert!(
+        overflow.as_f64().unwrap_or(0.0) <= 1.0,
+        "the page is {overflow} px wider than a 390 px screen"
+    );
     page.click("stop").await?;
     page.finish().await
 }
@@ -1831,6 +1844,11 @@ async fn browser_a_change_while_paused_is_marked_shared_and_reproduced() -> anyh
         "the refused value is put back"
     );
     page.screenshot("steer-paused").await?;
+    page.resize(390, 844).await?;
+    page.eval("document.querySelector('[data-testid=live-lr]').scrollIntoView({ block: 'center' }); return true;")
+        .await?;
+    page.screenshot("steer-paused-phone").await?;
+    page.resize(1280, 800).await?;
     page.eval("document.querySelector(\"[data-testid='error'] button\").click();")
         .await?;
     page.click("pause").await?; // Resume
