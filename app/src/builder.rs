@@ -23,6 +23,7 @@ pub fn use_upload(config: &mut RunConfig, upload: UploadedData) {
 /// Switches the dataset to `id`, keeping subset sizes where they carry over and fitting the
 /// model to it.
 pub fn switch_dataset(config: &mut RunConfig, id: DatasetId) {
+    let from_regression = config.dataset.is_regression();
     let old_images = config.dataset.image_subset().cloned();
     let toy = |kind| {
         let mut t = ToyConfig::new(kind);
@@ -60,6 +61,7 @@ pub fn switch_dataset(config: &mut RunConfig, id: DatasetId) {
         },
     };
     fit_or_replace_model(config);
+    fit_task(config, from_regression);
 }
 
 /// Fits the model to the dataset, or replaces it by a usual one when its kind cannot read it.
@@ -213,16 +215,17 @@ pub fn fit_model(config: &mut RunConfig) {
         }
         _ => {}
     }
-    fit_task(config);
+    fit_task(config, false);
     if config.engine == Engine::HandWritten && config.hw1_config().is_err() {
         config.engine = Engine::Autodiff;
     }
 }
 
 /// Makes an MLP's output layer and loss those of the data's task: values to predict need a
-/// linear output and mean squared error; classes (back from a regression set) a softmax over
-/// an output per class and cross-entropy.
-fn fit_task(config: &mut RunConfig) {
+/// linear output and mean squared error; classes, when the data was a regression set until now
+/// (`from_regression`), a softmax over an output per class and cross-entropy, as a
+/// classification set starts (a loss chosen on classes is left as it is).
+fn fit_task(config: &mut RunConfig, from_regression: bool) {
     let ModelConfig::Mlp(m) = &mut config.model else {
         return;
     };
@@ -240,8 +243,7 @@ fn fit_task(config: &mut RunConfig) {
         ) {
             *loss = LossKind::MeanSquaredError;
         }
-    } else if *loss == LossKind::MeanSquaredError && m.output_activation == Activation::Linear {
-        // Back from values to classes: an output per class, as a classification set starts.
+    } else if from_regression {
         m.outputs = config.dataset.classes();
         m.output_activation = Activation::Softmax;
         *loss = LossKind::SoftmaxCrossEntropy;
@@ -298,6 +300,14 @@ mod tests {
         };
         assert_eq!((m.outputs, m.output_activation), (2, Activation::Softmax));
         assert_eq!(config.training.loss, LossKind::SoftmaxCrossEntropy);
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        // Mean squared error chosen on classes stays when the classification set changes.
+        if let ModelConfig::Mlp(m) = &mut config.model {
+            m.output_activation = Activation::Linear;
+        }
+        config.training.loss = LossKind::MeanSquaredError;
+        switch_dataset(&mut config, DatasetId::Xor);
+        assert_eq!(config.training.loss, LossKind::MeanSquaredError);
         assert!(config.problems().is_empty(), "{:?}", config.problems());
     }
 

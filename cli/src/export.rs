@@ -11,6 +11,7 @@ use kindling_core::export::{export_run, model_from_pytorch, model_from_safetenso
 use kindling_core::model::weights::weights_from_values;
 use kindling_core::model::SavedModel;
 use kindling_core::record::{RunRecord, RunStatus};
+use kindling_core::train::score::{figure_name, format_figure};
 use kindling_core::RunConfig;
 
 /// Writes the export of the model file `weights` into `out` and prints Kindling's own test
@@ -41,9 +42,12 @@ pub fn export(weights: &Path, out: &Path, data_dir: &Path, json: bool) -> Result
     }
     let accuracy =
         kindling_core::block_on(saved.accuracy(&data.eval)).map_err(anyhow::Error::msg)?;
+    // R² on a regression set, as the scripts print it.
+    let regression = data.eval.is_regression();
     println!(
-        "Kindling test accuracy: {:.2}% ({} test examples)",
-        100.0 * accuracy,
+        "Kindling test {}: {} ({} test examples)",
+        figure_name(regression),
+        format_figure(accuracy, regression),
         data.eval.len()
     );
     if json {
@@ -111,11 +115,13 @@ pub fn import(config: RunConfig, weights: &Path, out: &Path, data_dir: &Path) ->
     record.test_accuracy = Some(accuracy);
     let file = record.model_file(saved_bytes)?;
     std::fs::write(out, &file).with_context(|| format!("cannot write {}", out.display()))?;
+    let regression = data.eval.is_regression();
     println!(
-        "wrote {} ({} bytes): test accuracy {:.2}% ({} test examples)",
+        "wrote {} ({} bytes): test {} {} ({} test examples)",
         out.display(),
         file.len(),
-        100.0 * accuracy,
+        figure_name(regression),
+        format_figure(accuracy, regression),
         data.eval.len()
     );
     Ok(())

@@ -7,7 +7,8 @@
 //! then the epochs (u16 count; per epoch four u16: train loss, train accuracy, held-out loss,
 //! held-out accuracy) and the curve (u16 count; per point a varint step delta, u16 loss, u16
 //! accuracy). Losses are quantised on a log scale (relative error under 0.03%), accuracies
-//! linearly (absolute error under 1e-5).
+//! linearly (absolute error under 1e-5); on a regression set the accuracy figure is R² (at most
+//! 1, below 0 for a model worse than the mean), carried as 1 - R² on the losses' scale.
 
 use std::io::{Read, Write};
 
@@ -93,6 +94,24 @@ fn accuracy_of(q: u16) -> f64 {
     q as f64 / u16::MAX as f64
 }
 
+/// The accuracy figure of a run on `regression` data, quantised: a share, or R² (as 1 - R² on
+/// the losses' log scale, which keeps R² near 1 precise and any R² below 0).
+fn quantise_figure(a: f64, regression: bool) -> u16 {
+    if regression {
+        quantise_loss(1.0 - a)
+    } else {
+        quantise_accuracy(a)
+    }
+}
+
+fn figure_of(q: u16, regression: bool) -> f64 {
+    if regression {
+        1.0 - loss_of(q)
+    } else {
+        accuracy_of(q)
+    }
+}
+
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let byte = (v & 0x7f) as u8;
@@ -162,14 +181,15 @@ pub fn encode_fragment(record: &RunRecord) -> String {
     let mut payload = Vec::with_capacity(json.len() + 1024);
     payload.extend((json.len() as u32).to_le_bytes());
     payload.extend(&json);
+    let regression = record.config.dataset.is_regression();
     let epochs = &record.epochs[..record.epochs.len().min(u16::MAX as usize)];
     payload.extend((epochs.len() as u16).to_le_bytes());
     for e in epochs {
         for q in [
             quantise_loss(e.train_loss),
-            quantise_accuracy(e.train_accuracy),
+            quantise_figure(e.train_accuracy, regression),
             quantise_loss(e.eval_loss),
-            quantise_accuracy(e.eval_accuracy),
+            quantise_figure(e.eval_accuracy, regression),
         ] {
             payload.extend(q.to_le_bytes());
         }
@@ -181,7 +201,7 @@ pub fn encode_fragment(record: &RunRecord) -> String {
         put_varint(&mut payload, p.step.saturating_sub(previous) as u64);
         previous = p.step;
         payload.extend(quantise_loss(p.loss).to_le_bytes());
-        payload.extend(quantise_accuracy(p.accuracy).to_le_bytes());
+        payload.extend(quantise_figure(p.accuracy, regression).to_le_bytes());
     }
     let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     deflate
@@ -253,8 +273,9 @@ pub fn decode_link(text: &str) -> Result<RunRecord, LinkError> {
             return Err(LinkError::InvalidRun(format!("{what} is {v}")));
         }
     }
+    let regression = header.config.dataset.is_regression();
     if let Some(a) = header.test_accuracy {
-        if !(0.0..=1.0).contains(&a) {
+        if !((0.0..=1.0).contains(&a) || (regression && a <= 1.0)) {
             return Err(LinkError::InvalidRun(format!("test accuracy is {a}")));
         }
     }
@@ -270,9 +291,9 @@ pub fn decode_link(text: &str) -> Result<RunRecord, LinkError> {
         epochs.push(EpochMetrics {
             epoch: i + 1,
             train_loss: loss_of(c.u16()?),
-            train_accuracy: accuracy_of(c.u16()?),
+            train_accuracy: figure_of(c.u16()?, regression),
             eval_loss: loss_of(c.u16()?),
-            eval_accuracy: accuracy_of(c.u16()?),
+            eval_accuracy: figure_of(c.u16()?, regression),
         });
     }
     let n_points = c.u16()? as usize;
@@ -288,7 +309,7 @@ pub fn decode_link(text: &str) -> Result<RunRecord, LinkError> {
             step: step as usize,
             epoch: (step.saturating_sub(1) / per_epoch + 1) as usize,
             loss: loss_of(c.u16()?),
-            accuracy: accuracy_of(c.u16()?),
+            accuracy: figure_of(c.u16()?, regression),
         });
     }
     if c.at != payload.len() {
@@ -432,6 +453,36 @@ mod tests {
             assert!(dl < 1e-3 && da < 1e-4, "{dl} {da}");
             assert_eq!(back.curve.len(), shown.len());
         }
+    }
+
+    /// A regression run's R² (negative in its first batches) comes back through a link, and
+    /// through the checks an imported model file's run goes through.
+    #[test]
+    fn a_regression_run_s_r2_below_0_survives_a_link() {
+        let mut r = record("spiral-mlp", 5, 200);
+        r.config.dataset = crate::DatasetConfig::Toy(crate::data::ToyConfig::new(
+            crate::data::ToyKind::GaussianBump,
+        ));
+        if let crate::model::ModelConfig::Mlp(m) = &mut r.config.model {
+            m.outputs = 1;
+            m.output_activation = crate::model::Activation::Linear;
+        }
+        r.config.training.loss = crate::train::LossKind::MeanSquaredError;
+        for (i, p) in r.curve.iter_mut().enumerate() {
+            p.accuracy = -3.0 + i as f64 * 0.02;
+        }
+        r.epochs[0].eval_accuracy = -0.25;
+        r.test_accuracy = Some(-0.125);
+        assert!(r.check_imported().is_ok(), "{:?}", r.check_imported());
+        let back = decode_link(&encode_link("http://x/", &r)).unwrap();
+        assert_eq!(back.test_accuracy, Some(-0.125));
+        assert!((back.epochs[0].eval_accuracy + 0.25).abs() < 1e-3);
+        let shown = downsample(&r.curve, LINK_CURVE_POINTS);
+        let (_, da) = curve_distance(&shown, &back.curve);
+        assert!(da < 2e-3, "{da}");
+        // R² above 1 cannot be.
+        r.test_accuracy = Some(1.5);
+        assert!(r.check_imported().is_err());
     }
 
     #[test]

@@ -252,7 +252,12 @@ impl RunRecord {
                 return Err(format!("{what} is {v}"));
             }
         }
-        let accuracy = |what: &str, a: f64| match (0.0..=1.0).contains(&a) {
+        // A share in [0, 1]; on a regression set R², at most 1 (below 0 for a model worse than
+        // the mean, NaN when the values do not spread).
+        let regression = self.config.dataset.is_regression();
+        let accuracy = |what: &str, a: f64| match (0.0..=1.0).contains(&a)
+            || (regression && (a <= 1.0 || a.is_nan()))
+        {
             true => Ok(()),
             false => Err(format!("{what} is {a}")),
         };

@@ -84,9 +84,6 @@ class Windows:
         self.start = None
         self.rates = []
 
-    def batches_needed(self):
-        return self.warmup + self.windows * self.batches
-
     def batch_ended(self, loss):
         self.seen += 1
         after_warmup = self.seen - self.warmup
@@ -138,6 +135,7 @@ def run_keras(model, args):
     def fit(first, batches):
         """fit() as the seeds call it, over `batches` batches of the training set from batch
         `first` (a view, not a copy), shuffled; it returns once the last loss is read back."""
+        assert batches * batch <= len(x), "a window fits in the training set"
         start = (first * batch) % max(len(x) - batches * batch, 1)
         end = start + batches * batch
         net.fit(x[start:end], y[start:end], batch_size=batch, epochs=1, shuffle=True,

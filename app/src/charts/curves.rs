@@ -85,7 +85,8 @@ pub fn draw_curves(
         match metric {
             Metric::Loss if log => loss.max(1e-6).log10(),
             Metric::Loss => loss,
-            Metric::Accuracy if regression => acc.max(LOWEST_R2),
+            // NaN (values that do not spread) stays a gap.
+            Metric::Accuracy if regression && !acc.is_nan() => acc.max(LOWEST_R2),
             Metric::Accuracy => acc,
         }
     };
@@ -93,6 +94,7 @@ pub fn draw_curves(
         .iter()
         .filter(|p| p.loss.is_finite())
         .map(|p| (p.step as f64, value(p.loss, p.accuracy)))
+        .filter(|p| p.1.is_finite())
         .collect();
     let held: Vec<(f64, f64)> = epochs
         .iter()
@@ -103,6 +105,7 @@ pub fn draw_curves(
                 value(e.eval_loss, e.eval_accuracy),
             )
         })
+        .filter(|p| p.1.is_finite())
         .collect();
     let x_max = train
         .iter()

@@ -48,7 +48,8 @@ pub fn draw_legend(
     let width = PAD + MARK + 6 + text_width + PAD;
     let height = PAD * 2 + ROW * entries.len() as i32;
     let right = plot.0.end - 8;
-    let left = right - width;
+    // A legend wider than the plot starts at its left edge.
+    let left = (right - width).max(plot.0.start + 4);
     let top = match corner {
         LegendCorner::UpperRight => plot.1.start + 8,
         LegendCorner::LowerRight => plot.1.end - 8 - height,

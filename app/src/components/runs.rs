@@ -76,8 +76,18 @@ fn Overlay() -> impl IntoView {
                 points: r.curve.iter().map(|p| (p.step as f64, p.loss)).collect(),
             })
             .collect();
+        // R² for regression runs.
+        let figure = match runs
+            .iter()
+            .filter(|r| r.config.dataset.is_regression())
+            .count()
+        {
+            0 => "held-out accuracy",
+            n if n == runs.len() => "held-out R²",
+            _ => "held-out accuracy or R²",
+        };
         if let Some(c) = accuracy.get() {
-            draw_overlay(&c, &acc, "epoch", "held-out accuracy", false);
+            draw_overlay(&c, &acc, "epoch", figure, false);
         }
         if let Some(c) = loss.get() {
             draw_overlay(&c, &losses, "batches", "training loss (log)", true);

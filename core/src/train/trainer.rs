@@ -146,7 +146,9 @@ pub struct Trainer {
     epoch_score: f64,
     epoch_spread: f64,
     epoch_examples: usize,
-    /// On a regression set, the mean of the training values (R²'s baseline).
+    /// On a regression set, the mean of the training values: the baseline of the training
+    /// curve's R² (a window's few values have no mean of their own worth comparing with). A
+    /// held-out set's R² is measured against its own mean, as R² usually is.
     target_mean: f64,
     history: TrainingHistory,
     state: TrainerState,
@@ -623,7 +625,7 @@ impl Trainer {
         let (Some(loss_sum), Some(score)) = (loss_sum, score) else {
             return Ok(EvalMetrics {
                 loss: f64::NAN,
-                accuracy: 0.0,
+                accuracy: if data.is_regression() { f64::NAN } else { 0.0 },
                 examples: 0,
             });
         };

@@ -282,7 +282,8 @@ pub(super) fn Preview() -> impl IntoView {
                                 p.memory_bytes as f64 / 1_048_576.0
                             ))}
                         </summary>
-                        <div class="histogram" aria-label="Training examples per class">
+                        // Classes only: a regression set's examples have values.
+                        <div class="histogram" aria-label="Training examples per class" class:hidden=p.class_counts.len() < 2>
                             {p.class_counts
                                 .iter()
                                 .enumerate()

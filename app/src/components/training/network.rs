@@ -184,6 +184,18 @@ pub(super) fn NetworkPanel() -> impl IntoView {
             })
         });
     });
+    // The columns appear one per task when the network's structure changes (its first view, a
+    // new model): creating dozens of units, each with its canvas and handlers, in the task that
+    // handles the first view took 50-75 ms.
+    let shown_columns = RwSignal::new(0usize);
+    let reveal = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let columns = sizes.with(Vec::len);
+        let generation = reveal.get_value() + 1;
+        reveal.set_value(generation);
+        shown_columns.set(0);
+        reveal_columns(shown_columns, reveal, generation, columns);
+    });
     let layers_now = move || sizes.with_untracked(|s| s.len().saturating_sub(1));
     let on_move = move |ev: web_sys::MouseEvent| {
         let Some(canvas) = edges_canvas.get_untracked() else {
@@ -236,58 +248,10 @@ pub(super) fn NetworkPanel() -> impl IntoView {
                     width=PLOT_WIDTH
                     height=move || layout.get().height()
                 ></canvas>
-                {move || {
-                    let layout = layout.get();
-                    let layers = layout.columns.len().saturating_sub(1);
-                    layout
-                        .columns
-                        .iter()
-                        .enumerate()
-                        .map(|(c, column)| {
-                            let x = layout.x(c);
-                            let title = match c {
-                                0 => "inputs".to_string(),
-                                c if c == layers => "outputs".to_string(),
-                                c => format!("layer {c}"),
-                            };
-                            let units = column
-                                .shown()
-                                .map(|u| {
-                                    let y = layout.y(c, u);
-                                    let side = layout.sizes().0;
-                                    view! { <Neuron layer=c unit=u x=x y=y side=side layers=layers /> }
-                                })
-                                .collect_view();
-                            let rest = column.units - column.shown().len();
-                            let more = (rest > 0).then(|| {
-                                let shown = column.shown();
-                                view! {
-                                    <button
-                                        class="more-units"
-                                        data-testid="more-units"
-                                        style:left=format!("{:.2}%", x * 100.0)
-                                        title=format!(
-                                            "units {}–{} of {} shown: show the next",
-                                            shown.start + 1,
-                                            shown.end,
-                                            column.units
-                                        )
-                                        on:click=move |_| page(c)
-                                    >
-                                        {format!("+{rest} more")}
-                                    </button>
-                                }
-                            });
-                            view! {
-                                <span class="column-title" style:left=format!("{:.2}%", x * 100.0)>
-                                    {title}
-                                </span>
-                                {units}
-                                {more}
-                            }
-                        })
-                        .collect_view()
-                }}
+                // Columns appear one per task (see `shown_columns`); each follows the layout.
+                <For each=move || 0..shown_columns.get() key=|c| *c let:c>
+                    {move || layout.with(|layout| column_view(layout, c, page))}
+                </For>
             </div>
             <figcaption>
                 <span data-testid="edge-weight">
@@ -332,6 +296,79 @@ pub(super) fn NetworkPanel() -> impl IntoView {
             </figcaption>
         </figure>
     }
+}
+
+/// Shows one more of `columns` columns per task, until all are, unless the structure changed
+/// since (`reveal` moved past `generation`).
+fn reveal_columns(
+    shown: RwSignal<usize>,
+    reveal: StoredValue<u64>,
+    generation: u64,
+    columns: usize,
+) {
+    crate::tasks::in_own_task("network column", move || {
+        if reveal.try_get_value() != Some(generation) {
+            return;
+        }
+        let Some(now) = shown.try_get_untracked() else {
+            return;
+        };
+        if now < columns {
+            shown.set(now + 1);
+            reveal_columns(shown, reveal, generation, columns);
+        }
+    });
+}
+
+/// Column `c` of `layout`: its title, its shown units and the control that pages through the
+/// rest (`page`); nothing when the layout has no such column.
+fn column_view(layout: &Layout, c: usize, page: impl Fn(usize) + Copy + 'static) -> AnyView {
+    let Some(&column) = layout.columns.get(c) else {
+        return ().into_any();
+    };
+    let layers = layout.columns.len().saturating_sub(1);
+    let x = layout.x(c);
+    let title = match c {
+        0 => "inputs".to_string(),
+        c if c == layers => "outputs".to_string(),
+        c => format!("layer {c}"),
+    };
+    let units = column
+        .shown()
+        .map(|u| {
+            let y = layout.y(c, u);
+            let side = layout.sizes().0;
+            view! { <Neuron layer=c unit=u x=x y=y side=side layers=layers /> }
+        })
+        .collect_view();
+    let rest = column.units - column.shown().len();
+    let more = (rest > 0).then(|| {
+        let shown = column.shown();
+        view! {
+            <button
+                class="more-units"
+                data-testid="more-units"
+                style:left=format!("{:.2}%", x * 100.0)
+                title=format!(
+                    "units {}–{} of {} shown: show the next",
+                    shown.start + 1,
+                    shown.end,
+                    column.units
+                )
+                on:click=move |_| page(c)
+            >
+                {format!("+{rest} more")}
+            </button>
+        }
+    });
+    view! {
+        <span class="column-title" style:left=format!("{:.2}%", x * 100.0)>
+            {title}
+        </span>
+        {units}
+        {more}
+    }
+    .into_any()
 }
 
 /// One unit: its map over the input plane on 2-D data (else its bias as a colour); pointing
