@@ -14,6 +14,31 @@ fn accuracy_of(report: Option<String>) -> f64 {
 }
 
 /// Waits for the test report that follows a finished run, and returns its accuracy.
+/// At a phone's width (390 x 844), with the element `selector` scrolled into view (`block`:
+/// where), takes the screenshot `label` and asserts nothing on the page is wider than the
+/// screen; then the window is back at 1280 x 800.
+async fn assert_fits_a_phone(
+    page: &Page,
+    selector: &str,
+    block: &str,
+    label: &str,
+) -> anyhow::Result<()> {
+    page.resize(390, 844).await?;
+    let overflow = page
+        .eval_with(
+            "document.querySelector(arguments[0]).scrollIntoView({ block: arguments[1] }); \
+             return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![selector.into(), block.into()],
+        )
+        .await?;
+    page.screenshot(label).await?;
+    assert!(
+        overflow.as_f64().unwrap_or(0.0) <= 1.0,
+        "{label}: the page is {overflow} px wider than a 390 px screen"
+    );
+    page.resize(1280, 800).await
+}
+
 async fn test_accuracy(page: &mut Page) -> anyhow::Result<f64> {
     page.wait_until("the test report", Duration::from_secs(30), |p| {
         Box::pin(async move { Ok(p.exists("test-report").await) })
@@ -745,19 +770,7 @@ async fn browser_an_imdb_model_trains_and_answers_the_review_box() -> anyhow::Re
     .await?;
     page.screenshot("word-trace").await?;
     // On a phone's width the trace wraps: nothing is wider than the screen.
-    page.resize(390, 844).await?;
-    let overflow = page
-        .eval(
-            "document.querySelector('.word-trace').scrollIntoView({ block: 'start' }); \
-             return document.documentElement.scrollWidth - window.innerWidth;",
-        )
-        .await?;
-    page.screenshot("word-trace-phone").await?;
-    assert!(
-        overflow.as_f64().unwrap_or(0.0) <= 1.0,
-        "the page is {overflow} px wider than a 390 px screen"
-    );
-    page.resize(1280, 800).await?;
+    assert_fits_a_phone(&page, ".word-trace", "start", "word-trace-phone").await?;
     // A test review of the mistakes gallery, clicked, is read in the box word by word.
     let clicked = page
         .eval(
@@ -1666,18 +1679,7 @@ async fn browser_the_network_view_shows_every_unit_live() -> anyhow::Result<()> 
     assert!(weight.starts_with("weight x1 → h1.1: "), "{weight}");
     page.screenshot("spiral").await?;
     // On a phone's width the network still fits the screen.
-    page.resize(390, 844).await?;
-    let overflow = page
-        .eval(
-            "document.querySelector('[data-testid=network]').scrollIntoView({ block: 'start' }); \
-             return document.documentElement.scrollWidth - window.innerWidth;",
-        )
-        .await?;
-    page.screenshot("spiral-phone").await?;
-    assert!(
-        overflow.as_f64().unwrap_or(0.0) <= 1.0,
-        "the page is {overflow} px wider than a 390 px screen"
-    );
+    assert_fits_a_phone(&page, "[data-testid=network]", "start", "spiral-phone").await?;
     page.click("stop").await?;
     page.finish().await
 }
@@ -1844,19 +1846,13 @@ async fn browser_a_change_while_paused_is_marked_shared_and_reproduced() -> anyh
         "the refused value is put back"
     );
     page.screenshot("steer-paused").await?;
-    page.resize(390, 844).await?;
-    let overflow = page
-        .eval(
-            "document.querySelector('[data-testid=live-lr]').scrollIntoView({ block: 'center' }); \
-             return document.documentElement.scrollWidth - window.innerWidth;",
-        )
-        .await?;
-    page.screenshot("steer-paused-phone").await?;
-    assert!(
-        overflow.as_f64().unwrap_or(0.0) <= 1.0,
-        "the steer box at 390 px: the page is {overflow} px wider than the screen"
-    );
-    page.resize(1280, 800).await?;
+    assert_fits_a_phone(
+        &page,
+        "[data-testid=live-lr]",
+        "center",
+        "steer-paused-phone",
+    )
+    .await?;
     page.eval("document.querySelector(\"[data-testid='error'] button\").click();")
         .await?;
     page.click("pause").await?; // Resume
