@@ -156,6 +156,18 @@ impl CurrentRun {
         }
     }
 
+    /// Whether the run's data has values to predict (its accuracy figure is R²).
+    pub fn regression(&self) -> bool {
+        self.config
+            .with(|c| c.as_ref().is_some_and(|c| c.dataset.is_regression()))
+    }
+
+    /// [`CurrentRun::regression`], untracked (for handlers and tasks).
+    pub fn regression_untracked(&self) -> bool {
+        self.config
+            .with_untracked(|c| c.as_ref().is_some_and(|c| c.dataset.is_regression()))
+    }
+
     /// Whether a run is loading, training or paused.
     pub fn busy(&self) -> bool {
         self.phase.with(Phase::is_busy)

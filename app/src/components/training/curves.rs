@@ -6,13 +6,7 @@ use leptos::prelude::*;
 use kindling_core::train::score::format_figure;
 
 use crate::charts::{draw_curves, Metric};
-use crate::session::{use_current_run, CurrentRun};
-
-/// Whether the current run's data has values to predict (its accuracy figure is R²).
-fn regression(run: CurrentRun) -> bool {
-    run.config
-        .with_untracked(|c| c.as_ref().is_some_and(|c| c.dataset.is_regression()))
-}
+use crate::session::use_current_run;
 
 /// One curve chart (loss or accuracy) with hover read-out.
 #[component]
@@ -36,7 +30,7 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
                         .map(|c| c.training.steering.iter().map(|s| s.at_step).collect())
                 })
                 .unwrap_or_default();
-            let regression = regression(run);
+            let regression = run.regression_untracked();
             if let Some(c) = canvas.get_untracked() {
                 run.points.with_untracked(|points| {
                     run.epochs.with_untracked(|epochs| {
@@ -74,7 +68,7 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
                 let epoch = run
                     .epochs
                     .with_untracked(|e| e.iter().find(|m| m.epoch == p.epoch).copied());
-                let r = regression(run);
+                let r = run.regression_untracked();
                 let name = if r { "R²" } else { "acc" };
                 let held = epoch
                     .map(|m| {
@@ -115,16 +109,7 @@ pub(super) fn CurveChart(metric: Metric, log: RwSignal<bool>) -> impl IntoView {
 pub(super) fn EpochTable() -> impl IntoView {
     let run = use_current_run();
     // "acc", or "R²" on a regression set.
-    let figure = move || {
-        if run
-            .config
-            .with(|c| c.as_ref().is_some_and(|c| c.dataset.is_regression()))
-        {
-            "R²"
-        } else {
-            "acc"
-        }
-    };
+    let figure = move || if run.regression() { "R²" } else { "acc" };
     let held_name = move || {
         run.preview
             .with(|p| p.as_ref().map(|p| p.sizes[1] > 0))
@@ -155,9 +140,9 @@ pub(super) fn EpochTable() -> impl IntoView {
                             <tr data-epoch=e.epoch.to_string() data-eval-accuracy=format!("{:.6}", e.eval_accuracy)>
                                 <td>{e.epoch}</td>
                                 <td>{format!("{:.4}", e.train_loss)}</td>
-                                <td>{format_figure(e.train_accuracy, regression(run))}</td>
+                                <td>{format_figure(e.train_accuracy, run.regression_untracked())}</td>
                                 <td>{format!("{:.4}", e.eval_loss)}</td>
-                                <td>{format_figure(e.eval_accuracy, regression(run))}</td>
+                                <td>{format_figure(e.eval_accuracy, run.regression_untracked())}</td>
                             </tr>
                         }
                     }

@@ -47,7 +47,7 @@ pub(super) fn Report() -> impl IntoView {
                 // Image sets whose test images the drawing pad's model reads.
                 let images = run.config.with_untracked(|c| c.as_ref().is_some_and(|c| reads_images(&c.dataset)));
                 // A regression set's report is its R²: no classes to confuse.
-                let regression = run.config.with_untracked(|c| c.as_ref().is_some_and(|c| c.dataset.is_regression()));
+                let regression = run.regression_untracked();
                 let heading = if regression {
                     format!("Test set: R² {} over {} examples", format_figure(r.accuracy, true), thousands(r.examples as f64))
                 } else {
