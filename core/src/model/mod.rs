@@ -7,6 +7,8 @@ pub mod dense;
 pub mod kind;
 pub mod mlp;
 pub mod recurrent;
+pub mod recurrent_kernels;
+pub mod recurrent_ops;
 pub mod sequence;
 pub mod summary;
 pub mod validation;

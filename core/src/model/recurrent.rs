@@ -13,8 +13,11 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
+#[cfg(test)]
 use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
+
+use super::recurrent_ops::{gru_sequence, lstm_sequence};
 
 /// Which recurrent cell a sequence model uses.
 #[derive(Config, Debug, Copy, PartialEq, Eq, Hash)]
@@ -100,32 +103,46 @@ impl Recurrent {
     ///
     /// `input`: [batch, time, inputs] -> [batch, units]
     pub fn forward(&self, input: Tensor<3>) -> Tensor<2> {
-        self.run(input, |_| {})
+        let [batch, time, _] = input.dims();
+        self.forward_states(input)
+            .narrow(1, time - 1, 1)
+            .reshape([batch, self.units])
     }
 
-    /// Runs the sequence and returns the hidden state after every step.
+    /// Runs the sequence and returns the hidden state after every step: the whole sequence is
+    /// one fused operation with its own backward pass (`recurrent_ops`).
     ///
     /// `input`: [batch, time, inputs] -> [batch, time, units]
     pub fn forward_states(&self, input: Tensor<3>) -> Tensor<3> {
-        let mut states = Vec::new();
-        self.run(input, |h| states.push(h.clone().unsqueeze_dim::<3>(1)));
-        Tensor::cat(states, 1)
+        let projected = self.project(input);
+        let recurrent = self.recurrent_kernel.val();
+        match self.kind {
+            RecurrentKind::Lstm => lstm_sequence(projected, recurrent),
+            RecurrentKind::Gru => gru_sequence(projected, recurrent),
+        }
     }
 
-    /// Runs the sequence, showing `each` the hidden state after every step, and returns the
-    /// last one.
+    /// The input projections of every time step at once, `x W + b`.
     ///
-    /// `input`: [batch, time, inputs] -> [batch, units]
-    fn run(&self, input: Tensor<3>, mut each: impl FnMut(&Tensor<2>)) -> Tensor<2> {
+    /// `input`: [batch, time, inputs] -> [batch, time, gates*units]
+    fn project(&self, input: Tensor<3>) -> Tensor<3> {
         let [batch, time, inputs] = input.dims();
-        let u = self.units;
-        let g = self.kind.gates();
-        // Input projections of every time step at once: [batch, time, g*u].
-        let projected = input
+        input
             .reshape([batch * time, inputs])
             .matmul(self.kernel.val())
             .add(self.bias.val().unsqueeze_dim::<2>(0))
-            .reshape([batch, time, g * u]);
+            .reshape([batch, time, self.kind.gates() * self.units])
+    }
+
+    /// The cell composed of burn's tensor operations, one step at a time (what the fused
+    /// operation replaced): the reference its values and gradients are checked against.
+    ///
+    /// `input`: [batch, time, inputs] -> [batch, units]
+    #[cfg(test)]
+    fn forward_composed(&self, input: Tensor<3>) -> Tensor<2> {
+        let [batch, _, _] = input.dims();
+        let u = self.units;
+        let projected = self.project(input);
         let steps = time_steps(projected);
         let recurrent = self.recurrent_kernel.val();
         let device = steps[0].device();
@@ -141,7 +158,6 @@ impl Recurrent {
                     let o = sigmoid(gates.narrow(1, 3 * u, u));
                     c = f * c + i * candidate;
                     h = o * tanh(c.clone());
-                    each(&h);
                 }
             }
             RecurrentKind::Gru => {
@@ -156,7 +172,6 @@ impl Recurrent {
                         x.narrow(1, 2 * u, u) + (r * h.clone()).matmul(candidate_recurrent.clone()),
                     );
                     h = z.clone() * h + (z.neg() + 1.0) * candidate;
-                    each(&h);
                 }
             }
         }
@@ -171,6 +186,7 @@ impl Recurrent {
 /// sequences backward (for the IMDB LSTM, 256 x 16 MB per batch: most of its training time).
 /// Slicing blocks of about sqrt(T) steps first, then the steps from their block, moves about
 /// 2 sqrt(T) whole sequences instead.
+#[cfg(test)]
 fn time_steps(x: Tensor<3>) -> Vec<Tensor<2>> {
     let [batch, time, features] = x.dims();
     let block = (time as f64).sqrt().ceil().max(1.0) as usize;
@@ -321,6 +337,70 @@ mod tests {
         }
     }
 
+    /// Values and gradients of the fused sequence against the composed cell it replaced: the
+    /// last state, and the gradients of the input, both kernels and the bias under a loss that
+    /// weighs every unit differently. On the CPU device (the fused loops) and on ndarray (the
+    /// operation composed over a backend's primitives, as WebGPU runs it).
+    #[test]
+    #[allow(deprecated)] // ndarray: the device that runs the composed operation natively
+    fn the_fused_sequence_has_the_composed_cells_values_and_gradients() {
+        let (batch, time, inputs, units) = (3, 9, 4, 5);
+        let input: Vec<f32> = (0..batch * time * inputs)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 6.0)
+            .collect();
+        let weights: Vec<f32> = (0..batch * units)
+            .map(|i| ((i * 13 % 7) as f32 - 3.0) / 2.0)
+            .collect();
+        for device in [Device::flex().autodiff(), Device::ndarray().autodiff()] {
+            for kind in [RecurrentKind::Lstm, RecurrentKind::Gru] {
+                let mut layer = Recurrent::new(kind, inputs, units, &device);
+                let g = kind.gates();
+                let bias: Vec<f32> = (0..g * units).map(|k| (k as f32 - 6.0) / 10.0).collect();
+                layer.bias = Param::from_tensor(Tensor::from_floats(bias.as_slice(), &device));
+                let w =
+                    Tensor::<1>::from_floats(weights.as_slice(), &device).reshape([batch, units]);
+                let run = |fused: bool| {
+                    let x = Tensor::<1>::from_floats(input.as_slice(), &device)
+                        .reshape([batch, time, inputs])
+                        .require_grad();
+                    let h = if fused {
+                        layer.forward(x.clone())
+                    } else {
+                        layer.forward_composed(x.clone())
+                    };
+                    let grads = (h.clone() * w.clone()).sum().backward();
+                    let grad = |t: Tensor<3>| values(t.grad(&grads).unwrap());
+                    let grad2 = |t: Tensor<2>| values(t.grad(&grads).unwrap());
+                    [
+                        values(h),
+                        grad(x),
+                        grad2(layer.kernel.val()),
+                        grad2(layer.recurrent_kernel.val()),
+                        values(layer.bias.val().grad(&grads).unwrap()),
+                    ]
+                };
+                let (fused, composed) = (run(true), run(false));
+                let names = [
+                    "state",
+                    "input grad",
+                    "kernel grad",
+                    "recurrent grad",
+                    "bias grad",
+                ];
+                for ((got, want), name) in fused.iter().zip(&composed).zip(names) {
+                    assert_eq!(got.len(), want.len(), "{kind:?} {name}");
+                    let scale = want.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+                    for (a, b) in got.iter().zip(want) {
+                        assert!(
+                            (a - b).abs() <= 1e-4 * scale,
+                            "{device:?} {kind:?} {name}: {got:?} vs {want:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_state_after_each_step_is_the_state_of_that_prefix() {
         let device = Device::flex();
@@ -336,10 +416,10 @@ mod tests {
             assert_eq!(states.dims(), [batch, time, units]);
             for t in 0..time {
                 let step = values(states.clone().narrow(1, t, 1).reshape([batch, units]));
-                let prefix = values(layer.forward(x.clone().narrow(1, 0, t + 1)));
+                let prefix = values(layer.forward_composed(x.clone().narrow(1, 0, t + 1)));
                 for (a, b) in step.iter().zip(&prefix) {
                     assert!(
-                        (a - b).abs() < 1e-6,
+                        (a - b).abs() < 1e-5,
                         "{kind:?} step {t}: {step:?} vs {prefix:?}"
                     );
                 }
