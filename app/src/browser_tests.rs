@@ -1,7 +1,8 @@
 //! Unit tests that need a real browser (`wasm-bindgen-test` in headless Chromium, run by
 //! `cargo xtask test`): the drawing pad's MNIST preprocessing on a real canvas, the share-link
-//! codec and the model file in wasm, and the dataset cache (Cache API) checked against the
-//! manifest.
+//! codec and the model file in wasm, the dataset cache (Cache API) checked against the
+//! manifest, and the fused recurrent operation on WebGPU (SwiftShader's adapter: Chromium runs
+//! with `--enable-unsafe-webgpu`, app/webdriver.json).
 
 use kindling_core::data::manifest::{sha256_hex, AssetFile};
 use kindling_core::link::{decode_link, encode_link, LinkError};
@@ -253,5 +254,83 @@ fn a_link_to_a_config_that_wraps_is_refused_with_the_same_message() {
             matches!(error, LinkError::InvalidRun(_)) && error.to_string().contains(&refusal[0]),
             "{file}: {error}"
         );
+    }
+}
+
+/// The recurrent layer's fused sequence (one burn operation with its own backward pass) gives
+/// on WebGPU, where the operation is composed from the backend's primitives, the values and
+/// gradients it gives on the CPU device, where its fused loops run (checked natively against
+/// the composed cell): the states of every step, and the gradients of the input, both kernels
+/// and the bias.
+#[wasm_bindgen_test]
+async fn the_fused_recurrent_sequence_agrees_on_webgpu_and_the_cpu() {
+    use burn::module::Param;
+    use burn::tensor::{Device, Tensor};
+    use kindling_core::device::read_f32s;
+    use kindling_core::model::recurrent::{Recurrent, RecurrentKind};
+    use kindling_core::DeviceChoice;
+
+    let gpu = DeviceChoice::Wgpu
+        .open_async()
+        .await
+        .expect("Chromium with --enable-unsafe-webgpu has a WebGPU adapter");
+    let (batch, time, inputs, units) = (3, 7, 4, 5);
+    let series = |n: usize, k: usize| -> Vec<f32> {
+        (0..n).map(|i| ((i * k % 23) as f32 - 11.0) / 9.0).collect()
+    };
+    let input = series(batch * time * inputs, 37);
+    let weights = series(batch * time * units, 13);
+    for kind in [RecurrentKind::Lstm, RecurrentKind::Gru] {
+        let g = kind.gates();
+        let kernel = series(inputs * g * units, 7);
+        let recurrent = series(units * g * units, 11);
+        let bias = series(g * units, 5);
+        let mut results = Vec::new();
+        for device in [Device::flex().autodiff(), gpu.clone().autodiff()] {
+            let mut layer = Recurrent::new(kind, inputs, units, &device);
+            let param = |values: &[f32], shape: [usize; 2]| {
+                Param::from_tensor(Tensor::<1>::from_floats(values, &device).reshape(shape))
+            };
+            layer.kernel = param(&kernel, [inputs, g * units]);
+            layer.recurrent_kernel = param(&recurrent, [units, g * units]);
+            layer.bias = Param::from_tensor(Tensor::from_floats(bias.as_slice(), &device));
+            let x = Tensor::<1>::from_floats(input.as_slice(), &device)
+                .reshape([batch, time, inputs])
+                .require_grad();
+            let w =
+                Tensor::<1>::from_floats(weights.as_slice(), &device).reshape([batch, time, units]);
+            let states = layer.forward_states(x.clone());
+            let grads = (states.clone() * w).sum().backward();
+            results.push([
+                read_f32s(states).await.unwrap(),
+                read_f32s(x.grad(&grads).unwrap()).await.unwrap(),
+                read_f32s(layer.kernel.val().grad(&grads).unwrap())
+                    .await
+                    .unwrap(),
+                read_f32s(layer.recurrent_kernel.val().grad(&grads).unwrap())
+                    .await
+                    .unwrap(),
+                read_f32s(layer.bias.val().grad(&grads).unwrap())
+                    .await
+                    .unwrap(),
+            ]);
+        }
+        let names = [
+            "states",
+            "input grad",
+            "kernel grad",
+            "recurrent grad",
+            "bias grad",
+        ];
+        for ((cpu, webgpu), name) in results[0].iter().zip(&results[1]).zip(names) {
+            assert_eq!(cpu.len(), webgpu.len(), "{kind:?} {name}");
+            let scale = cpu.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            for (a, b) in cpu.iter().zip(webgpu) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * scale,
+                    "{kind:?} {name}: CPU {cpu:?} vs WebGPU {webgpu:?}"
+                );
+            }
+        }
     }
 }
