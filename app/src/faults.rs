@@ -5,7 +5,7 @@
 //! WebAssembly trap or by running out of memory (the allocator's failure aborts, which is a
 //! trap; the worker posts `OutOfMemory` first when it can), or by a message that cannot be
 //! read. A trap is an error nothing in the worker catches: the browser fires `error` on the
-//! page's `Worker` (`public/worker_start.js` makes sure of that for the failures it would
+//! page's `Worker` (`public/worker_faults.js` makes sure of that for the failures it would
 //! otherwise keep inside the worker). The page hears of one death through several of these;
 //! [`WorkerWatch`] keeps the most telling account, and the page recovers once per worker.
 //! Free of the browser, so that native tests cover it.

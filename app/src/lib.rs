@@ -24,6 +24,8 @@ pub mod tasks;
 #[cfg(target_arch = "wasm32")]
 pub mod transport;
 #[cfg(target_arch = "wasm32")]
+pub mod webgpu;
+#[cfg(target_arch = "wasm32")]
 pub mod worker;
 
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -18,6 +18,22 @@ fn device_label(device: DeviceChoice) -> &'static str {
     }
 }
 
+/// "1 thread", "2 threads".
+fn threads_label(threads: u32) -> String {
+    match threads {
+        1 => "1 thread".into(),
+        n => format!("{n} threads"),
+    }
+}
+
+/// The device a run trained on, with the CPU's threads: "CPU (wasm SIMD), 2 threads".
+fn used_label(device: DeviceChoice, threads: u32) -> String {
+    match device {
+        DeviceChoice::Cpu => format!("{}, {}", device_label(device), threads_label(threads)),
+        other => device_label(other).into(),
+    }
+}
+
 /// The header: name, device picker and what the current run trains on.
 #[component]
 fn Header() -> impl IntoView {
@@ -64,16 +80,27 @@ fn Header() -> impl IntoView {
                         "CPU (wasm SIMD)"
                     </option>
                 </select>
+                <span
+                    class="cpu-threads"
+                    data-testid="cpu-threads"
+                    title=move || worker.threads.get().map(|t| t.note).unwrap_or_default()
+                >
+                    {move || worker.threads.get().map(|t| format!(
+                        "CPU: {} ({})",
+                        threads_label(t.available),
+                        t.reason
+                    ))}
+                </span>
                 <span class="device-status" data-testid="device-status">
                     {move || match (worker.ready.get(), run.device_used.get()) {
                         (false, _) => "starting the worker…".to_string(),
-                        (true, Some(d)) => match run.device_speeds.get().filter(|s| !s.speeds.is_empty()) {
+                        (true, Some((d, threads))) => match run.device_speeds.get().filter(|s| !s.speeds.is_empty()) {
                             Some(speeds) => format!(
                                 "last run on {}, the faster for its model ({})",
-                                device_label(d),
+                                used_label(d, threads),
                                 speeds.summary()
                             ),
-                            None => format!("last run on {}", device_label(d)),
+                            None => format!("last run on {}", used_label(d, threads)),
                         },
                         (true, None) => match worker.webgpu.get() {
                             Some(true) => "WebGPU adapter found".to_string(),

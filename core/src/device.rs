@@ -80,6 +80,7 @@ impl DeviceChoice {
             DeviceChoice::Cpu => Ok(Device::flex()),
             #[allow(deprecated)]
             DeviceChoice::Ndarray => Ok(Device::ndarray()),
+            #[cfg(feature = "gpu")]
             DeviceChoice::Wgpu => {
                 Device::wgpu_options()
                     .init_async()
@@ -89,6 +90,8 @@ impl DeviceChoice {
                         reason: format!("{e}"),
                     })
             }
+            #[cfg(not(feature = "gpu"))]
+            DeviceChoice::Wgpu => Err(no_gpu_in_this_build()),
         }
     }
 
@@ -96,6 +99,9 @@ impl DeviceChoice {
     #[cfg(not(target_family = "wasm"))]
     pub fn open(&self) -> Result<Device, DeviceError> {
         match self {
+            #[cfg(not(feature = "gpu"))]
+            DeviceChoice::Wgpu => Err(no_gpu_in_this_build()),
+            #[cfg(feature = "gpu")]
             DeviceChoice::Wgpu => {
                 // wgpu may panic instead of returning an error when no adapter exists.
                 let opened = std::panic::catch_unwind(|| Device::wgpu_options().init());
@@ -113,6 +119,15 @@ impl DeviceChoice {
             }
             cpu => crate::block_on(cpu.open_async()),
         }
+    }
+}
+
+/// Why WebGPU cannot open in a build without kindling-core's `gpu` feature.
+#[cfg(not(feature = "gpu"))]
+fn no_gpu_in_this_build() -> DeviceError {
+    DeviceError {
+        choice: "wgpu",
+        reason: "this build has no WebGPU (the threaded CPU build cannot have it)".into(),
     }
 }
 

@@ -54,22 +54,44 @@ fn mime(path: &Path) -> &'static str {
 /// process; returns its base URL.
 pub fn serve_dist() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let dist = std::env::var_os("KINDLING_DIST")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join("dist"));
-        assert!(
-            dist.join("index.html").exists(),
-            "{} has no index.html: build the app first (`cargo xtask test` does)",
-            dist.display()
-        );
-        serve_folder(dist)
-    })
+    URL.get_or_init(|| serve_folder(dist()))
 }
 
-/// Serves the files of `dir` on a free 127.0.0.1 port (a thread for the life of the process);
-/// returns its base URL.
+/// [`serve_dist`] by a host that sends no cross-origin isolation headers: the page gets no
+/// shared memory and its worker one thread.
+pub fn serve_dist_not_isolated() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| serve_folder_with(dist(), false))
+}
+
+/// The trunk-built `dist/` (or `$KINDLING_DIST`).
+fn dist() -> PathBuf {
+    let dist = std::env::var_os("KINDLING_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("dist"));
+    assert!(
+        dist.join("index.html").exists(),
+        "{} has no index.html: build the app first (`cargo xtask test` does)",
+        dist.display()
+    );
+    dist
+}
+
+/// The headers that make a page cross-origin isolated (shared memory, so the worker's threaded
+/// build), as `Trunk.toml` has `trunk serve` send them.
+const ISOLATION: [(&str, &str); 2] = [
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Embedder-Policy", "require-corp"),
+];
+
+/// Serves the files of `dir` on a free 127.0.0.1 port (a thread for the life of the process),
+/// cross-origin isolated as `trunk serve` serves them; returns its base URL.
 pub fn serve_folder(dir: PathBuf) -> String {
+    serve_folder_with(dir, true)
+}
+
+/// [`serve_folder`], cross-origin isolated or not.
+fn serve_folder_with(dir: PathBuf, isolated: bool) -> String {
     let port = free_port();
     let server = tiny_http::Server::http(("127.0.0.1", port)).expect("an HTTP server");
     std::thread::spawn(move || {
@@ -89,7 +111,14 @@ pub fn serve_folder(dir: PathBuf) -> String {
                     let header =
                         tiny_http::Header::from_bytes(&b"Content-Type"[..], mime(&file).as_bytes())
                             .expect("a header");
-                    request.respond(tiny_http::Response::from_file(f).with_header(header))
+                    let mut response = tiny_http::Response::from_file(f).with_header(header);
+                    for (name, value) in ISOLATION.iter().filter(|_| isolated) {
+                        response.add_header(
+                            tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+                                .expect("a header"),
+                        );
+                    }
+                    request.respond(response)
                 }
                 _ => request
                     .respond(tiny_http::Response::from_string("not found").with_status_code(404)),
@@ -109,6 +138,8 @@ pub struct BrowserOptions {
     pub size: (u32, u32),
     /// Profile folder (fresh when None).
     pub profile: Option<PathBuf>,
+    /// Served cross-origin isolated (shared memory: the threaded worker where it is chosen).
+    pub isolated: bool,
 }
 
 impl Default for BrowserOptions {
@@ -117,6 +148,7 @@ impl Default for BrowserOptions {
             webgpu: true,
             size: (1280, 800),
             profile: None,
+            isolated: true,
         }
     }
 }
@@ -167,7 +199,11 @@ pub fn shots_dir() -> PathBuf {
 impl Page {
     /// Opens the playground in a new headless Chromium; `name` names the test's screenshots.
     pub async fn open(name: &str, options: BrowserOptions) -> Result<Page> {
-        let base = serve_dist();
+        let base = if options.isolated {
+            serve_dist()
+        } else {
+            serve_dist_not_isolated()
+        };
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))

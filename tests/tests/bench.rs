@@ -41,6 +41,9 @@ struct Workload {
     budget_seconds: f64,
 }
 
+/// The contender of the page's threaded worker (a browser without WebGPU, so the page runs
+/// it), on every thread the browser reports.
+const THREADED: &str = "Kindling wasm CPU, threads";
 /// The contender of the page trained with its live views closed.
 const VIEWS_CLOSED: &str = "Kindling wasm CPU, views closed";
 /// The pseudo-contender whose note is the page's longest main-thread task while training.
@@ -69,15 +72,16 @@ async fn browser_bench_kindling_and_tfjs() -> Result<()> {
         // weights and the boundary map): their cost is the CPU figure with them open against
         // one with them closed.
         let has_views = true;
-        for (device, views, contender) in [
-            (DeviceChoice::Cpu, true, "Kindling wasm CPU"),
-            (DeviceChoice::Cpu, false, VIEWS_CLOSED),
-            (DeviceChoice::Wgpu, true, "Kindling WebGPU"),
+        for (device, views, threaded, contender) in [
+            (DeviceChoice::Cpu, true, false, "Kindling wasm CPU"),
+            (DeviceChoice::Cpu, true, true, THREADED),
+            (DeviceChoice::Cpu, false, false, VIEWS_CLOSED),
+            (DeviceChoice::Wgpu, true, false, "Kindling WebGPU"),
         ] {
             if !chosen(contender) || (!views && !has_views) {
                 continue;
             }
-            let measured = kindling(w, device, views).await;
+            let measured = kindling(w, device, views, threaded).await;
             if let (Ok((_, _, Some(longest))), true) = (&measured, views && has_views) {
                 // The page's longest main-thread task while it trained with the views open.
                 let figure = Figure {
@@ -142,6 +146,7 @@ async fn kindling(
     w: &Workload,
     device: DeviceChoice,
     views: bool,
+    threaded: bool,
 ) -> Result<(Option<f64>, String, Option<f64>)> {
     let mut config = w.config.clone();
     config.device = device;
@@ -169,8 +174,12 @@ async fn kindling(
         has_weights: false,
     };
     let mut page = Page::open(
-        &format!("bench-{}-{:?}", w.id, device),
-        BrowserOptions::default(),
+        &format!("bench-{}-{:?}-threads-{threaded}", w.id, device),
+        BrowserOptions {
+            // With a WebGPU adapter the page keeps the single-threaded worker.
+            webgpu: !threaded,
+            ..Default::default()
+        },
     )
     .await?;
     let link = encode_link(serve_dist(), &record);
@@ -211,6 +220,7 @@ async fn kindling(
         let ended = text.starts_with("Finished") || text.starts_with("Stopped");
         if windows.len() >= w.windows || ended || deadline.is_some_and(|d| Instant::now() > d) {
             let _ = page.click("stop").await;
+            let page_status = page.text("device-status").await.ok();
             let longest = page
                 .eval("return Math.max(0, ...window.__longTasks);")
                 .await
@@ -236,6 +246,10 @@ async fn kindling(
             };
             let device_note = if device == DeviceChoice::Wgpu && !status.contains("WebGPU") {
                 format!(" [device: {status}]")
+            } else if threaded {
+                // The run's thread count.
+                let status = page_status.unwrap_or_default();
+                format!(" [{}]", status.trim_start_matches("last run on "))
             } else {
                 String::new()
             };

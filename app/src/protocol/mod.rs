@@ -14,7 +14,7 @@ use crate::faults::Fault;
 mod payloads;
 
 pub use payloads::{
-    BoundaryMap, DataPreview, DevicePick, ExportFormat, ImageExample, ProgressReport,
+    BoundaryMap, CpuThreads, DataPreview, DevicePick, ExportFormat, ImageExample, ProgressReport,
     ReviewExample, TestReport, ToyPoint,
 };
 
@@ -146,6 +146,8 @@ pub enum FromWorker {
     Ready {
         /// A WebGPU adapter was found.
         webgpu: bool,
+        /// The CPU device's threads, and why that many.
+        threads: CpuThreads,
     },
     /// Data is being downloaded (or read from the cache).
     Loading {
@@ -168,8 +170,10 @@ pub enum FromWorker {
         device: DeviceChoice,
         /// Why the device differs from the one asked for, if it does.
         device_note: Option<String>,
-        /// The figures the device was picked by, when the run asked for the faster one.
+        /// The figures the device (and the CPU's threads) were picked by, when measured.
         speeds: Option<DeviceSpeeds>,
+        /// The threads the CPU device trains this run on (when the run is on the CPU).
+        cpu_threads: u32,
         /// What the data looks like.
         preview: Box<DataPreview>,
     },

@@ -20,6 +20,19 @@ pub enum DevicePick {
     },
 }
 
+/// The threads of the worker's CPU device, as it started ([`FromWorker::Ready`]).
+///
+/// [`FromWorker::Ready`]: super::FromWorker::Ready
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CpuThreads {
+    /// Threads the CPU device may use (1 without shared memory).
+    pub available: u32,
+    /// Why that many, in a few words for the header: "cross-origin isolated".
+    pub reason: String,
+    /// Why that many, in full: "2 threads: this page is cross-origin isolated, ...".
+    pub note: String,
+}
+
 /// What the page downloads of a run to take it elsewhere.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {

@@ -42,7 +42,10 @@ impl Session {
         config.device = wanted.chosen().unwrap_or_default();
         let pick = match wanted {
             DeviceWanted::Fastest => DevicePick::Fastest {
-                known: super::device_speeds::known(&speed_key(&config)),
+                known: super::device_speeds::known(&speed_key(
+                    &config,
+                    self.worker.cpu_threads_available(),
+                )),
             },
             DeviceWanted::Chosen(_) => DevicePick::AsConfigured,
         };

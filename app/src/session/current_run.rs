@@ -77,8 +77,8 @@ pub struct CurrentRun {
     pub config: RwSignal<Option<RunConfig>>,
     /// Where it is.
     pub phase: RwSignal<Phase>,
-    /// The device the current run trains on.
-    pub device_used: RwSignal<Option<DeviceChoice>>,
+    /// The device the current run trains on, and the CPU device's threads for it.
+    pub device_used: RwSignal<Option<(DeviceChoice, u32)>>,
     /// The figures its device was picked by, when it asked for the faster one (for the header).
     pub device_speeds: RwSignal<Option<DeviceSpeeds>>,
     /// Progress of the current run.

@@ -37,6 +37,7 @@ mod recovery;
 pub mod store;
 mod sweeps;
 mod tabs;
+mod worker_kind;
 mod worker_link;
 
 use leptos::prelude::*;
@@ -96,7 +97,7 @@ pub fn provide_session() {
     provide_context(session.sweeps);
     provide_context(session.messages);
     provide_context(session.worker);
-    let _ = worker_link::start_worker(session);
+    worker_link::start_first_worker(session);
     worker_link::listen_for_test_faults(session.worker);
     persistence::load_runs(session);
     links::open_link_in_address(session);

@@ -11,7 +11,9 @@ use leptos::prelude::*;
 use super::persistence::{record_progress, take_pending_import};
 use super::{Phase, ReviewGuess, Session};
 use crate::faults::WorkerDeath;
-use crate::protocol::{BoundaryMap, DataPreview, FromWorker, ProgressReport, TestReport, ToWorker};
+use crate::protocol::{
+    BoundaryMap, CpuThreads, DataPreview, FromWorker, ProgressReport, TestReport, ToWorker,
+};
 use crate::tasks::in_own_task;
 
 /// Least milliseconds between two saves of a training run.
@@ -25,7 +27,7 @@ impl Session {
     /// Handles one message from the worker.
     pub(super) fn receive(&self, message: FromWorker) {
         match message {
-            FromWorker::Ready { webgpu } => self.on_ready(webgpu),
+            FromWorker::Ready { webgpu, threads } => self.on_ready(webgpu, threads),
             FromWorker::Loading {
                 run_id,
                 file,
@@ -46,8 +48,9 @@ impl Session {
                 device,
                 device_note,
                 speeds,
+                cpu_threads,
                 preview,
-            } => self.on_started(run_id, device, device_note, speeds, *preview),
+            } => self.on_started(run_id, device, device_note, speeds, cpu_threads, *preview),
             FromWorker::MeasuringDevices { run_id } => self.on_loading(run_id, Phase::Measuring),
             FromWorker::Progress {
                 run_id,
@@ -146,9 +149,12 @@ impl Session {
         run_id == self.run.id.get_untracked()
     }
 
-    fn on_ready(&self, webgpu: bool) {
+    fn on_ready(&self, webgpu: bool, threads: CpuThreads) {
         // The device stays the user's choice (by default the faster, measured per model).
         self.worker.webgpu.set(Some(webgpu));
+        self.worker
+            .threads
+            .set(Some(super::worker_link::threads_note().unwrap_or(threads)));
         // A new worker computes the views until told otherwise: told first, before the
         // messages that waited for it (a sweep's next run).
         if !self.run.views_open.get_untracked() {
@@ -169,6 +175,7 @@ impl Session {
         device: DeviceChoice,
         device_note: Option<String>,
         speeds: Option<DeviceSpeeds>,
+        cpu_threads: u32,
         preview: DataPreview,
     ) {
         // Kept even for a run stopped meanwhile: the model need not be measured again.
@@ -178,7 +185,7 @@ impl Session {
         if !self.is_current(run_id) {
             return;
         }
-        self.run.device_used.set(Some(device));
+        self.run.device_used.set(Some((device, cpu_threads)));
         self.run.device_speeds.set(speeds);
         if device_note.is_some() {
             self.messages.notice.set(device_note);

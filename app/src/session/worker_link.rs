@@ -2,7 +2,7 @@
 //! ready), handing what it sends to [`Session::receive`], and noticing when it dies.
 //!
 //! The signs of a dead worker: an `error` event on its `Worker` (a trap, running out of
-//! memory, a panic's abort, a script that would not load: `public/worker_start.js` makes every
+//! memory, a panic's abort, a script that would not load: `public/worker_faults.js` makes every
 //! failure inside the worker end there), a `messageerror` (a message from it could not be
 //! read), and what it says itself before dying (`Crashed` for a panic, `OutOfMemory`). Each goes
 //! to [`Session::worker_died`] (`recovery.rs`), which recovers once per worker. Each worker is
@@ -15,13 +15,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, MessageEvent, Worker};
 
+use super::worker_kind::WorkerKind;
 use super::{Messages, Session};
 use crate::faults::{Fault, WorkerDeath, WorkerWatch, FAULT_EVENT};
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{CpuThreads, FromWorker, ToWorker};
 
-/// The script that starts the worker (public/worker_start.js: it loads trunk's
-/// `worker_loader.js`, see index.html).
-const WORKER_SCRIPT: &str = "./worker_start.js";
 /// Handling a worker message for longer than this is reported on the console (a long task).
 const SLOW_MESSAGE_MS: f64 = 40.0;
 
@@ -38,6 +36,8 @@ struct Link {
     watch: WorkerWatch,
     /// Messages sent before the worker was ready (it reads none until its WebAssembly runs).
     outbox: Vec<ToWorker>,
+    /// The build of the worker this page runs (chosen once, before the first starts).
+    kind: Option<WorkerKind>,
 }
 
 /// A started worker and the handlers that listen to it (dropped with it).
@@ -62,6 +62,8 @@ impl Drop for Connection {
 pub struct WorkerLink {
     /// Whether WebGPU exists here (None until the first worker says).
     pub webgpu: RwSignal<Option<bool>>,
+    /// The CPU device's threads, and why (None until the first worker says).
+    pub threads: RwSignal<Option<CpuThreads>>,
     /// The worker is up.
     pub ready: RwSignal<bool>,
     /// Where a failure to reach it is told.
@@ -72,9 +74,16 @@ impl WorkerLink {
     pub(super) fn new(messages: Messages) -> Self {
         Self {
             webgpu: RwSignal::new(None),
+            threads: RwSignal::new(None),
             ready: RwSignal::new(false),
             messages,
         }
+    }
+
+    /// The threads the worker's CPU device may use (1 until it says).
+    pub fn cpu_threads_available(&self) -> u32 {
+        self.threads
+            .with_untracked(|t| t.as_ref().map_or(1, |t| t.available))
     }
 
     /// Sends a message to the worker (bytes it carries are transferred, not copied). While a
@@ -170,10 +179,38 @@ fn error_text(event: &Event) -> String {
         .unwrap_or_default()
 }
 
+/// Chooses the build of the worker this page runs ([`WorkerKind::choose`]), then starts the
+/// first worker.
+pub(super) fn start_first_worker(session: Session) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let kind = WorkerKind::choose().await;
+        LINK.with(|link| link.borrow_mut().kind = Some(kind));
+        let _ = start_worker(session);
+    });
+}
+
+/// Why the CPU device has the threads it has, when the page knows better than the worker
+/// (a single-threaded worker in an isolated page: the page chose it).
+pub(super) fn threads_note() -> Option<CpuThreads> {
+    LINK.with(|link| match &link.borrow().kind {
+        Some(WorkerKind::Single { why }) => why.clone(),
+        _ => None,
+    })
+}
+
 /// Starts a worker and routes its messages and the signs of its death to `session`; false
 /// (and the page says why) if the browser cannot start one.
 pub(super) fn start_worker(session: Session) -> bool {
-    let worker = match Worker::new(WORKER_SCRIPT) {
+    let kind = LINK.with(|link| link.borrow().kind.clone());
+    let (script, module) = kind.unwrap_or(WorkerKind::Single { why: None }).script();
+    let started = if module {
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        Worker::new_with_options(script, &options)
+    } else {
+        Worker::new(script)
+    };
+    let worker = match started {
         Ok(w) => w,
         Err(e) => {
             session.messages.fail(format!(

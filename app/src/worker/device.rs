@@ -7,8 +7,6 @@ use kindling_core::train::{
     measure_speed, measurement_data, speed_key, DeviceSpeed, DeviceSpeeds, TrainError,
 };
 use kindling_core::{DeviceChoice, RunConfig};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use super::host::{now_ms, post};
 use super::Actor;
@@ -19,23 +17,17 @@ use crate::protocol::FromWorker;
 /// the user barely waits (once per model shape; the page keeps the figures).
 const MEASURE_MS: f64 = 300.0;
 
-/// Whether `navigator.gpu.requestAdapter()` gives an adapter here.
+/// Whether `navigator.gpu.requestAdapter()` gives an adapter here (never in a build without
+/// WebGPU: the threaded one).
+#[cfg(not(feature = "gpu"))]
 pub(super) async fn webgpu_adapter_exists() -> bool {
-    let try_it = async {
-        let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
-        let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).ok()?;
-        if gpu.is_undefined() || gpu.is_null() {
-            return None;
-        }
-        let request: js_sys::Function = js_sys::Reflect::get(&gpu, &"requestAdapter".into())
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
-        let adapter = JsFuture::from(promise).await.ok()?;
-        Some(!adapter.is_null() && !adapter.is_undefined())
-    };
-    try_it.await.unwrap_or(false)
+    false
+}
+
+/// Whether `navigator.gpu.requestAdapter()` gives an adapter here.
+#[cfg(feature = "gpu")]
+pub(super) async fn webgpu_adapter_exists() -> bool {
+    crate::webgpu::adapter_exists().await
 }
 
 impl Actor {
@@ -83,15 +75,16 @@ impl Actor {
 
     /// Measures how fast `config`'s model trains on each device this browser offers (the CPU,
     /// and WebGPU when there is an adapter that has not failed); with the CPU alone nothing is
-    /// measured.
+    /// measured. The CPU's figure names its threads when it has several.
     pub(super) async fn measure_devices(
         &mut self,
         run_id: u64,
         config: &RunConfig,
         data: &TrainingData,
     ) -> DeviceSpeeds {
+        let threads = self.threads.available();
         let mut speeds = DeviceSpeeds {
-            key: speed_key(config),
+            key: speed_key(config, threads),
             speeds: Vec::new(),
         };
         if !self.webgpu || self.gpu_failure.is_some() {
@@ -124,6 +117,7 @@ impl Actor {
                 device: choice,
                 samples_per_second,
                 failure,
+                threads: (choice == DeviceChoice::Cpu && threads > 1).then_some(threads),
             });
         }
         speeds

@@ -5,12 +5,14 @@
 //! predictions are answered mid-run.
 //!
 //! One job per file: this one starts the worker and hands each message to the method of its
-//! concern; `training` steps the run and reports its progress, `boundary` makes the 2-D
-//! decision-boundary map, `ending` reports the end of a run, `prediction` answers drawings,
-//! reviews and saved models, `export` makes the downloads that take a run elsewhere, `data` loads a run's data, uploads and previews, `fetch` downloads
-//! assets through the dataset cache, `device` opens the device a run asks for, and `host` is
-//! the worker's browser scope (posting, the clock). `allocator` tells the page when memory runs
-//! out, and `fault` fails on purpose for the browser tests of the page's recovery.
+//! concern; `training` steps the run and reports its progress, `views` makes the live views,
+//! `ending` reports the end of a run, `prediction` answers drawings, reviews and saved models,
+//! `export` makes the downloads that take a run elsewhere, `data` loads a run's data, uploads
+//! and previews, `fetch` downloads assets through the dataset cache, `device` opens the device
+//! a run asks for (and measures which trains its model faster),
+//! `threads` holds the CPU device's rayon threads, and `host` is the worker's browser scope
+//! (posting, the clock). `allocator` tells the page when memory runs out, and `fault` fails on
+//! purpose for the browser tests of the page's recovery.
 //!
 //! When the worker dies (a panic, a trap, out of memory), the page notices, fails the run and
 //! starts a fresh worker (see [`crate::faults`]); nothing here tries to go on after one.
@@ -26,6 +28,7 @@ mod fetch;
 mod health;
 mod host;
 mod prediction;
+mod threads;
 mod training;
 mod views;
 
@@ -57,6 +60,14 @@ thread_local! {
     static CRASHED: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Starts the threaded build's worker (`public/threads/worker_start.js` calls it once the
+/// module is loaded): sizes the rayon pool of the CPU device, then starts as [`start`] does.
+#[cfg(feature = "threads")]
+#[wasm_bindgen(js_name = startThreaded)]
+pub fn start_threaded() {
+    start();
+}
+
 /// Starts the worker: installs the panic reporter and the message handler, then runs the actor.
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
@@ -86,9 +97,13 @@ pub fn start() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     wasm_bindgen_futures::spawn_local(async move {
+        let threads = threads::Threads::start().await;
         let webgpu = device::webgpu_adapter_exists().await;
-        post(&FromWorker::Ready { webgpu });
-        Actor::new(inbox, webgpu).run().await;
+        post(&FromWorker::Ready {
+            webgpu,
+            threads: threads.info(),
+        });
+        Actor::new(inbox, webgpu, threads).run().await;
     });
 }
 
@@ -113,10 +128,16 @@ struct Actor {
     pending_note: Option<String>,
     /// Whether the page shows the live views (else none is computed).
     views_open: bool,
+    /// The CPU device's threads.
+    threads: threads::Threads,
 }
 
 impl Actor {
-    fn new(inbox: mpsc::UnboundedReceiver<ToWorker>, webgpu: bool) -> Self {
+    fn new(
+        inbox: mpsc::UnboundedReceiver<ToWorker>,
+        webgpu: bool,
+        threads: threads::Threads,
+    ) -> Self {
         Self {
             inbox,
             uploads: Vec::new(),
@@ -129,6 +150,7 @@ impl Actor {
             vocabulary: None,
             pending_note: None,
             views_open: true,
+            threads,
         }
     }
 

@@ -227,7 +227,7 @@ impl Actor {
         let speeds = match pick {
             DevicePick::AsConfigured => None,
             DevicePick::Fastest { known } => {
-                let key = speed_key(&config);
+                let key = speed_key(&config, self.threads.available());
                 let speeds = match known.filter(|k| k.key == key) {
                     Some(known) => known,
                     None => self.measure_devices(run_id, &config, &data).await,
@@ -252,7 +252,8 @@ impl Actor {
             run_id,
             device: used,
             device_note: note,
-            speeds,
+            speeds: speeds.filter(|s| !s.speeds.is_empty()),
+            cpu_threads: self.threads.available(),
             preview: Box::new(preview),
         });
         let now = now_ms();

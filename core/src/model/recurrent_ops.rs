@@ -22,9 +22,10 @@ use burn::backend::autodiff::{
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
+#[cfg(feature = "gpu")]
+use burn::backend::Cube;
 use burn::backend::{
-    backend_extension, Backend, Cube, Dispatch, Flex, NdArray, Shape, Slice, TensorData,
-    TensorMetadata,
+    backend_extension, Backend, Dispatch, Flex, NdArray, Shape, Slice, TensorData, TensorMetadata,
 };
 use burn::tensor::{DType, Tensor};
 
@@ -36,7 +37,8 @@ use super::recurrent_kernels::{self as kernels, SequenceShape, GRU_SAVED, LSTM_S
 /// `projected` [batch, time, g*u], `recurrent` [u, g*u] -> states [batch, time, u]; `saved` is
 /// what the backward pass reads, [time, batch, s*u] (LSTM: i, f, g, o, c; GRU: z, r and the
 /// candidate).
-#[backend_extension(Flex, NdArray, Cube, Autodiff)]
+#[cfg_attr(feature = "gpu", backend_extension(Flex, NdArray, Cube, Autodiff))]
+#[cfg_attr(not(feature = "gpu"), backend_extension(Flex, NdArray, Autodiff))]
 pub trait RecurrentOps: Backend {
     /// The LSTM's states after every step.
     fn lstm_sequence(
@@ -372,6 +374,7 @@ fn gru_backward_composed<B: Backend>(
 
 impl RecurrentOps for NdArray {}
 
+#[cfg(feature = "gpu")]
 impl RecurrentOps for Cube {}
 
 // ---- The CPU device: the fused loops ----

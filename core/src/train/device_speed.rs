@@ -31,6 +31,21 @@ pub struct DeviceSpeed {
     /// Why the device could not train, when it could not.
     #[serde(default)]
     pub failure: Option<String>,
+    /// The threads the CPU device trained on (None for WebGPU, and for figures kept before
+    /// the CPU had threads: one).
+    #[serde(default)]
+    pub threads: Option<u32>,
+}
+
+impl DeviceSpeed {
+    /// "CPU, 2 threads", "CPU, 1 thread" or the device's own label.
+    pub fn label(&self) -> String {
+        match (self.device, self.threads) {
+            (DeviceChoice::Cpu, Some(1)) => "CPU, 1 thread".into(),
+            (DeviceChoice::Cpu, Some(n)) => format!("CPU, {n} threads"),
+            (device, _) => device.label().into(),
+        }
+    }
 }
 
 /// The speeds of the devices measured for one model shape ([`speed_key`]).
@@ -45,14 +60,23 @@ pub struct DeviceSpeeds {
 impl DeviceSpeeds {
     /// The device that trained fastest (the CPU when none trained).
     pub fn fastest(&self) -> DeviceChoice {
-        self.speeds
-            .iter()
-            .filter_map(|s| s.samples_per_second.map(|v| (s.device, v)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(DeviceChoice::Cpu, |(device, _)| device)
+        self.fastest_figure()
+            .map_or(DeviceChoice::Cpu, |s| s.device)
     }
 
-    /// The figures for people, fastest first: "CPU: 19,500 samples/s · WebGPU: 4,100".
+    /// The figure of the device that trained fastest, if any trained.
+    fn fastest_figure(&self) -> Option<&DeviceSpeed> {
+        self.speeds
+            .iter()
+            .filter(|s| s.samples_per_second.is_some())
+            .max_by(|a, b| {
+                let speed = |s: &DeviceSpeed| s.samples_per_second.unwrap_or(-1.0);
+                speed(a).total_cmp(&speed(b))
+            })
+    }
+
+    /// The figures for people, fastest first: "CPU: 19,500 samples/s · WebGPU: 4,100", or
+    /// with the CPU's threads "CPU, 2 threads: 29,000 samples/s · CPU, 1 thread: 19,500".
     pub fn summary(&self) -> String {
         let mut speeds: Vec<&DeviceSpeed> = self.speeds.iter().collect();
         speeds.sort_by(|a, b| {
@@ -70,7 +94,7 @@ impl DeviceSpeeds {
                     (None, Some(why)) => format!("failed ({why})"),
                     (None, None) => "failed".into(),
                 };
-                format!("{}: {figure}", s.device.label())
+                format!("{}: {figure}", s.label())
             })
             .collect::<Vec<_>>()
             .join(" · ")
@@ -85,8 +109,11 @@ fn thousands(v: f64) -> String {
 /// What sets how fast a run trains on a device: the engine, the model (its layers and input
 /// shape), the batch size and what the examples are. Not the seed, the learning rate, the
 /// epochs or the number of examples, which change the time a run takes but not its speed.
-pub fn speed_key(config: &RunConfig) -> String {
+/// Nor the machine, but the threads the CPU device may use here (`cpu_threads`): figures
+/// made with one thread say nothing of two.
+pub fn speed_key(config: &RunConfig, cpu_threads: u32) -> String {
     let shape = serde_json::json!({
+        "threads": cpu_threads,
         "engine": config.engine,
         "model": config.model,
         "batch": config.training.batch_size,
@@ -161,22 +188,27 @@ mod tests {
     #[test]
     fn the_key_changes_with_the_model_and_batch_not_with_rates_seeds_or_epochs() {
         let base = RunConfig::preset("mlp-keras").unwrap();
-        let key = speed_key(&base);
+        let key = speed_key(&base, 1);
         let mut same = base.clone();
         same.training.seed += 1;
         same.training.epochs += 3;
         same.training.optimizer.learning_rate *= 2.0;
         same.dataset = crate::DatasetConfig::Mnist(ImageSubset::new().with_train_size(1000));
-        assert_eq!(speed_key(&same), key);
+        assert_eq!(speed_key(&same, 1), key);
         let mut batch = base.clone();
         batch.training.batch_size += 1;
-        assert_ne!(speed_key(&batch), key);
+        assert_ne!(speed_key(&batch, 1), key);
         let other_model = RunConfig::preset("mlp-3layer").unwrap();
-        assert_ne!(speed_key(&other_model), key);
+        assert_ne!(speed_key(&other_model, 1), key);
+        assert_ne!(
+            speed_key(&base, 2),
+            key,
+            "figures of one thread say nothing of two"
+        );
         let tiny = RunConfig::preset("tinymnist-hw1").unwrap();
         assert_ne!(
-            speed_key(&tiny),
-            speed_key(&RunConfig::preset("tinytoy-hw1").unwrap())
+            speed_key(&tiny, 1),
+            speed_key(&RunConfig::preset("tinytoy-hw1").unwrap(), 1)
         );
     }
 
@@ -189,11 +221,13 @@ mod tests {
                     device: DeviceChoice::Wgpu,
                     samples_per_second: Some(4100.4),
                     failure: None,
+                    threads: None,
                 },
                 DeviceSpeed {
                     device: DeviceChoice::Cpu,
                     samples_per_second: Some(19_500.0),
                     failure: None,
+                    threads: None,
                 },
             ],
         };
@@ -206,11 +240,13 @@ mod tests {
                     device: DeviceChoice::Cpu,
                     samples_per_second: Some(7.0),
                     failure: None,
+                    threads: None,
                 },
                 DeviceSpeed {
                     device: DeviceChoice::Wgpu,
                     samples_per_second: None,
                     failure: Some("device lost".into()),
+                    threads: None,
                 },
             ],
         };
@@ -225,6 +261,40 @@ mod tests {
         assert_eq!(none.fastest(), DeviceChoice::Cpu);
         assert_eq!(thousands(1_234_567.0), "1,234,567");
         assert_eq!(thousands(999.0), "999");
+    }
+
+    #[test]
+    fn a_cpu_figure_names_its_threads_when_it_has_several() {
+        let figure = |device, threads, v: Option<f64>| DeviceSpeed {
+            device,
+            samples_per_second: v,
+            failure: v.is_none().then(|| "device lost".to_string()),
+            threads,
+        };
+        let threaded = DeviceSpeeds {
+            key: "k".into(),
+            speeds: vec![
+                figure(DeviceChoice::Cpu, Some(2), Some(29_000.0)),
+                figure(DeviceChoice::Wgpu, None, Some(4_100.0)),
+            ],
+        };
+        assert_eq!(threaded.fastest(), DeviceChoice::Cpu);
+        assert_eq!(
+            threaded.summary(),
+            "CPU, 2 threads: 29,000 samples/s · WebGPU: 4,100"
+        );
+        let one = DeviceSpeeds {
+            key: "k".into(),
+            speeds: vec![
+                figure(DeviceChoice::Wgpu, None, Some(40_000.0)),
+                figure(DeviceChoice::Cpu, Some(1), None),
+            ],
+        };
+        assert_eq!(one.fastest(), DeviceChoice::Wgpu);
+        assert_eq!(
+            one.summary(),
+            "WebGPU: 40,000 samples/s · CPU, 1 thread: failed (device lost)"
+        );
     }
 
     #[test]
