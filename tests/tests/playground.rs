@@ -641,7 +641,8 @@ async fn browser_the_main_thread_stays_responsive_while_training() -> anyhow::Re
 }
 
 /// Without WebGPU, in a cross-origin-isolated page, the page runs the worker's threaded
-/// build: the header says so and why, and the run trains on every thread and says so.
+/// build: the header says so and why, and an MNIST run (its data fetched from the site's
+/// data folder) trains on every thread and says so.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
 async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::Result<()> {
@@ -669,13 +670,23 @@ async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::R
             format!("CPU: {cores} threads (cross-origin isolated)")
         );
     }
-    page.select("preset", "spiral-mlp").await?;
+    // MNIST: the threaded worker (served from the site's threads/ folder) fetches the
+    // site's data/ folder.
+    page.select("preset", "mnist-10k").await?;
+    page.set_number("train-size", "2000").await?;
+    page.set_number("test-size", "500").await?;
     page.set_number("epochs", "2").await?;
     page.click("train").await?;
-    let end = page.wait_for_run_end(Duration::from_secs(120)).await?;
-    assert!(end.starts_with("Finished"), "{end}");
+    let end = page.wait_for_run_end(Duration::from_secs(300)).await?;
+    let error = page.text("error").await.unwrap_or_default();
+    assert!(end.starts_with("Finished"), "{end} {error}");
+    let accuracy = test_accuracy(&mut page).await?;
+    assert!(
+        accuracy >= 0.8,
+        "MNIST on the threaded CPU reached only {accuracy}"
+    );
     let status = page.text("device-status").await?;
-    println!("{status}");
+    println!("{status}; MNIST 2k subset, 2 epochs: test accuracy {accuracy:.4}");
     let threads_used = if cores > 1 {
         format!("{cores} threads")
     } else {

@@ -17,6 +17,19 @@ const CACHE_NAME: &str = "kindling-data-v1";
 /// a smooth progress bar, rarely enough not to flood the page with messages.
 const LOADING_PROGRESS_MS: f64 = 100.0;
 
+/// Where the site's `data/` folder is, relative to this worker's script. The threaded build
+/// is served from the site's `threads/` folder (xtask/src/threads.rs), and a worker resolves
+/// relative URLs against its own script, not the page.
+#[cfg(feature = "threads")]
+const DATA_FOLDER: &str = "../data";
+#[cfg(not(feature = "threads"))]
+const DATA_FOLDER: &str = "data";
+
+/// The URL of `file` of the data folder, for this worker's fetches and its cache.
+fn data_url(file: &str) -> String {
+    format!("{DATA_FOLDER}/{file}")
+}
+
 /// The error for a file of `dataset` the data folder lacks, naming the command that makes it.
 pub(super) fn missing_file(dataset: &str, file: &str) -> DataError {
     DataError::Missing {
@@ -29,7 +42,7 @@ pub(super) fn missing_file(dataset: &str, file: &str) -> DataError {
 /// The manifest, always from the network (it is small and says what the files must be).
 pub(super) async fn fetch_manifest(dataset: &str) -> Result<Manifest, WorkerError> {
     let missing = || WorkerError::Data(missing_file(dataset, MANIFEST_FILE));
-    let response = fetch(&format!("data/{MANIFEST_FILE}"))
+    let response = fetch(&data_url(MANIFEST_FILE))
         .await
         .map_err(|_| missing())?;
     if !response.ok() {
@@ -62,7 +75,7 @@ pub(crate) async fn fetch_checked(
             })
         }
     };
-    let url = format!("data/{file}");
+    let url = data_url(file);
     let cache = open_cache().await;
     if let Some(cache) = &cache {
         if let Some(bytes) = cached_file(cache, &url, entry).await? {
