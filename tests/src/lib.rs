@@ -238,6 +238,11 @@ impl Page {
             format!("--user-data-dir={}", profile_dir.display()),
             format!("--window-size={},{}", options.size.0, options.size.1),
         ];
+        // Extra Chromium flags, for measuring (`--js-flags=--no-liftoff`: V8's optimised wasm
+        // code from the start, the steady state of a page visited before).
+        if let Ok(extra) = std::env::var("KINDLING_CHROMIUM_ARGS") {
+            args.extend(extra.split_whitespace().map(String::from));
+        }
         if options.webgpu {
             args.push("--enable-unsafe-webgpu".into());
             args.push("--enable-features=Vulkan".into());
