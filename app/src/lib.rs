@@ -10,6 +10,8 @@ pub mod runs;
 pub mod toy_edits;
 
 #[cfg(target_arch = "wasm32")]
+pub mod browser_offers;
+#[cfg(target_arch = "wasm32")]
 pub mod charts;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
@@ -23,8 +25,6 @@ pub mod session;
 pub mod tasks;
 #[cfg(target_arch = "wasm32")]
 pub mod transport;
-#[cfg(target_arch = "wasm32")]
-pub mod webgpu;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;
 

@@ -1,6 +1,7 @@
 //! The page: its header, the layout of its panels, and mounting it. The state and what
 //! changes it live in [`crate::session`]; each panel in [`crate::components`].
 
+use kindling_core::train::threads_label;
 use kindling_core::DeviceChoice;
 use leptos::prelude::*;
 
@@ -15,14 +16,6 @@ fn device_label(device: DeviceChoice) -> &'static str {
         DeviceChoice::Wgpu => "WebGPU",
         DeviceChoice::Cpu => "CPU (wasm SIMD)",
         DeviceChoice::Ndarray => "CPU (ndarray)",
-    }
-}
-
-/// "1 thread", "2 threads".
-fn threads_label(threads: u32) -> String {
-    match threads {
-        1 => "1 thread".into(),
-        n => format!("{n} threads"),
     }
 }
 

@@ -33,6 +33,17 @@ pub struct CpuThreads {
     pub note: String,
 }
 
+impl CpuThreads {
+    /// One thread, because of `why` (`reason` in a few words).
+    pub fn one(reason: &str, why: &str) -> CpuThreads {
+        CpuThreads {
+            available: 1,
+            reason: reason.into(),
+            note: format!("1 thread: {why}"),
+        }
+    }
+}
+
 /// What the page downloads of a run to take it elsewhere.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {

@@ -11,6 +11,7 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::browser_offers::{cross_origin_isolated, webgpu_adapter_exists};
 use crate::protocol::CpuThreads;
 
 /// The single-threaded worker's start script (it loads trunk's `worker_loader.js`).
@@ -51,7 +52,7 @@ impl WorkerKind {
                 "this site has no threaded build of the worker (`cargo xtask serve` makes it)",
             );
         }
-        if crate::webgpu::adapter_exists().await {
+        if webgpu_adapter_exists().await {
             return single(
                 "keeps WebGPU",
                 "this browser has a WebGPU adapter, which only the single-threaded worker can \
@@ -65,20 +66,8 @@ impl WorkerKind {
 
 fn single(reason: &str, why: &str) -> WorkerKind {
     WorkerKind::Single {
-        why: Some(CpuThreads {
-            available: 1,
-            reason: reason.into(),
-            note: format!("1 thread: {why}"),
-        }),
+        why: Some(CpuThreads::one(reason, why)),
     }
-}
-
-/// Whether the page may share memory with workers (`crossOriginIsolated`).
-fn cross_origin_isolated() -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
 }
 
 /// Whether the site serves the threaded build (a `HEAD` request for its WebAssembly).

@@ -27,7 +27,7 @@ pub(super) async fn webgpu_adapter_exists() -> bool {
 /// Whether `navigator.gpu.requestAdapter()` gives an adapter here.
 #[cfg(feature = "gpu")]
 pub(super) async fn webgpu_adapter_exists() -> bool {
-    crate::webgpu::adapter_exists().await
+    crate::browser_offers::webgpu_adapter_exists().await
 }
 
 impl Actor {
@@ -82,7 +82,7 @@ impl Actor {
         config: &RunConfig,
         data: &TrainingData,
     ) -> DeviceSpeeds {
-        let threads = self.threads.available();
+        let threads = self.threads.available;
         let mut speeds = DeviceSpeeds {
             key: speed_key(config, threads),
             speeds: Vec::new(),

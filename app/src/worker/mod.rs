@@ -43,7 +43,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MessageEvent;
 
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{CpuThreads, FromWorker, ToWorker};
 use host::{post, scope, yield_now};
 use prediction::LoadedModel;
 use training::CurrentRun;
@@ -97,11 +97,11 @@ pub fn start() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     wasm_bindgen_futures::spawn_local(async move {
-        let threads = threads::Threads::start().await;
+        let threads = threads::start().await;
         let webgpu = device::webgpu_adapter_exists().await;
         post(&FromWorker::Ready {
             webgpu,
-            threads: threads.info(),
+            threads: threads.clone(),
         });
         Actor::new(inbox, webgpu, threads).run().await;
     });
@@ -128,16 +128,12 @@ struct Actor {
     pending_note: Option<String>,
     /// Whether the page shows the live views (else none is computed).
     views_open: bool,
-    /// The CPU device's threads.
-    threads: threads::Threads,
+    /// The CPU device's threads, and why that many.
+    threads: CpuThreads,
 }
 
 impl Actor {
-    fn new(
-        inbox: mpsc::UnboundedReceiver<ToWorker>,
-        webgpu: bool,
-        threads: threads::Threads,
-    ) -> Self {
+    fn new(inbox: mpsc::UnboundedReceiver<ToWorker>, webgpu: bool, threads: CpuThreads) -> Self {
         Self {
             inbox,
             uploads: Vec::new(),

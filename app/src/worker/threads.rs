@@ -20,97 +20,63 @@ const MOST_THREADS: u32 = 8;
 #[cfg(feature = "threads")]
 const POOL_START_MS: u32 = 20_000;
 
-/// The threads of the CPU device: how many there are, why, and how many a run uses.
-pub(super) struct Threads {
-    available: u32,
-    reason: &'static str,
-    note: String,
-}
-
-impl Threads {
-    /// Starts the pool (threaded build: one thread per core the browser reports, at most
-    /// [`MOST_THREADS`]); never fails: without threads the CPU device has one, and the note
-    /// says why.
-    pub(super) async fn start() -> Threads {
-        #[cfg(feature = "threads")]
-        {
-            let cores = hardware_concurrency().clamp(1, MOST_THREADS);
-            if cores < 2 {
-                return Threads::one("one core", "the browser reports a single core".into());
-            }
-            let pool = wasm_bindgen_futures::JsFuture::from(wasm_bindgen_rayon::init_thread_pool(
-                cores as usize,
-            ));
-            let timeout = gloo_timers::future::TimeoutFuture::new(POOL_START_MS);
-            futures_util::pin_mut!(pool);
-            match futures_util::future::select(pool, timeout).await {
-                futures_util::future::Either::Left((Ok(_), _)) => Threads {
-                    available: cores,
-                    reason: "cross-origin isolated",
-                    note: format!(
-                        "{cores} threads: this page is cross-origin isolated, so the CPU device \
-                         shares its memory with {cores} rayon workers, one per core the browser \
-                         reports"
-                    ),
-                },
-                futures_util::future::Either::Left((Err(e), _)) => Threads::one(
-                    "the thread pool failed",
-                    format!(
-                        "the thread pool did not start ({})",
-                        super::host::js_error(e)
-                    ),
+/// Starts the pool (threaded build: one thread per core the browser reports, at most
+/// [`MOST_THREADS`]) and says how many threads the CPU device has, and why; never fails:
+/// without threads the CPU device has one, and the note says why.
+pub(super) async fn start() -> CpuThreads {
+    #[cfg(feature = "threads")]
+    {
+        let cores = hardware_concurrency().clamp(1, MOST_THREADS);
+        if cores < 2 {
+            return CpuThreads::one("one core", "the browser reports a single core");
+        }
+        let pool = wasm_bindgen_futures::JsFuture::from(wasm_bindgen_rayon::init_thread_pool(
+            cores as usize,
+        ));
+        let timeout = gloo_timers::future::TimeoutFuture::new(POOL_START_MS);
+        futures_util::pin_mut!(pool);
+        match futures_util::future::select(pool, timeout).await {
+            futures_util::future::Either::Left((Ok(_), _)) => CpuThreads {
+                available: cores,
+                reason: "cross-origin isolated".into(),
+                note: format!(
+                    "{cores} threads: this page is cross-origin isolated, so the CPU device \
+                     shares its memory with {cores} rayon workers, one per core the browser \
+                     reports"
                 ),
-                futures_util::future::Either::Right(_) => Threads::one(
-                    "the thread pool failed",
-                    format!(
-                        "the thread pool's workers did not start within {} s",
-                        POOL_START_MS / 1000
-                    ),
+            },
+            futures_util::future::Either::Left((Err(e), _)) => CpuThreads::one(
+                "the thread pool failed",
+                &format!(
+                    "the thread pool did not start ({})",
+                    super::host::js_error(e)
                 ),
-            }
-        }
-        #[cfg(not(feature = "threads"))]
-        {
-            if cross_origin_isolated() {
-                Threads::one(
-                    "single-threaded build",
-                    "this is the single-threaded build of the worker (the threaded one is \
-                     missing or failed to start)"
-                        .into(),
-                )
-            } else {
-                Threads::one(
-                    "not cross-origin isolated",
-                    "this page is not cross-origin isolated (its server sends no \
-                     Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers), so \
-                     the browser gives it no shared memory for threads"
-                        .into(),
-                )
-            }
+            ),
+            futures_util::future::Either::Right(_) => CpuThreads::one(
+                "the thread pool failed",
+                &format!(
+                    "the thread pool's workers did not start within {} s",
+                    POOL_START_MS / 1000
+                ),
+            ),
         }
     }
-
-    /// One thread, because of `why` (`reason` in a few words).
-    fn one(reason: &'static str, why: String) -> Threads {
-        Threads {
-            available: 1,
-            reason,
-            note: format!("1 thread: {why}"),
+    #[cfg(not(feature = "threads"))]
+    {
+        if crate::browser_offers::cross_origin_isolated() {
+            CpuThreads::one(
+                "single-threaded build",
+                "this is the single-threaded build of the worker (the threaded one is missing \
+                 or failed to start)",
+            )
+        } else {
+            CpuThreads::one(
+                "not cross-origin isolated",
+                "this page is not cross-origin isolated (its server sends no \
+                 Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers), so the \
+                 browser gives it no shared memory for threads",
+            )
         }
-    }
-
-    /// What the page is told of them.
-    pub(super) fn info(&self) -> CpuThreads {
-        CpuThreads {
-            available: self.available,
-            reason: self.reason.into(),
-            note: self.note.clone(),
-        }
-    }
-
-    /// The threads the CPU device uses.
-    pub(super) fn available(&self) -> u32 {
-        self.available
     }
 }
 
@@ -123,13 +89,4 @@ fn hardware_concurrency() -> u32 {
     } else {
         1
     }
-}
-
-/// Whether this worker may share memory with others (`crossOriginIsolated`).
-#[cfg(not(feature = "threads"))]
-fn cross_origin_isolated() -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
 }

@@ -227,7 +227,7 @@ impl Actor {
         let speeds = match pick {
             DevicePick::AsConfigured => None,
             DevicePick::Fastest { known } => {
-                let key = speed_key(&config, self.threads.available());
+                let key = speed_key(&config, self.threads.available);
                 let speeds = match known.filter(|k| k.key == key) {
                     Some(known) => known,
                     None => self.measure_devices(run_id, &config, &data).await,
@@ -253,7 +253,7 @@ impl Actor {
             device: used,
             device_note: note,
             speeds: speeds.filter(|s| !s.speeds.is_empty()),
-            cpu_threads: self.threads.available(),
+            cpu_threads: self.threads.available,
             preview: Box::new(preview),
         });
         let now = now_ms();

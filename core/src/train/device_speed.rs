@@ -41,10 +41,17 @@ impl DeviceSpeed {
     /// "CPU, 2 threads", "CPU, 1 thread" or the device's own label.
     pub fn label(&self) -> String {
         match (self.device, self.threads) {
-            (DeviceChoice::Cpu, Some(1)) => "CPU, 1 thread".into(),
-            (DeviceChoice::Cpu, Some(n)) => format!("CPU, {n} threads"),
+            (DeviceChoice::Cpu, Some(n)) => format!("CPU, {}", threads_label(n)),
             (device, _) => device.label().into(),
         }
+    }
+}
+
+/// "1 thread", "2 threads".
+pub fn threads_label(threads: u32) -> String {
+    match threads {
+        1 => "1 thread".into(),
+        n => format!("{n} threads"),
     }
 }
 

@@ -13,7 +13,9 @@ pub mod throughput;
 pub mod trainer;
 pub mod training_run;
 
-pub use device_speed::{measure_speed, measurement_data, speed_key, DeviceSpeed, DeviceSpeeds};
+pub use device_speed::{
+    measure_speed, measurement_data, speed_key, threads_label, DeviceSpeed, DeviceSpeeds,
+};
 pub use loss::{l2_penalty, L2Mode, LossKind};
 pub use metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 pub use optimizer::{OptimizerConfig, OptimizerKind};

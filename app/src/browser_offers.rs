@@ -1,11 +1,11 @@
-//! Whether this browser offers WebGPU: asked by the page (which worker build to start) and by
-//! the single-threaded worker (whether WebGPU is a device).
+//! What this browser offers Kindling: a WebGPU adapter and shared memory for threads. Asked by
+//! the page (which worker build to start) and by the worker (its devices and their threads).
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// Whether `navigator.gpu.requestAdapter()` gives an adapter here (in the page or a worker).
-pub async fn adapter_exists() -> bool {
+pub async fn webgpu_adapter_exists() -> bool {
     let try_it = async {
         let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
         let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).ok()?;
@@ -21,4 +21,12 @@ pub async fn adapter_exists() -> bool {
         Some(!adapter.is_null() && !adapter.is_undefined())
     };
     try_it.await.unwrap_or(false)
+}
+
+/// Whether this page or worker may share memory with others (`crossOriginIsolated`).
+pub fn cross_origin_isolated() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
