@@ -6,11 +6,15 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, PaddingConfig2d};
+use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::activation::{Activation, Padding, WeightInit};
+use super::conv_ops;
 use super::dense::dense_layer;
+use super::dropout_ops;
+use super::pool_ops;
 
 /// One layer of a [`CnnConfig`] stack.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -236,14 +240,17 @@ impl CnnConfig {
                     let FeatureShape::Image([c, h, w]) = input else {
                         unreachable!("shapes() checked conv inputs")
                     };
-                    let padding = match padding {
-                        Padding::Valid => PaddingConfig2d::Valid,
-                        Padding::Same => {
-                            let (top, bottom) = same_padding(h, *kernel, *stride);
-                            let (left, right) = same_padding(w, *kernel, *stride);
-                            PaddingConfig2d::Explicit(top, left, bottom, right)
-                        }
+                    let pairs = match padding {
+                        Padding::Valid => [(0, 0), (0, 0)],
+                        Padding::Same => [
+                            same_padding(h, *kernel, *stride),
+                            same_padding(w, *kernel, *stride),
+                        ],
                     };
+                    let [(top, bottom), (left, right)] = pairs;
+                    let padding = PaddingConfig2d::Explicit(top, left, bottom, right);
+                    let options =
+                        ConvOptions::new_with_padding([*stride, *stride], pairs, [1, 1], 1);
                     let mut conv = Conv2dConfig::new([c, *filters], [*kernel, *kernel])
                         .with_stride([*stride, *stride])
                         .with_padding(padding)
@@ -259,6 +266,7 @@ impl CnnConfig {
                     ));
                     CnnLayer::Conv(ConvBlock {
                         conv,
+                        options,
                         activation: *activation,
                     })
                 }
@@ -303,8 +311,31 @@ impl CnnConfig {
 #[derive(Module, Debug)]
 pub struct ConvBlock {
     conv: Conv2d,
+    /// Stride and padding (TensorFlow's "same" padding may differ before and after).
+    #[module(skip)]
+    options: ConvOptions<2>,
     #[module(skip)]
     activation: Activation,
+}
+
+impl ConvBlock {
+    /// The convolution (through [`conv_ops::conv2d`], one autodiff node whose backward pass
+    /// runs as matrix products on the CPU device) and its activation.
+    ///
+    /// `x`: [batch, channels, height, width] -> [batch, filters, oh, ow]
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let conv = &self.conv;
+        let bias = match &conv.bias {
+            Some(bias) => bias.val(),
+            None => Tensor::zeros([conv.weight.dims()[0]], &x.device()),
+        };
+        self.activation.apply(conv_ops::conv2d(
+            x,
+            conv.weight.val(),
+            bias,
+            self.options.clone(),
+        ))
+    }
 }
 
 /// A hidden dense layer followed by its activation.
@@ -373,15 +404,15 @@ impl Cnn {
         let mut x = Features::Image(images);
         for layer in &self.layers {
             x = match (layer, x) {
-                (CnnLayer::Conv(block), Features::Image(t)) => {
-                    Features::Image(block.activation.apply(block.conv.forward(t)))
+                (CnnLayer::Conv(block), Features::Image(t)) => Features::Image(block.forward(t)),
+                (CnnLayer::Pool(pool), Features::Image(t)) => {
+                    Features::Image(pool_ops::max_pool2d(t, pool.kernel_size, pool.stride))
                 }
-                (CnnLayer::Pool(pool), Features::Image(t)) => Features::Image(pool.forward(t)),
                 (CnnLayer::Dropout(dropout), Features::Image(t)) => {
-                    Features::Image(dropout.forward(t))
+                    Features::Image(dropout_ops::dropout(dropout, t))
                 }
                 (CnnLayer::Dropout(dropout), Features::Flat(t)) => {
-                    Features::Flat(dropout.forward(t))
+                    Features::Flat(dropout_ops::dropout(dropout, t))
                 }
                 (CnnLayer::Flatten(_), Features::Image(t)) => Features::Flat(t.flatten(1, 3)),
                 (CnnLayer::Flatten(_), flat) => flat,
@@ -410,13 +441,13 @@ impl Cnn {
             x = match (layer, x) {
                 (CnnLayer::Conv(block), Features::Image(t)) => {
                     convs += 1;
-                    let y = block.activation.apply(block.conv.forward(t));
+                    let y = block.forward(t);
                     outputs.push((format!("conv2d_{convs}"), LayerOutput::Maps(y.clone())));
                     Features::Image(y)
                 }
                 (CnnLayer::Pool(pool), Features::Image(t)) => {
                     pools += 1;
-                    let y = pool.forward(t);
+                    let y = pool_ops::max_pool2d(t, pool.kernel_size, pool.stride);
                     outputs.push((
                         format!("max_pooling2d_{pools}"),
                         LayerOutput::Maps(y.clone()),

@@ -8,6 +8,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::activation::{Activation, WeightInit};
 use super::dense::dense_layer;
+use super::dropout_ops;
 
 /// One hidden layer of an [`MlpConfig`].
 #[derive(Config, Debug, PartialEq)]
@@ -116,7 +117,7 @@ impl Mlp {
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let x = self.hidden.iter().fold(input, |x, layer| {
             let x = layer.activation.apply(layer.linear.forward(x));
-            layer.dropout.forward(x)
+            dropout_ops::dropout(&layer.dropout, x)
         });
         self.output.forward(x)
     }

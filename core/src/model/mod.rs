@@ -3,9 +3,14 @@
 
 pub mod activation;
 pub mod cnn;
+pub mod conv_kernels;
+pub mod conv_ops;
 pub mod dense;
+pub mod dropout_ops;
+mod flex_values;
 pub mod kind;
 pub mod mlp;
+pub mod pool_ops;
 pub mod recurrent;
 pub mod recurrent_kernels;
 pub mod recurrent_ops;

@@ -25,10 +25,11 @@ use burn::backend::tensor::FloatTensor;
 #[cfg(feature = "gpu")]
 use burn::backend::Cube;
 use burn::backend::{
-    backend_extension, Backend, Dispatch, Flex, NdArray, Shape, Slice, TensorData, TensorMetadata,
+    backend_extension, Backend, Dispatch, Flex, NdArray, Shape, Slice, TensorMetadata,
 };
-use burn::tensor::{DType, Tensor};
+use burn::tensor::Tensor;
 
+use super::flex_values::{all_f32, contiguous, flex_tensor, values_of};
 use super::recurrent_kernels::{self as kernels, SequenceShape, GRU_SAVED, LSTM_SAVED};
 
 /// Fused recurrent sequences: forward and backward passes of Keras's LSTM and GRU
@@ -404,25 +405,6 @@ impl Cell {
     }
 }
 
-/// The tensor with its values contiguous in row-major order (the tensor itself when they are).
-fn contiguous(t: FlexTensor) -> FlexTensor {
-    if t.is_contiguous() {
-        t
-    } else {
-        t.to_contiguous()
-    }
-}
-
-/// The values of a contiguous `f32` tensor.
-fn values_of(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>()
-        .expect("a contiguous f32 tensor (checked by the caller)")
-}
-
-fn flex_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
-}
-
 /// Matrix products on the CPU device: burn flex's GEMM (threaded natively for large products).
 struct FlexGemm;
 
@@ -449,11 +431,6 @@ fn sequence_shape(states_or_projected: &[usize], units: usize) -> SequenceShape 
         time: states_or_projected[1],
         units,
     }
-}
-
-/// Whether the fused loops can run: f32 tensors (the loops are written for f32).
-fn all_f32(tensors: &[&FlexTensor]) -> bool {
-    tensors.iter().all(|t| t.dtype() == DType::F32)
 }
 
 impl RecurrentOps for Flex {

@@ -8,6 +8,7 @@ use burn::tensor::{Device, Int, Tensor};
 
 use super::activation::{Activation, WeightInit};
 use super::dense::dense_layer;
+use super::dropout_ops;
 use super::recurrent::{Recurrent, RecurrentKind};
 
 /// Largest vocabulary: the words of Keras's `imdb_word_index` (88,584) plus the 3 reserved ids.
@@ -80,7 +81,7 @@ impl SequenceClassifier {
     /// `tokens`: [batch, example_len] token ids -> [batch, outputs]
     pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<2> {
         let x = self.embedding.forward(tokens); // [batch, example_len, embedding_len]
-        let x = self.dropout.forward(x);
+        let x = dropout_ops::dropout(&self.dropout, x);
         let h = self.recurrent.forward(x); // [batch, units]
         self.output.forward(h)
     }
