@@ -257,13 +257,84 @@ fn a_link_to_a_config_that_wraps_is_refused_with_the_same_message() {
     }
 }
 
-/// The recurrent layer's fused sequence (one burn operation with its own backward pass) gives
+/// (Part of `the_custom_operations_agree_on_webgpu_and_the_cpu`.) The CNN's convolution and
+/// max pooling operations give on WebGPU, where they are burn's own
+/// operations and gradients, the values and gradients they give on the CPU device, where
+/// they run as im2col products and pooling loops (checked natively against burn's own on
+/// flex and ndarray): the convolution's output and the gradients of its input, kernel and
+/// bias (TensorFlow's asymmetric "same" padding, stride 2), and the pooling's output and
+/// input gradient on distinct values (no ties to break differently).
+async fn convolution_and_pooling_agree(gpu: &burn::tensor::Device) {
+    use burn::tensor::ops::ConvOptions;
+    use burn::tensor::{Device, Tensor};
+    use kindling_core::device::read_f32s;
+    use kindling_core::model::{conv_ops, pool_ops};
+
+    let series = |n: usize, k: usize| -> Vec<f32> {
+        (0..n).map(|i| ((i * k % 23) as f32 - 11.0) / 9.0).collect()
+    };
+    let (x_shape, w_shape) = ([2, 3, 9, 8], [4, 3, 3, 3]);
+    let options = ConvOptions::new_with_padding([2, 2], [(0, 1), (1, 1)], [1, 1], 1);
+    let pool_shape = [2, 3, 8, 6];
+    let pool_len: usize = pool_shape.iter().product();
+    // A permutation of 0..len, scaled: every value distinct.
+    let distinct: Vec<f32> = (0..pool_len)
+        .map(|i| ((i * 7919) % pool_len) as f32 / 10.0)
+        .collect();
+    let mut results = Vec::new();
+    for device in [Device::flex().autodiff(), gpu.clone().autodiff()] {
+        let tensor = |values: Vec<f32>, shape: [usize; 4]| {
+            Tensor::<1>::from_floats(values.as_slice(), &device).reshape(shape)
+        };
+        let x = tensor(series(x_shape.iter().product(), 37), x_shape).require_grad();
+        let weight = tensor(series(w_shape.iter().product(), 13), w_shape).require_grad();
+        let bias = Tensor::<1>::from_floats(series(4, 5).as_slice(), &device).require_grad();
+        let y = conv_ops::conv2d(x.clone(), weight.clone(), bias.clone(), options.clone());
+        let loss_weights = tensor(series(y.dims().iter().product(), 7), y.dims());
+        let grads = (y.clone() * loss_weights).sum().backward();
+        let pooled_input = tensor(distinct.clone(), pool_shape).require_grad();
+        let pooled = pool_ops::max_pool2d(pooled_input.clone(), [2, 2], [2, 2]);
+        let pool_weights = tensor(series(pooled.dims().iter().product(), 11), pooled.dims());
+        let pool_grads = (pooled.clone() * pool_weights).sum().backward();
+        results.push([
+            read_f32s(y).await.unwrap(),
+            read_f32s(x.grad(&grads).unwrap()).await.unwrap(),
+            read_f32s(weight.grad(&grads).unwrap()).await.unwrap(),
+            read_f32s(bias.grad(&grads).unwrap()).await.unwrap(),
+            read_f32s(pooled).await.unwrap(),
+            read_f32s(pooled_input.grad(&pool_grads).unwrap())
+                .await
+                .unwrap(),
+        ]);
+    }
+    let names = [
+        "conv output",
+        "conv input grad",
+        "kernel grad",
+        "bias grad",
+        "pooled",
+        "pool input grad",
+    ];
+    for ((cpu, webgpu), name) in results[0].iter().zip(&results[1]).zip(names) {
+        assert_eq!(cpu.len(), webgpu.len(), "{name}");
+        let scale = cpu.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+        for (a, b) in cpu.iter().zip(webgpu) {
+            assert!(
+                (a - b).abs() <= 1e-4 * scale,
+                "{name}: CPU {cpu:?} vs WebGPU {webgpu:?}"
+            );
+        }
+    }
+}
+
+/// Kindling's burn operations agree on WebGPU and the CPU device. The recurrent layer's fused
+/// sequence (one burn operation with its own backward pass) gives
 /// on WebGPU, where the operation is composed from the backend's primitives, the values and
 /// gradients it gives on the CPU device, where its fused loops run (checked natively against
 /// the composed cell): the states of every step, and the gradients of the input, both kernels
 /// and the bias.
 #[wasm_bindgen_test]
-async fn the_fused_recurrent_sequence_agrees_on_webgpu_and_the_cpu() {
+async fn the_custom_operations_agree_on_webgpu_and_the_cpu() {
     use burn::module::Param;
     use burn::tensor::{Device, Tensor};
     use kindling_core::device::read_f32s;
@@ -333,4 +404,6 @@ async fn the_fused_recurrent_sequence_agrees_on_webgpu_and_the_cpu() {
             }
         }
     }
+    // The browser registers one WebGPU device per page: the CNN's operations share it.
+    convolution_and_pooling_agree(&gpu).await;
 }
