@@ -13,8 +13,7 @@
 //! Groups run in parallel on rayon's threads where the build has them (natively, and in the
 //! browser worker's threaded build), each product single-threaded inside its group.
 
-#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-use rayon::prelude::*;
+use super::parallel;
 
 /// Positions (output pixels) a group aims for: enough columns that a product keeps the
 /// GEMM's microkernels busy, few enough that its scratch matrices stay in cache.
@@ -78,10 +77,7 @@ impl ConvGeometry {
 
     /// Images per group.
     fn group(&self) -> usize {
-        GROUP_POSITIONS
-            .div_ceil(self.positions().max(1))
-            .clamp(1, MAX_GROUP)
-            .min(self.batch.max(1))
+        images_per_group(self.positions()).min(self.batch.max(1))
     }
 
     /// Whether the matrix kernels can run it: every size fits `usize` on this target with
@@ -97,9 +93,7 @@ impl ConvGeometry {
                 .channels
                 .checked_mul(self.kernel[0])?
                 .checked_mul(self.kernel[1])?;
-            let group = GROUP_POSITIONS
-                .div_ceil(positions.max(1))
-                .clamp(1, MAX_GROUP);
+            let group = images_per_group(positions);
             let columns = patch.checked_mul(positions)?.checked_mul(group)?;
             let outputs = self.filters.checked_mul(positions)?.checked_mul(group)?;
             let image = self
@@ -115,6 +109,13 @@ impl ConvGeometry {
         };
         self.batch > 0 && self.channels > 0 && self.filters > 0 && sizes().is_some()
     }
+}
+
+/// Images per group for images of `positions` output positions (before the batch caps it).
+fn images_per_group(positions: usize) -> usize {
+    GROUP_POSITIONS
+        .div_ceil(positions.max(1))
+        .clamp(1, MAX_GROUP)
 }
 
 /// A matrix view of a slice: element (i, j) at `i * row_stride + j * column_stride`.
@@ -214,10 +215,21 @@ fn valid_columns(geometry: &ConvGeometry, kj: usize, out_width: usize) -> (usize
     (lo.min(out_width), hi.min(out_width).max(lo.min(out_width)))
 }
 
-/// Unfolds one image's patches into `col`: row `(c * kh + ki) * kw + kj`, column `oy * ow +
-/// ox` holds the input at (`oy * sh + ki - pt`, `ox * sw + kj - pl`), or 0 in the padding.
-/// Rows are `row_stride` apart (the group's width); only this image's columns are written.
-fn unfold(geometry: &ConvGeometry, image: &[f32], col: &mut [f32], row_stride: usize) {
+/// One output row of one patch row in an image's unfolded patches.
+struct PatchRun {
+    /// Where in `col` the row's first position lies.
+    at: usize,
+    /// Where in the image position `valid.0` reads; `None` when every position reads padding.
+    source: Option<usize>,
+    /// The positions `lo..hi` that read inside the image (the others read padding).
+    valid: (usize, usize),
+}
+
+/// Walks one image's patches in `col` order: patch row `(c * kh + ki) * kw + kj` (rows
+/// `row_stride` apart), output row `oy` (positions `oy * ow..(oy + 1) * ow` of it), reading the
+/// input at (`oy * sh + ki - pt`, `ox * sw + kj - pl`). What [`unfold`] and [`fold`] share.
+#[inline(always)]
+fn walk_patches(geometry: &ConvGeometry, row_stride: usize, mut visit: impl FnMut(PatchRun)) {
     let [height, width] = geometry.size;
     let [kh, kw] = geometry.kernel;
     let [sh, sw] = geometry.stride;
@@ -225,49 +237,47 @@ fn unfold(geometry: &ConvGeometry, image: &[f32], col: &mut [f32], row_stride: u
     let (left, _) = geometry.padding[1];
     let [oh, ow] = geometry.output_size().expect("a checked geometry");
     for c in 0..geometry.channels {
-        let plane = &image[c * height * width..(c + 1) * height * width];
         for ki in 0..kh {
             for kj in 0..kw {
                 let row_start = ((c * kh + ki) * kw + kj) * row_stride;
-                let row = &mut col[row_start..row_start + oh * ow];
                 let (lo, hi) = valid_columns(geometry, kj, ow);
-                if sw == 1 && lo == 0 && hi == ow {
-                    // Every column inside the row (no horizontal padding): straight runs.
-                    for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
-                        let iy = (oy * sh + ki).wrapping_sub(top);
-                        if iy >= height {
-                            out.fill(0.0);
-                        } else {
-                            let start = iy * width + kj - left;
-                            copy_run(out, &plane[start..start + ow]);
-                        }
-                    }
-                    continue;
-                }
                 for oy in 0..oh {
-                    let out = &mut row[oy * ow..(oy + 1) * ow];
                     let iy = (oy * sh + ki).wrapping_sub(top);
-                    if iy >= height {
-                        out.fill(0.0);
-                        continue;
-                    }
-                    let src = &plane[iy * width..(iy + 1) * width];
-                    out[..lo].fill(0.0);
-                    out[hi..].fill(0.0);
-                    if lo < hi {
-                        let first = lo * sw + kj - left;
-                        if sw == 1 {
-                            copy_run(&mut out[lo..hi], &src[first..first + (hi - lo)]);
-                        } else {
-                            for (o, ix) in out[lo..hi].iter_mut().zip((first..).step_by(sw)) {
-                                *o = src[ix];
-                            }
-                        }
-                    }
+                    let source = (iy < height && lo < hi)
+                        .then(|| (c * height + iy) * width + lo * sw + kj - left);
+                    visit(PatchRun {
+                        at: row_start + oy * ow,
+                        source,
+                        valid: (lo, hi),
+                    });
                 }
             }
         }
     }
+}
+
+/// Unfolds one image's patches into `col` (see [`walk_patches`]): the input value each
+/// position reads, or 0 in the padding. Only this image's columns are written.
+fn unfold(geometry: &ConvGeometry, image: &[f32], col: &mut [f32], row_stride: usize) {
+    let [_, ow] = geometry.output_size().expect("a checked geometry");
+    let sw = geometry.stride[1];
+    walk_patches(geometry, row_stride, |run| {
+        let out = &mut col[run.at..run.at + ow];
+        let Some(first) = run.source else {
+            out.fill(0.0);
+            return;
+        };
+        let (lo, hi) = run.valid;
+        out[..lo].fill(0.0);
+        out[hi..].fill(0.0);
+        if sw == 1 {
+            copy_run(&mut out[lo..hi], &image[first..first + (hi - lo)]);
+        } else {
+            for (o, ix) in out[lo..hi].iter_mut().zip((first..).step_by(sw)) {
+                *o = image[ix];
+            }
+        }
+    });
 }
 
 /// Copies `src` into `dst` (equal lengths). The runs of an unfold are short (a row of output
@@ -298,57 +308,24 @@ fn copy_run(dst: &mut [f32], src: &[f32]) {
 /// Folds one image's columns of `dcol` back onto it: the transpose of [`unfold`], adding
 /// every patch value to the input element it was read from (`image` is overwritten).
 fn fold(geometry: &ConvGeometry, dcol: &[f32], row_stride: usize, image: &mut [f32]) {
-    let [height, width] = geometry.size;
-    let [kh, kw] = geometry.kernel;
-    let [sh, sw] = geometry.stride;
-    let (top, _) = geometry.padding[0];
-    let (left, _) = geometry.padding[1];
-    let [oh, ow] = geometry.output_size().expect("a checked geometry");
+    let sw = geometry.stride[1];
     image.fill(0.0);
-    for c in 0..geometry.channels {
-        let plane = &mut image[c * height * width..(c + 1) * height * width];
-        for ki in 0..kh {
-            for kj in 0..kw {
-                let row_start = ((c * kh + ki) * kw + kj) * row_stride;
-                let row = &dcol[row_start..row_start + oh * ow];
-                let (lo, hi) = valid_columns(geometry, kj, ow);
-                if lo >= hi {
-                    continue;
-                }
-                for oy in 0..oh {
-                    let iy = (oy * sh + ki).wrapping_sub(top);
-                    if iy >= height {
-                        continue;
-                    }
-                    let dst = &mut plane[iy * width..(iy + 1) * width];
-                    let src = &row[oy * ow + lo..oy * ow + hi];
-                    let first = lo * sw + kj - left;
-                    if sw == 1 {
-                        for (d, s) in dst[first..first + (hi - lo)].iter_mut().zip(src) {
-                            *d += s;
-                        }
-                    } else {
-                        for (s, ix) in src.iter().zip((first..).step_by(sw)) {
-                            dst[ix] += s;
-                        }
-                    }
-                }
+    walk_patches(geometry, row_stride, |run| {
+        let Some(first) = run.source else {
+            return;
+        };
+        let (lo, hi) = run.valid;
+        let src = &dcol[run.at + lo..run.at + hi];
+        if sw == 1 {
+            for (d, s) in image[first..first + (hi - lo)].iter_mut().zip(src) {
+                *d += s;
+            }
+        } else {
+            for (s, ix) in src.iter().zip((first..).step_by(sw)) {
+                image[ix] += s;
             }
         }
-    }
-}
-
-/// Runs `work` on every item, in parallel where the build has threads; results in order.
-#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-fn map_groups<I, S, R>(
-    items: impl IndexedParallelIterator<Item = I>,
-    scratch: impl Fn() -> S + Sync + Send,
-    work: impl Fn(&mut S, I) -> R + Sync + Send,
-) -> Vec<R>
-where
-    R: Send,
-{
-    items.map_init(scratch, work).collect()
+    });
 }
 
 /// One group's share of a backward pass: its images, their output gradients and, when the
@@ -410,20 +387,11 @@ pub fn conv2d(geometry: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) 
             }
         }
     };
-    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-    map_groups(
-        y.par_chunks_mut(group * out_image)
-            .zip(x.par_chunks(group * image)),
-        scratch,
-        work,
-    );
-    #[cfg(not(any(not(target_arch = "wasm32"), target_feature = "atomics")))]
-    {
-        let mut s = scratch();
-        for item in y.chunks_mut(group * out_image).zip(x.chunks(group * image)) {
-            work(&mut s, item);
-        }
-    }
+    let groups = y
+        .chunks_mut(group * out_image)
+        .zip(x.chunks(group * image))
+        .collect();
+    parallel::map_init(groups, scratch, work);
     y
 }
 
@@ -498,40 +466,17 @@ pub fn conv2d_backward(
         }
         (dw, bias)
     };
-    let groups = geometry.batch.div_ceil(group);
-    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-    let partials = {
-        let inputs = x
-            .par_chunks(group * image)
-            .zip(dy.par_chunks(group * out_image));
-        if input_gradient {
-            map_groups(
-                inputs.zip(dx.par_chunks_mut(group * image).map(Some)),
-                scratch,
-                work,
-            )
-        } else {
-            map_groups(
-                inputs.zip((0..groups).into_par_iter().map(|_| None)),
-                scratch,
-                work,
-            )
-        }
+    let dx_groups: Vec<Option<&mut [f32]>> = if input_gradient {
+        dx.chunks_mut(group * image).map(Some).collect()
+    } else {
+        (0..geometry.batch.div_ceil(group)).map(|_| None).collect()
     };
-    #[cfg(not(any(not(target_arch = "wasm32"), target_feature = "atomics")))]
-    let partials = {
-        let mut s = scratch();
-        let inputs = x.chunks(group * image).zip(dy.chunks(group * out_image));
-        let dxs: Box<dyn Iterator<Item = Option<&mut [f32]>>> = if input_gradient {
-            Box::new(dx.chunks_mut(group * image).map(Some))
-        } else {
-            Box::new(std::iter::repeat_with(|| None).take(groups))
-        };
-        inputs
-            .zip(dxs)
-            .map(|item| work(&mut s, item))
-            .collect::<Vec<_>>()
-    };
+    let groups = x
+        .chunks(group * image)
+        .zip(dy.chunks(group * out_image))
+        .zip(dx_groups)
+        .collect();
+    let partials = parallel::map_init(groups, scratch, work);
     // Added up in group order: the same sums whatever the number of threads.
     let mut partials = partials.into_iter();
     let (mut weight_gradient, mut bias_gradient) = partials

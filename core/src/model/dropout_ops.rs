@@ -11,6 +11,8 @@
 //! the same seed, whatever the number of threads.
 #![allow(deprecated)] // NdArray is deprecated in burn 0.22 but still a device Kindling offers.
 
+use super::flex_values::flex_tensor;
+use super::parallel;
 use burn::backend::autodiff::{checkpoint::strategy::CheckpointStrategy, Autodiff};
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::FloatTensorOps;
@@ -25,10 +27,6 @@ use burn::tensor::{DType, Distribution, Tensor};
 use rand::RngCore;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-use rayon::prelude::*;
-
-use super::flex_values::flex_tensor;
 
 /// Elements per generator stream: fixed, so that the mask does not depend on the threads.
 const BLOCK: usize = 16 * 1024;
@@ -40,14 +38,20 @@ pub trait DropoutOps: Backend {
     /// A tensor shaped like `like` whose every element is `1 / keep` with probability `keep`
     /// and 0 otherwise, drawn from the device's generator. `keep` in (0, 1].
     fn dropout_mask(like: FloatTensor<Self>, keep: f64) -> FloatTensor<Self> {
-        let kept = Self::float_random(
-            like.shape(),
-            Distribution::Bernoulli(keep),
-            &like.device(),
-            like.dtype().into(),
-        );
-        Self::float_mul_scalar(kept, (1.0 / keep).into())
+        burns_mask::<Self>(like, keep)
     }
+}
+
+/// The keep-mask from the backend's own Bernoulli draw, scaled: the trait's default, and the
+/// CPU device's for tensors that are not `f32`.
+fn burns_mask<B: Backend>(like: FloatTensor<B>, keep: f64) -> FloatTensor<B> {
+    let kept = B::float_random(
+        like.shape(),
+        Distribution::Bernoulli(keep),
+        &like.device(),
+        like.dtype().into(),
+    );
+    B::float_mul_scalar(kept, (1.0 / keep).into())
 }
 
 /// `layer`'s dropout of `x`: as burn's `Dropout::forward` (only while training on an autodiff
@@ -75,13 +79,7 @@ impl DropoutOps for Cube {}
 impl DropoutOps for Flex {
     fn dropout_mask(like: FlexTensor, keep: f64) -> FlexTensor {
         if like.dtype() != DType::F32 {
-            let kept = Flex::float_random(
-                like.shape(),
-                Distribution::Bernoulli(keep),
-                &like.device(),
-                like.dtype().into(),
-            );
-            return Flex::float_mul_scalar(kept, (1.0 / keep).into());
+            return burns_mask::<Flex>(like, keep);
         }
         // One seed from the device's generator: four 16-bit draws (exact in f32).
         let draws = Flex::float_random(
@@ -117,10 +115,7 @@ pub fn keep_mask(len: usize, keep: f64, seed: u64) -> Vec<f32> {
             };
         }
     };
-    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-    mask.par_chunks_mut(BLOCK).enumerate().for_each(fill);
-    #[cfg(not(any(not(target_arch = "wasm32"), target_feature = "atomics")))]
-    mask.chunks_mut(BLOCK).enumerate().for_each(fill);
+    parallel::for_each(mask.chunks_mut(BLOCK).enumerate().collect(), fill);
     mask
 }
 

@@ -10,6 +10,7 @@ pub mod dropout_ops;
 mod flex_values;
 pub mod kind;
 pub mod mlp;
+mod parallel;
 pub mod pool_ops;
 pub mod recurrent;
 pub mod recurrent_kernels;

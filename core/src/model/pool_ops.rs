@@ -8,6 +8,8 @@
 //! element and was a sixth of the seed CNN's step.
 #![allow(deprecated)] // NdArray is deprecated in burn 0.22 but still a device Kindling offers.
 
+use super::flex_values::{contiguous, flex_tensor, values_of};
+use super::parallel;
 use burn::backend::autodiff::{
     checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
     grads::Gradients,
@@ -22,10 +24,6 @@ use burn::backend::{
     backend_extension, Backend, Dispatch, Flex, NdArray, TensorData, TensorMetadata,
 };
 use burn::tensor::{DType, IntDType, Tensor};
-#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-use rayon::prelude::*;
-
-use super::flex_values::{contiguous, flex_tensor, values_of};
 
 /// Planes per parallel task (a plane is one channel of one image).
 const PLANES_PER_TASK: usize = 16;
@@ -217,16 +215,12 @@ impl PoolOps for Flex {
             }
         };
         let (task_out, task_in) = (PLANES_PER_TASK * plane_out, PLANES_PER_TASK * plane_in);
-        #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-        out.par_chunks_mut(task_out)
-            .zip(argmax.par_chunks_mut(task_out))
-            .zip(values.par_chunks(task_in))
-            .for_each(task);
-        #[cfg(not(any(not(target_arch = "wasm32"), target_feature = "atomics")))]
-        out.chunks_mut(task_out)
+        let tasks = out
+            .chunks_mut(task_out)
             .zip(argmax.chunks_mut(task_out))
             .zip(values.chunks(task_in))
-            .for_each(task);
+            .collect();
+        parallel::for_each(tasks, task);
         let out_dims = [dims[0], dims[1], oh, ow];
         (
             flex_tensor(out, &out_dims),
@@ -264,14 +258,11 @@ impl PoolOps for Flex {
             }
         };
         let (task_out, task_in) = (PLANES_PER_TASK * plane_out, PLANES_PER_TASK * plane_in);
-        #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-        dx.par_chunks_mut(task_in)
-            .zip(grad.par_chunks(task_out).zip(at.par_chunks(task_out)))
-            .for_each(task);
-        #[cfg(not(any(not(target_arch = "wasm32"), target_feature = "atomics")))]
-        dx.chunks_mut(task_in)
+        let tasks = dx
+            .chunks_mut(task_in)
             .zip(grad.chunks(task_out).zip(at.chunks(task_out)))
-            .for_each(task);
+            .collect();
+        parallel::for_each(tasks, task);
         flex_tensor(dx, &dims)
     }
 }
