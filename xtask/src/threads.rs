@@ -7,10 +7,10 @@
 //!
 //! The build goes without WebGPU (`--no-default-features`: wgpu's WebGPU backend cannot be
 //! built for a shared memory). wasm-bindgen writes it for ES modules (`--target web`), which
-//! `wasm-bindgen-rayon` needs to start its thread workers, into `target/worker-threads/`;
-//! trunk's post-build hook (`cargo xtask stage-threads`, Trunk.toml) copies it into the site's
-//! `threads/` folder beside `public/threads/worker_start.js`. The page runs it where it is
-//! cross-origin isolated (app/src/session/worker_kind.rs). See ../shared/notes/wasm-threads.md
+//! the worker's rayon pool needs to start its thread workers (app/src/worker/pool_workers.js),
+//! into `target/worker-threads/`; trunk's post-build hook (`cargo xtask stage-threads`,
+//! Trunk.toml) copies it into the site's `threads/` folder beside
+//! `public/threads/worker_start.js`. The page runs it where it is cross-origin isolated (app/src/session/worker_kind.rs). See ../shared/notes/wasm-threads.md
 //! for the recipe and what it measured.
 
 use std::path::{Path, PathBuf};
@@ -190,7 +190,7 @@ fn stage_into(built: &Path, public: &Path, site: &Path) -> Result<()> {
                 std::fs::copy(&path, into.join(name))
                     .with_context(|| format!("copying {}", path.display()))?;
             } else if path.is_dir() {
-                // wasm-bindgen's snippets (wasm-bindgen-rayon's worker helpers).
+                // wasm-bindgen's snippets (the pool's worker script).
                 copy_dir(
                     &path,
                     &into.join(path.file_name().expect("a folder has a name")),
@@ -236,9 +236,9 @@ mod tests {
         assert!(!site.join("threads").exists());
         std::fs::write(built.join("worker.js"), "glue").unwrap();
         std::fs::write(built.join("worker_bg.wasm"), "wasm").unwrap();
-        let snippet = built.join("snippets/wasm-bindgen-rayon-1/src");
+        let snippet = built.join("snippets/kindling-app-0123abcd/src/worker");
         std::fs::create_dir_all(&snippet).unwrap();
-        std::fs::write(snippet.join("workerHelpers.no-bundler.js"), "helpers").unwrap();
+        std::fs::write(snippet.join("pool_workers.js"), "helpers").unwrap();
         stage_into(&built, &public, &site).unwrap();
         let staged = site.join("threads");
         for (file, text) in [
@@ -246,7 +246,7 @@ mod tests {
             ("worker_bg.wasm", "wasm"),
             ("worker_start.js", "start"),
             (
-                "snippets/wasm-bindgen-rayon-1/src/workerHelpers.no-bundler.js",
+                "snippets/kindling-app-0123abcd/src/worker/pool_workers.js",
                 "helpers",
             ),
         ] {

@@ -33,12 +33,14 @@ mod training;
 mod views;
 
 use std::cell::Cell;
+use std::collections::HashMap;
 
 use burn::tensor::Device;
 use futures_channel::mpsc;
 use futures_util::StreamExt;
 use kindling_core::data::imdb::Vocabulary;
 use kindling_core::data::Dataset;
+use kindling_core::train::SharedPool;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MessageEvent;
@@ -97,13 +99,13 @@ pub fn start() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     wasm_bindgen_futures::spawn_local(async move {
-        let threads = threads::start().await;
+        let (threads, pool) = threads::start().await;
         let webgpu = device::webgpu_adapter_exists().await;
         post(&FromWorker::Ready {
             webgpu,
             threads: threads.clone(),
         });
-        Actor::new(inbox, webgpu, threads).run().await;
+        Actor::new(inbox, webgpu, threads, pool).run().await;
     });
 }
 
@@ -130,10 +132,19 @@ struct Actor {
     views_open: bool,
     /// The CPU device's threads, and why that many.
     threads: CpuThreads,
+    /// The pool of all those threads (threaded build), beside this worker's own thread.
+    pool: Option<SharedPool>,
+    /// The CPU's threads measured fastest per model shape this session (`speed_key`).
+    thread_choices: HashMap<String, u32>,
 }
 
 impl Actor {
-    fn new(inbox: mpsc::UnboundedReceiver<ToWorker>, webgpu: bool, threads: CpuThreads) -> Self {
+    fn new(
+        inbox: mpsc::UnboundedReceiver<ToWorker>,
+        webgpu: bool,
+        threads: CpuThreads,
+        pool: Option<SharedPool>,
+    ) -> Self {
         Self {
             inbox,
             uploads: Vec::new(),
@@ -147,6 +158,8 @@ impl Actor {
             pending_note: None,
             views_open: true,
             threads,
+            pool,
+            thread_choices: HashMap::new(),
         }
     }
 

@@ -237,6 +237,12 @@ impl Actor {
             }
         };
         let (device, used, note) = self.device(config.device).await;
+        let (pool, threads, measured) = if used == DeviceChoice::Cpu {
+            self.cpu_pool(run_id, &config, &data, speeds.as_ref()).await
+        } else {
+            (None, 1, None)
+        };
+        let speeds = speeds.or(measured);
         let note = self.pending_note.take().or(note);
         let mut preview = self.preview(&config.dataset, &data);
         preview.memory_bytes = wasm_memory_bytes();
@@ -247,13 +253,14 @@ impl Actor {
             Some([h, w]) if h == w && network_view => Some(h),
             _ => None,
         };
-        let run = TrainingRun::new(&config, data, &device)?;
+        let mut run = TrainingRun::new(&config, data, &device)?;
+        run.set_pool(pool);
         post(&FromWorker::Started {
             run_id,
             device: used,
             device_note: note,
             speeds: speeds.filter(|s| !s.speeds.is_empty()),
-            cpu_threads: self.threads.available,
+            cpu_threads: threads,
             preview: Box::new(preview),
         });
         let now = now_ms();

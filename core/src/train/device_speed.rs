@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::compute_pool::SharedPool;
 use super::trainer::TrainError;
 use super::training_run::TrainingRun;
 use crate::data::{Dataset, TrainingData};
@@ -71,10 +72,21 @@ impl DeviceSpeeds {
             .map_or(DeviceChoice::Cpu, |s| s.device)
     }
 
+    /// The threads of the CPU's fastest figure, when the CPU was measured with a count of
+    /// threads (the browser worker's threaded build measures one thread and all of them).
+    pub fn fastest_cpu_threads(&self) -> Option<u32> {
+        Self::fastest_of(self.speeds.iter().filter(|s| s.device == DeviceChoice::Cpu))
+            .and_then(|s| s.threads)
+    }
+
     /// The figure of the device that trained fastest, if any trained.
     fn fastest_figure(&self) -> Option<&DeviceSpeed> {
-        self.speeds
-            .iter()
+        Self::fastest_of(self.speeds.iter())
+    }
+
+    /// The fastest of `speeds` that trained, if any.
+    fn fastest_of<'a>(speeds: impl Iterator<Item = &'a DeviceSpeed>) -> Option<&'a DeviceSpeed> {
+        speeds
             .filter(|s| s.samples_per_second.is_some())
             .max_by(|a, b| {
                 let speed = |s: &DeviceSpeed| s.samples_per_second.unwrap_or(-1.0);
@@ -117,9 +129,11 @@ fn thousands(v: f64) -> String {
 /// shape), the batch size and what the examples are. Not the seed, the learning rate, the
 /// epochs or the number of examples, which change the time a run takes but not its speed.
 /// Nor the machine, but the threads the CPU device may use here (`cpu_threads`): figures
-/// made with one thread say nothing of two.
+/// made with one thread say nothing of two. `figures` names what the figures hold (since 2:
+/// the CPU on one thread and on all of them), so that figures kept before are measured anew.
 pub fn speed_key(config: &RunConfig, cpu_threads: u32) -> String {
     let shape = serde_json::json!({
+        "figures": 2,
         "threads": cpu_threads,
         "engine": config.engine,
         "model": config.model,
@@ -144,7 +158,8 @@ pub fn measurement_data(data: &TrainingData, batch_size: usize) -> TrainingData 
     }
 }
 
-/// Samples/s of `config`'s run on `device`: one warm-up batch (shader compilation, first
+/// Samples/s of `config`'s run on `device`, its tensor work inside `pool` when there is one
+/// ([`TrainingRun::set_pool`]): one warm-up batch (shader compilation, first
 /// allocations), then batches until `budget_ms` have passed by `now_ms` (at least two), ended
 /// by a read-back so the device's queued work is counted. A warm-up batch that alone takes
 /// over [`SLOW_WARM_UP`] budgets gives the figure by itself (a device that slow loses anyway,
@@ -153,7 +168,7 @@ pub fn measurement_data(data: &TrainingData, batch_size: usize) -> TrainingData 
 pub async fn measure_speed(
     config: &RunConfig,
     data: TrainingData,
-    device: &Device,
+    (device, pool): (&Device, Option<SharedPool>),
     now_ms: &dyn Fn() -> f64,
     budget_ms: f64,
 ) -> Result<f64, TrainError> {
@@ -163,6 +178,7 @@ pub async fn measure_speed(
     config.training.steering.clear();
     let probe: Dataset = data.eval.select(&[0], "probe");
     let mut run = TrainingRun::new(&config, data, device)?;
+    run.set_pool(pool);
     let warm_up_start = now_ms();
     run.step().await?;
     run.probabilities(&probe).await?;
@@ -302,6 +318,40 @@ mod tests {
             one.summary(),
             "WebGPU: 40,000 samples/s · CPU, 1 thread: failed (device lost)"
         );
+        assert_eq!(one.fastest_cpu_threads(), None, "no CPU figure trained");
+        assert_eq!(threaded.fastest_cpu_threads(), Some(2));
+    }
+
+    /// The threaded worker measures the CPU on one thread and on all of them: the faster
+    /// count is the run's, even when it is one (a first visit, small products).
+    #[test]
+    fn the_faster_thread_count_is_chosen_even_when_it_is_one() {
+        let cpu = |threads, v| DeviceSpeed {
+            device: DeviceChoice::Cpu,
+            samples_per_second: Some(v),
+            failure: None,
+            threads: Some(threads),
+        };
+        let mut speeds = DeviceSpeeds {
+            key: "k".into(),
+            speeds: vec![cpu(1, 18_848.0), cpu(2, 15_385.0)],
+        };
+        assert_eq!(speeds.fastest(), DeviceChoice::Cpu);
+        assert_eq!(speeds.fastest_cpu_threads(), Some(1));
+        assert_eq!(
+            speeds.summary(),
+            "CPU, 1 thread: 18,848 samples/s · CPU, 2 threads: 15,385"
+        );
+        speeds.speeds[1].samples_per_second = Some(20_000.0);
+        assert_eq!(speeds.fastest_cpu_threads(), Some(2));
+        let kept_before_threads = DeviceSpeeds {
+            key: "k".into(),
+            speeds: vec![DeviceSpeed {
+                threads: None,
+                ..cpu(1, 7.0)
+            }],
+        };
+        assert_eq!(kept_before_threads.fastest_cpu_threads(), None);
     }
 
     #[test]
@@ -318,12 +368,23 @@ mod tests {
             ticks.set(ticks.get() + 1000.0);
             ticks.get()
         };
-        let speed =
-            crate::block_on(measure_speed(&config, data, &Device::flex(), &clock, 50.0)).unwrap();
+        let speed = measured_on_the_cpu(&config, data, &clock);
         assert_eq!(
             speed, config.training.batch_size as f64,
             "one batch in one second"
         );
+    }
+
+    /// `measure_speed` on the CPU device, 50 ms of budget by `clock`.
+    fn measured_on_the_cpu(config: &RunConfig, data: TrainingData, clock: &dyn Fn() -> f64) -> f64 {
+        crate::block_on(measure_speed(
+            config,
+            data,
+            (&Device::flex(), None),
+            clock,
+            50.0,
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -340,8 +401,7 @@ mod tests {
         );
         let start = std::time::Instant::now();
         let clock = move || start.elapsed().as_secs_f64() * 1000.0;
-        let speed =
-            crate::block_on(measure_speed(&config, data, &Device::flex(), &clock, 50.0)).unwrap();
+        let speed = measured_on_the_cpu(&config, data, &clock);
         assert!(speed.is_finite() && speed > 0.0, "{speed}");
     }
 }

@@ -1,5 +1,6 @@
 //! Training: losses, optimizers, metrics and the step-wise [`Trainer`].
 
+pub mod compute_pool;
 #[cfg(not(target_family = "wasm"))]
 mod data_parallel;
 pub mod device_speed;
@@ -13,6 +14,7 @@ pub mod throughput;
 pub mod trainer;
 pub mod training_run;
 
+pub use compute_pool::{ComputePool, SharedPool};
 pub use device_speed::{
     measure_speed, measurement_data, speed_key, threads_label, DeviceSpeed, DeviceSpeeds,
 };

@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::compute_pool::{self, SharedPool};
 use super::loss::{l2_penalty, L2Mode, LossKind};
 use super::metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 use super::optimizer::OptimizerConfig;
@@ -160,6 +161,8 @@ pub struct Trainer {
     health_per_epoch: bool,
     /// The probed steps' reports, until taken.
     health: Vec<crate::inside::health::HealthReport>,
+    /// The pool the tensor work runs inside, when the host chose one ([`Trainer::set_pool`]).
+    pool: Option<SharedPool>,
 }
 
 impl Trainer {
@@ -248,7 +251,15 @@ impl Trainer {
             health_requested: false,
             health_per_epoch: false,
             health: Vec::new(),
+            pool: None,
         })
+    }
+
+    /// Runs every step's and evaluation's tensor work inside `pool` from now on (`None`: on
+    /// the calling thread, in rayon's current pool). The numbers do not depend on it: the
+    /// kernels cut their work by shape, never by the number of threads.
+    pub fn set_pool(&mut self, pool: Option<SharedPool>) {
+        self.pool = pool;
     }
 
     /// Batches trained so far in the whole run.
@@ -398,10 +409,6 @@ impl Trainer {
         }
         let start = self.batch * self.config.batch_size;
         let end = (start + self.config.batch_size).min(n);
-        let model = self
-            .model
-            .take()
-            .expect("the model is always put back after a step");
         // Dropout masks come from a seed of their own for every batch, so that the curve depends
         // only on the run's seed, whatever else runs in the process.
         let step = (self.epoch * self.batches_per_epoch + self.batch) as u64;
@@ -426,45 +433,9 @@ impl Trainer {
                 .as_deref(),
             self.target_mean,
         );
-        let (grads, loss_sum, score) = if self.parallel.len() > 1 {
-            self.sharded_step(&model, start..end, batch_seed)
-        } else {
-            let batch = self
-                .data
-                .train
-                .batch(&self.order[start..end], self.input, &self.device);
-            let logits = if self.stochastic {
-                with_device_rng(&self.device, Some(batch_seed), || {
-                    model.forward(batch.input)
-                })
-            } else {
-                model.forward(batch.input)
-            };
-            let mut loss = self.config.loss.forward(
-                logits.clone(),
-                &batch.label_values,
-                batch.targets.as_deref(),
-                self.activation,
-            );
-            if let Some(penalty) = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode)
-            {
-                loss = loss + penalty;
-            }
-            let score = batch_score(
-                logits.detach(),
-                batch.labels,
-                batch.targets.as_deref(),
-                self.activation,
-            );
-            let loss_sum = loss.clone().detach().mul_scalar(examples as f64);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            (grads, loss_sum, score)
-        };
-        let probe = self.probe(&model, &grads, start..end);
-        self.model = Some(
-            self.optimizer
-                .step(self.config.optimizer.learning_rate, model, grads),
-        );
+        let pool = self.pool.clone();
+        let (loss_sum, score, probe) =
+            compute_pool::within(pool.as_ref(), || self.train_batch(start..end, batch_seed));
         if let Some(probe) = probe {
             self.read_probe(probe).await?;
         }
@@ -544,6 +515,61 @@ impl Trainer {
         Ok(self.outcome(point, epoch_end))
     }
 
+    /// Trains the batch `range` of this epoch's order: forward, backward and the optimizer's
+    /// update (the tensor work of a step, run inside the run's pool when it has one); the
+    /// batch's loss sum and score, and the probe when the step is probed.
+    fn train_batch(
+        &mut self,
+        range: std::ops::Range<usize>,
+        batch_seed: u64,
+    ) -> (Tensor<1>, Tensor<1>, Option<health::Probe>) {
+        let model = self
+            .model
+            .take()
+            .expect("the model is always put back after a step");
+        let examples = range.len();
+        let (grads, loss_sum, score) = if self.parallel.len() > 1 {
+            self.sharded_step(&model, range.clone(), batch_seed)
+        } else {
+            let batch = self
+                .data
+                .train
+                .batch(&self.order[range.clone()], self.input, &self.device);
+            let logits = if self.stochastic {
+                with_device_rng(&self.device, Some(batch_seed), || {
+                    model.forward(batch.input)
+                })
+            } else {
+                model.forward(batch.input)
+            };
+            let mut loss = self.config.loss.forward(
+                logits.clone(),
+                &batch.label_values,
+                batch.targets.as_deref(),
+                self.activation,
+            );
+            if let Some(penalty) = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode)
+            {
+                loss = loss + penalty;
+            }
+            let score = batch_score(
+                logits.detach(),
+                batch.labels,
+                batch.targets.as_deref(),
+                self.activation,
+            );
+            let loss_sum = loss.clone().detach().mul_scalar(examples as f64);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            (grads, loss_sum, score)
+        };
+        let probe = self.probe(&model, &grads, range);
+        self.model = Some(
+            self.optimizer
+                .step(self.config.optimizer.learning_rate, model, grads),
+        );
+        (loss_sum, score, probe)
+    }
+
     /// The batch `range` of this epoch's order trained in shards across the devices.
     #[cfg(not(target_family = "wasm"))]
     fn sharded_step(
@@ -590,37 +616,40 @@ impl Trainer {
         let model = self.model();
         let device = self.device.clone().inner();
         let penalty = l2_penalty(model.dense_weights(), &self.l2, self.config.l2_mode);
-        let mut loss_sum: Option<Tensor<1>> = None;
-        let mut score: Option<Tensor<1>> = None;
-        let indices: Vec<usize> = (0..data.len()).collect();
-        for chunk in indices.chunks(self.config.eval_batch_size.max(1)) {
-            let batch = data.batch(chunk, self.input, &device);
-            let logits = model.forward(batch.input);
-            let loss = self
-                .config
-                .loss
-                .forward(
-                    logits.clone(),
-                    &batch.label_values,
+        let (loss_sum, score) = compute_pool::within(self.pool.as_ref(), || {
+            let mut loss_sum: Option<Tensor<1>> = None;
+            let mut score: Option<Tensor<1>> = None;
+            let indices: Vec<usize> = (0..data.len()).collect();
+            for chunk in indices.chunks(self.config.eval_batch_size.max(1)) {
+                let batch = data.batch(chunk, self.input, &device);
+                let logits = model.forward(batch.input);
+                let loss = self
+                    .config
+                    .loss
+                    .forward(
+                        logits.clone(),
+                        &batch.label_values,
+                        batch.targets.as_deref(),
+                        self.activation,
+                    )
+                    .mul_scalar(chunk.len() as f64);
+                let c = batch_score(
+                    logits,
+                    batch.labels,
                     batch.targets.as_deref(),
                     self.activation,
-                )
-                .mul_scalar(chunk.len() as f64);
-            let c = batch_score(
-                logits,
-                batch.labels,
-                batch.targets.as_deref(),
-                self.activation,
-            );
-            loss_sum = Some(match loss_sum {
-                None => loss,
-                Some(s) => s + loss,
-            });
-            score = Some(match score {
-                None => c,
-                Some(s) => s + c,
-            });
-        }
+                );
+                loss_sum = Some(match loss_sum {
+                    None => loss,
+                    Some(s) => s + loss,
+                });
+                score = Some(match score {
+                    None => c,
+                    Some(s) => s + c,
+                });
+            }
+            (loss_sum, score)
+        });
         let n = data.len().max(1) as f64;
         let (Some(loss_sum), Some(score)) = (loss_sum, score) else {
             return Ok(EvalMetrics {

@@ -3,6 +3,7 @@
 
 use burn::tensor::Device;
 
+use super::compute_pool::SharedPool;
 use super::metrics::TrainingHistory;
 use super::steering::{LiveSettings, Steer};
 use super::trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState};
@@ -56,6 +57,18 @@ impl TrainingRun {
             engine,
             config: config.clone(),
         })
+    }
+
+    /// Runs the tensor work inside `pool` (see [`Trainer::set_pool`]); false, and nothing
+    /// changes, for the hand-written engine, which trains on the calling thread.
+    pub fn set_pool(&mut self, pool: Option<SharedPool>) -> bool {
+        match &mut self.engine {
+            RunTrainer::Autodiff(t) => {
+                t.set_pool(pool);
+                true
+            }
+            RunTrainer::HandWritten(_) => false,
+        }
     }
 
     /// The run's config, with every change steered so far in `training.steering`.
@@ -400,6 +413,87 @@ pub fn shown_confusion(labels: &[u32], predicted: &[u32], classes: usize) -> Sho
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rayon pool that counts the work it is handed.
+    #[cfg(not(target_arch = "wasm32"))]
+    struct CountingPool {
+        pool: rayon::ThreadPool,
+        runs: std::sync::atomic::AtomicUsize,
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    impl super::super::ComputePool for CountingPool {
+        fn run(&self, work: &mut (dyn FnMut() + Send)) {
+            self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.pool.install(work)
+        }
+
+        fn threads(&self) -> usize {
+            self.pool.current_num_threads()
+        }
+    }
+
+    /// The browser worker's threaded build trains a run inside its pool or on its own thread:
+    /// every step and evaluation goes through the pool it is given, and the curve is the one
+    /// trained without it (within float summation: reductions may split by threads).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_run_given_a_pool_trains_inside_it_to_the_same_curve() {
+        let mut config = RunConfig::preset("spiral-mlp").unwrap();
+        config.training.epochs = 2;
+        let crate::DatasetConfig::Toy(toy) = &config.dataset else {
+            panic!("a toy preset")
+        };
+        let data = toy.generate();
+        let counting = std::sync::Arc::new(CountingPool {
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap(),
+            runs: 0.into(),
+        });
+        let train = |pool: Option<SharedPool>| {
+            let mut run = TrainingRun::new(&config, data.clone(), &Device::flex()).unwrap();
+            assert!(run.set_pool(pool), "the autodiff engine takes a pool");
+            let mut steps = 0;
+            while run.history().epochs.len() < 2 {
+                crate::block_on(run.step()).unwrap();
+                steps += 1;
+            }
+            (run.history().clone(), steps)
+        };
+        let (pooled, steps) = train(Some(counting.clone()));
+        let runs = counting.runs.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            runs,
+            steps + 2,
+            "each step and each epoch's evaluation ran in the pool"
+        );
+        let (plain, _) = train(None);
+        assert_eq!(pooled.batches.len(), plain.batches.len());
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
+        for (a, b) in pooled.batches.iter().zip(&plain.batches) {
+            assert!(close(a.loss, b.loss), "{a:?} vs {b:?}");
+        }
+        for (a, b) in pooled.epochs.iter().zip(&plain.epochs) {
+            assert!(close(a.eval_loss, b.eval_loss), "{a:?} vs {b:?}");
+            assert!(close(a.eval_accuracy, b.eval_accuracy), "{a:?} vs {b:?}");
+        }
+        let hand_written = RunConfig::preset("tinytoy-hw1").unwrap();
+        let crate::DatasetConfig::Toy(toy) = &hand_written.dataset else {
+            panic!("a toy preset")
+        };
+        let mut run = TrainingRun::new(&hand_written, toy.generate(), &Device::flex()).unwrap();
+        assert!(
+            !run.set_pool(Some(counting.clone())),
+            "the hand-written engine trains on the calling thread"
+        );
+        crate::block_on(run.step()).unwrap();
+        assert_eq!(
+            counting.runs.load(std::sync::atomic::Ordering::SeqCst),
+            runs
+        );
+    }
 
     #[test]
     fn the_network_views_output_maps_are_the_models_probabilities() {
