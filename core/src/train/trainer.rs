@@ -256,8 +256,9 @@ impl Trainer {
     }
 
     /// Runs every step's and evaluation's tensor work inside `pool` from now on (`None`: on
-    /// the calling thread, in rayon's current pool). The numbers do not depend on it: the
-    /// kernels cut their work by shape, never by the number of threads.
+    /// the calling thread, in rayon's current pool). Kindling's own kernels cut their work by
+    /// shape, never by the number of threads; burn flex's parallel reductions may sum in
+    /// another order, so the curve matches within float summation, not bit for bit.
     pub fn set_pool(&mut self, pool: Option<SharedPool>) {
         self.pool = pool;
     }
