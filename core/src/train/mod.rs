@@ -1,5 +1,6 @@
 //! Training: losses, optimizers, metrics and the step-wise [`Trainer`].
 
+pub mod adam_ops;
 pub mod compute_pool;
 #[cfg(not(target_family = "wasm"))]
 mod data_parallel;

@@ -1,8 +1,9 @@
 //! Optimizers of the seed notebooks with Keras's defaults.
 
+use super::adam_ops::FusedAdam;
 use burn::config::Config;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
+use burn::optim::{ModuleOptimizer, RmsPropConfig, SgdConfig};
 
 /// Which update rule.
 #[derive(Config, Debug, Copy, PartialEq, Eq, Hash)]
@@ -63,7 +64,8 @@ impl OptimizerConfig {
         }
     }
 
-    /// Builds burn's optimizer.
+    /// Builds the optimizer: burn's, with Adam's update as one operation
+    /// ([`FusedAdam`]).
     pub fn init(&self) -> ModuleOptimizer {
         match self.kind {
             OptimizerKind::Sgd => {
@@ -75,11 +77,12 @@ impl OptimizerConfig {
                 });
                 SgdConfig::new().with_momentum(momentum).init()
             }
-            OptimizerKind::Adam => AdamConfig::new()
-                .with_beta_1(self.beta_1 as f32)
-                .with_beta_2(self.beta_2 as f32)
-                .with_epsilon(self.epsilon as f32)
-                .init(),
+            OptimizerKind::Adam => FusedAdam {
+                beta_1: self.beta_1 as f32,
+                beta_2: self.beta_2 as f32,
+                epsilon: self.epsilon as f32,
+            }
+            .init(),
             OptimizerKind::RmsProp => RmsPropConfig::new()
                 .with_alpha(self.rho as f32)
                 .with_momentum(0.0)
