@@ -205,6 +205,13 @@ enum Command {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`kindling workloads --json | head`)
+    // panicked in `println!`. The default action ends the program quietly, as Unix tools do.
+    #[cfg(unix)]
+    // SAFETY: sets a signal's action to the default before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
