@@ -84,6 +84,27 @@ const ISOLATION: [(&str, &str); 2] = [
     ("Cross-Origin-Embedder-Policy", "require-corp"),
 ];
 
+/// How the served files may be cached: kept, and revalidated on every use (`ETag`, answered
+/// `304 Not Modified` while the file is unchanged). A page visited before loads its WebAssembly
+/// from the browser's cache, where Chromium also keeps the compiled (and optimised) code of a
+/// module compiled while streaming; a rebuilt file is fetched anew.
+pub const CACHE_CONTROL: &str = "no-cache";
+
+/// A validator of a file's content: its length and modification time.
+fn entity_tag(file: &std::fs::File) -> Option<String> {
+    let meta = file.metadata().ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("\"{:x}-{:x}\"", meta.len(), modified.as_nanos()))
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a header")
+}
+
 /// Serves the files of `dir` on a free 127.0.0.1 port (a thread for the life of the process),
 /// cross-origin isolated as `trunk serve` serves them; returns its base URL.
 pub fn serve_folder(dir: PathBuf) -> String {
@@ -108,17 +129,37 @@ fn serve_folder_with(dir: PathBuf, isolated: bool) -> String {
             let safe = !rel.split('/').any(|part| part == "..");
             let response = match std::fs::File::open(&file) {
                 Ok(f) if safe && file.is_file() => {
-                    let header =
-                        tiny_http::Header::from_bytes(&b"Content-Type"[..], mime(&file).as_bytes())
-                            .expect("a header");
-                    let mut response = tiny_http::Response::from_file(f).with_header(header);
-                    for (name, value) in ISOLATION.iter().filter(|_| isolated) {
-                        response.add_header(
-                            tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
-                                .expect("a header"),
-                        );
+                    let etag = entity_tag(&f);
+                    let mut headers = vec![
+                        header("Content-Type", mime(&file)),
+                        header("Cache-Control", CACHE_CONTROL),
+                    ];
+                    headers.extend(etag.as_deref().map(|tag| header("ETag", tag)));
+                    headers.extend(
+                        ISOLATION
+                            .iter()
+                            .filter(|_| isolated)
+                            .map(|(name, value)| header(name, value)),
+                    );
+                    let unchanged = etag.as_deref().is_some_and(|tag| {
+                        request.headers().iter().any(|h| {
+                            h.field.equiv("If-None-Match")
+                                && h.value.as_str().split(',').any(|t| t.trim() == tag)
+                        })
+                    });
+                    if unchanged {
+                        let mut response = tiny_http::Response::empty(304);
+                        for h in headers {
+                            response.add_header(h);
+                        }
+                        request.respond(response)
+                    } else {
+                        let mut response = tiny_http::Response::from_file(f);
+                        for h in headers {
+                            response.add_header(h);
+                        }
+                        request.respond(response)
                     }
-                    request.respond(response)
                 }
                 _ => request
                     .respond(tiny_http::Response::from_string("not found").with_status_code(404)),

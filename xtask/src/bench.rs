@@ -24,13 +24,18 @@ const CHART: &str = "benchmarks/throughput.png";
 /// Every contender, in the table's order, with the Kindling contender its ratio compares to.
 /// A contender with no figure and no note (Kindling native GPU on a machine without one)
 /// gets no column.
-const CONTENDERS: [(&str, &str); 10] = [
+const CONTENDERS: [(&str, &str); 12] = [
     ("Kindling native CPU", ""),
     ("Kindling native GPU (wgpu)", ""),
     ("Keras 3 / JAX CPU", "Kindling native CPU"),
     ("PyTorch CPU", "Kindling native CPU"),
     ("Kindling wasm CPU", ""),
     ("Kindling wasm CPU, threads", "Kindling wasm CPU"),
+    ("Kindling wasm CPU, second visit", "Kindling wasm CPU"),
+    (
+        "Kindling wasm CPU, threads, second visit",
+        "Kindling wasm CPU, second visit",
+    ),
     ("Kindling wasm CPU, views closed", "Kindling wasm CPU"),
     ("TF.js wasm", "Kindling wasm CPU"),
     ("Kindling WebGPU", ""),
