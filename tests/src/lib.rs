@@ -85,9 +85,9 @@ const ISOLATION: [(&str, &str); 2] = [
 ];
 
 /// How the served files may be cached: kept, and revalidated on every use (`ETag`, answered
-/// `304 Not Modified` while the file is unchanged). A page visited before loads its WebAssembly
-/// from the browser's cache, where Chromium also keeps the compiled (and optimised) code of a
-/// module compiled while streaming; a rebuilt file is fetched anew.
+/// `304 Not Modified` while the file is unchanged), as `Trunk.toml` has `trunk serve` do. A
+/// page visited before loads its WebAssembly from the browser's cache, where Chromium can also
+/// keep the code it compiled while streaming; a rebuilt file is fetched anew.
 pub const CACHE_CONTROL: &str = "no-cache";
 
 /// A validator of a file's content: its length and modification time.
@@ -697,4 +697,52 @@ pub fn strokes_along(pixels: &[u8]) -> Vec<Vec<(f64, f64)>> {
         }
     }
     strokes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GET of `url`, with `If-None-Match: tag` when given: (status, ETag, Cache-Control).
+    fn get(url: &str, tag: Option<&str>) -> (u16, Option<String>, Option<String>) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = agent.get(url);
+        if let Some(tag) = tag {
+            request = request.header("If-None-Match", tag);
+        }
+        let response = request.call().expect("the server answers");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        (
+            response.status().as_u16(),
+            header("ETag"),
+            header("Cache-Control"),
+        )
+    }
+
+    #[test]
+    fn the_server_lets_browsers_keep_files_and_revalidate_them() {
+        let dir = temp_dir("cache");
+        std::fs::write(dir.0.join("worker_bg.wasm"), b"\0asm one").unwrap();
+        let url = format!("{}worker_bg.wasm", serve_folder(dir.0.clone()));
+        let (status, tag, cache) = get(&url, None);
+        assert_eq!(status, 200);
+        assert_eq!(cache.as_deref(), Some(CACHE_CONTROL));
+        let tag = tag.expect("an ETag");
+        assert_eq!(get(&url, Some(&tag)).0, 304, "unchanged: not sent again");
+        assert_eq!(get(&url, Some("\"other\"")).0, 200);
+        // A rebuilt file (another length) is sent anew.
+        std::fs::write(dir.0.join("worker_bg.wasm"), b"\0asm two, longer").unwrap();
+        let (status, new_tag, _) = get(&url, Some(&tag));
+        assert_eq!(status, 200);
+        assert_ne!(new_tag.as_deref(), Some(tag.as_str()));
+    }
 }

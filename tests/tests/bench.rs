@@ -179,9 +179,13 @@ async fn kindling(
     // Enough examples that warm-up and every window fit in the first epoch (an epoch's end
     // evaluates the test set, which is not training).
     let batch = config.training.batch_size;
-    // Twice the batches measured: windows end on progress messages, not on batch counts.
+    // Twice the batches measured: windows end on progress messages, not on batch counts. A
+    // preset's larger set is kept: a fast model's windows last MIN_WINDOW_SECONDS, which can
+    // be many more batches.
     let needed = 2 * (w.warmup + w.windows * w.batches + 2) * batch;
-    config.dataset.set_train_size(needed);
+    if needed > config.dataset.train_size() {
+        config.dataset.set_train_size(needed);
+    }
     config.training.epochs = 1;
     let record = RunRecord {
         id: 1,
@@ -306,13 +310,18 @@ async fn progress_figures(page: &Page) -> Result<(usize, f64)> {
     Ok((seen.parse().unwrap_or(0), seconds.parse().unwrap_or(0.0)))
 }
 
-/// Throughput of consecutive windows of at least `window` samples between progress points.
+/// The shortest window, in training seconds: two of the worker's progress messages (150 ms
+/// apart), so a fast model's window is not one message's worth of batches.
+const MIN_WINDOW_SECONDS: f64 = 0.3;
+
+/// Throughput of consecutive windows of at least `window` samples and MIN_WINDOW_SECONDS
+/// between progress points.
 fn rates(points: &[(usize, f64)], window: usize) -> Vec<f64> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, p) in points.iter().enumerate() {
         let (s0, t0) = points[start];
-        if p.0 - s0 >= window && p.1 > t0 {
+        if p.0 - s0 >= window && p.1 - t0 >= MIN_WINDOW_SECONDS {
             out.push((p.0 - s0) as f64 / (p.1 - t0));
             start = i;
         }
