@@ -101,6 +101,16 @@ fn entity_tag(file: &std::fs::File) -> Option<String> {
     Some(format!("\"{:x}-{:x}\"", meta.len(), modified.as_nanos()))
 }
 
+fn with_headers<R: std::io::Read>(
+    mut response: tiny_http::Response<R>,
+    headers: Vec<tiny_http::Header>,
+) -> tiny_http::Response<R> {
+    for h in headers {
+        response.add_header(h);
+    }
+    response
+}
+
 fn header(name: &str, value: &str) -> tiny_http::Header {
     tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a header")
 }
@@ -148,17 +158,9 @@ fn serve_folder_with(dir: PathBuf, isolated: bool) -> String {
                         })
                     });
                     if unchanged {
-                        let mut response = tiny_http::Response::empty(304);
-                        for h in headers {
-                            response.add_header(h);
-                        }
-                        request.respond(response)
+                        request.respond(with_headers(tiny_http::Response::empty(304), headers))
                     } else {
-                        let mut response = tiny_http::Response::from_file(f);
-                        for h in headers {
-                            response.add_header(h);
-                        }
-                        request.respond(response)
+                        request.respond(with_headers(tiny_http::Response::from_file(f), headers))
                     }
                 }
                 _ => request

@@ -334,19 +334,9 @@ mod tests {
                 beta_1,
                 beta_2,
                 epsilon,
-            }
-            .init();
-            let (expected, got) = (train(&device, burns, 20), train(&device, fused, 20));
-            let start = train(
-                &device,
-                FusedAdam {
-                    beta_1,
-                    beta_2,
-                    epsilon,
-                }
-                .init(),
-                0,
-            );
+            };
+            let (expected, got) = (train(&device, burns, 20), train(&device, fused.init(), 20));
+            let start = train(&device, fused.init(), 0);
             let moved = expected
                 .iter()
                 .zip(&start)
