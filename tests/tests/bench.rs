@@ -49,6 +49,8 @@ const VIEWS_CLOSED: &str = "Kindling wasm CPU, views closed";
 /// Added to a CPU contender's name for its second visit: the same page opened again in the
 /// same browser profile, after the first visit's run.
 const SECOND_VISIT: &str = ", second visit";
+/// TF.js's threaded wasm build, on the same isolated page as Kindling's threaded worker.
+const TFJS_THREADED: &str = "TF.js wasm, threads";
 /// The pseudo-contender whose note is the page's longest main-thread task while training.
 const MAIN_THREAD: &str = "main thread";
 
@@ -122,11 +124,15 @@ async fn browser_bench_kindling_and_tfjs() -> Result<()> {
             }
         }
         if let Some(dir) = &plan.tfjs {
-            for (backend, contender) in [("wasm", "TF.js wasm"), ("webgpu", "TF.js WebGPU")] {
+            for (backend, threads, contender) in [
+                ("wasm", 1, "TF.js wasm"),
+                ("wasm", 0, TFJS_THREADED),
+                ("webgpu", 1, "TF.js WebGPU"),
+            ] {
                 if !chosen(contender) {
                     continue;
                 }
-                let figure = Figure::of(&w.id, contender, tfjs(dir, w, backend).await);
+                let figure = Figure::of(&w.id, contender, tfjs(dir, w, backend, threads).await);
                 report(&figure);
                 figures.push(figure);
             }
@@ -334,12 +340,19 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// TF.js on `backend` in the same headless Chromium, its page served from `dir`.
-async fn tfjs(dir: &Path, w: &Workload, backend: &str) -> Result<(Option<f64>, String)> {
+/// TF.js on `backend` in the same headless Chromium, its page served from `dir` (cross-origin
+/// isolated, as Kindling's): on wasm, `threads` 1 is its single-threaded build, 0 its threaded
+/// one on every core, whose thread count the note gives.
+async fn tfjs(
+    dir: &Path,
+    w: &Workload,
+    backend: &str,
+    threads: u32,
+) -> Result<(Option<f64>, String)> {
     static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let base = URL.get_or_init(|| serve_folder(dir.to_path_buf()));
     let mut page = Page::open(
-        &format!("bench-tfjs-{}-{backend}", w.id),
+        &format!("bench-tfjs-{}-{backend}-{threads}", w.id),
         BrowserOptions::default(),
     )
     .await?;
@@ -354,7 +367,7 @@ async fn tfjs(dir: &Path, w: &Workload, backend: &str) -> Result<(Option<f64>, S
     })
     .await?;
     let script = format!(
-        "window.__bench = null; window.kindlingBench('{backend}', '{}', {}, {}, {}, {}).then(r => window.__bench = r); return true;",
+        "window.__bench = null; window.kindlingBench('{backend}', '{}', {}, {}, {}, {}, {threads}).then(r => window.__bench = r); return true;",
         w.id, w.warmup, w.windows, w.batches, w.budget_seconds
     );
     page.eval(&script).await?;
@@ -378,6 +391,9 @@ async fn tfjs(dir: &Path, w: &Workload, backend: &str) -> Result<(Option<f64>, S
         }
         None => String::new(),
     };
+    if let Some(used) = result["threads"].as_u64() {
+        println!("TF.js {backend}, {}: {used} thread(s)", w.id);
+    }
     Ok((result["samples_per_second"].as_f64(), note))
 }
 

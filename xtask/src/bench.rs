@@ -24,7 +24,7 @@ const CHART: &str = "benchmarks/throughput.png";
 /// Every contender, in the table's order, with the Kindling contender its ratio compares to.
 /// A contender with no figure and no note (Kindling native GPU on a machine without one)
 /// gets no column.
-const CONTENDERS: [(&str, &str); 12] = [
+const CONTENDERS: [(&str, &str); 13] = [
     ("Kindling native CPU", ""),
     ("Kindling native GPU (wgpu)", ""),
     ("Keras 3 / JAX CPU", "Kindling native CPU"),
@@ -38,6 +38,7 @@ const CONTENDERS: [(&str, &str); 12] = [
     ),
     ("Kindling wasm CPU, views closed", "Kindling wasm CPU"),
     ("TF.js wasm", "Kindling wasm CPU"),
+    ("TF.js wasm, threads", "Kindling wasm CPU, threads"),
     ("Kindling WebGPU", ""),
     ("TF.js WebGPU", "Kindling WebGPU"),
 ];
@@ -448,8 +449,9 @@ fn report(
          over a shuffled `DataLoader`. The browser \
          figures are headless Chromium 156 on this machine: Kindling's playground (share link of \
          the model, Reproduce; the worker's own count of samples and training seconds) and TF.js \
-         4.22 (`trainOnBatch`; its wasm backend without threads, as the page is not \
-         cross-origin isolated; Kindling's worker is single-threaded too). WebGPU is SwiftShader, \
+         4.22 (`trainOnBatch`), both pages cross-origin isolated: \"TF.js wasm\" is its \
+         single-threaded wasm build, \"TF.js wasm, threads\" its threaded one (XNNPACK's pool on \
+         every core) beside Kindling's threaded worker. WebGPU is SwiftShader, \
          a CPU emulation: it says nothing of a real GPU. Ratio: Kindling / other, on the same \
          platform; for \"views closed\" (the page's live views switched off: layer health, and for MLPs \
          the network view, first-layer weights and boundary map), \
