@@ -124,15 +124,15 @@ async fn browser_bench_kindling_and_tfjs() -> Result<()> {
             }
         }
         if let Some(dir) = &plan.tfjs {
-            for (backend, threads, contender) in [
-                ("wasm", 1, "TF.js wasm"),
-                ("wasm", 0, TFJS_THREADED),
-                ("webgpu", 1, "TF.js WebGPU"),
+            for (backend, threaded, contender) in [
+                ("wasm", false, "TF.js wasm"),
+                ("wasm", true, TFJS_THREADED),
+                ("webgpu", false, "TF.js WebGPU"),
             ] {
                 if !chosen(contender) {
                     continue;
                 }
-                let figure = Figure::of(&w.id, contender, tfjs(dir, w, backend, threads).await);
+                let figure = Figure::of(&w.id, contender, tfjs(dir, w, backend, threaded).await);
                 report(&figure);
                 figures.push(figure);
             }
@@ -341,18 +341,18 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// TF.js on `backend` in the same headless Chromium, its page served from `dir` (cross-origin
-/// isolated, as Kindling's): on wasm, `threads` 1 is its single-threaded build, 0 its threaded
-/// one on every core, whose thread count the note gives.
+/// isolated, as Kindling's): on wasm, its threaded build when `threaded` (the thread count it
+/// used is printed), else its single-threaded one.
 async fn tfjs(
     dir: &Path,
     w: &Workload,
     backend: &str,
-    threads: u32,
+    threaded: bool,
 ) -> Result<(Option<f64>, String)> {
     static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let base = URL.get_or_init(|| serve_folder(dir.to_path_buf()));
     let mut page = Page::open(
-        &format!("bench-tfjs-{}-{backend}-{threads}", w.id),
+        &format!("bench-tfjs-{}-{backend}-threaded-{threaded}", w.id),
         BrowserOptions::default(),
     )
     .await?;
@@ -367,7 +367,7 @@ async fn tfjs(
     })
     .await?;
     let script = format!(
-        "window.__bench = null; window.kindlingBench('{backend}', '{}', {}, {}, {}, {}, {threads}).then(r => window.__bench = r); return true;",
+        "window.__bench = null; window.kindlingBench('{backend}', '{}', {}, {}, {}, {}, {threaded}).then(r => window.__bench = r); return true;",
         w.id, w.warmup, w.windows, w.batches, w.budget_seconds
     );
     page.eval(&script).await?;

@@ -450,8 +450,8 @@ fn report(
          figures are headless Chromium 156 on this machine: Kindling's playground (share link of \
          the model, Reproduce; the worker's own count of samples and training seconds) and TF.js \
          4.22 (`trainOnBatch`), both pages cross-origin isolated: \"TF.js wasm\" is its \
-         single-threaded wasm build, \"TF.js wasm, threads\" its threaded one (XNNPACK's pool on \
-         every core) beside Kindling's threaded worker. WebGPU is SwiftShader, \
+         single-threaded wasm build, \"TF.js wasm, threads\" its threaded one (XNNPACK's pool, asked \
+         for a thread per logical core) beside Kindling's threaded worker. WebGPU is SwiftShader, \
          a CPU emulation: it says nothing of a real GPU. Ratio: Kindling / other, on the same \
          platform; for \"views closed\" (the page's live views switched off: layer health, and for MLPs \
          the network view, first-layer weights and boundary map), \
