@@ -494,7 +494,7 @@ fn report(
             } else if model == "mnist" {
                 writeln!(
                     out,
-                    "\n**Time to 98% MNIST in the browser** (target under 60 s): {note}.\n"
+                    "\n**Time to 98% MNIST in the browser** (target under 15 s): {note}.\n"
                 )?;
             } else {
                 writeln!(out, "\\* {contender}, {model}: {note}  ")?;
@@ -503,6 +503,32 @@ fn report(
     }
     writeln!(out, "{END}")?;
     Ok(out)
+}
+
+/// The sentence of one of the bench's times to 98% MNIST (one worker's).
+fn time_to_98_note(time: &serde_json::Value) -> String {
+    let worker = time["worker"].as_str().unwrap_or("the worker");
+    let device = time["device"].as_str().unwrap_or_default();
+    if let Some(error) = time["error"].as_str() {
+        return format!("`mlp-keras` on the CPU device, {worker}: no figure ({error})");
+    }
+    match time["epoch"].as_u64() {
+        Some(epoch) => format!(
+            "`mlp-keras` on the CPU device in the playground, {worker} ({device}), reached {:.2}% \
+             test accuracy after epoch {epoch}: {:.1} s after pressing Train ({:.1} s of \
+             training; the rest is reading MNIST from the page's cache and evaluating); the \
+             page's cold load took {:.2} s",
+            100.0 * time["accuracy"].as_f64().unwrap_or(0.0),
+            time["seconds_from_train"].as_f64().unwrap_or(0.0),
+            time["training_seconds"].as_f64().unwrap_or(0.0),
+            time["cold_load_seconds"].as_f64().unwrap_or(0.0),
+        ),
+        None => format!(
+            "`mlp-keras` in the playground, {worker}, did not reach 98% (best {:.2}%, {:.0} s)",
+            100.0 * time["best"].as_f64().unwrap_or(0.0),
+            time["seconds_from_train"].as_f64().unwrap_or(0.0)
+        ),
+    }
 }
 
 /// A rate with precision that suits its size.
@@ -639,29 +665,11 @@ fn browser(
         "browser_bench_time_to_98_percent_mnist",
         ("KINDLING_BENCH_TIME_OUT", &time_out),
     )?;
-    let time: serde_json::Value =
+    let times: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&time_out).context("the time to 98%")?)?;
-    notes.push((
-        "mnist".into(),
-        "time to 98%".into(),
-        match time["epoch"].as_u64() {
-            Some(epoch) => format!(
-                "`mlp-keras` on the CPU device in the playground reached {:.2}% test accuracy \
-                 after epoch {epoch}: {:.1} s after pressing Train ({:.1} s of training; the rest \
-                 is reading MNIST from the page's cache and evaluating); the page's cold load took \
-                 {:.2} s",
-                100.0 * time["accuracy"].as_f64().unwrap_or(0.0),
-                time["seconds_from_train"].as_f64().unwrap_or(0.0),
-                time["training_seconds"].as_f64().unwrap_or(0.0),
-                time["cold_load_seconds"].as_f64().unwrap_or(0.0),
-            ),
-            None => format!(
-                "`mlp-keras` in the playground did not reach 98% (best {:.2}%, {:.0} s)",
-                100.0 * time["best"].as_f64().unwrap_or(0.0),
-                time["seconds_from_train"].as_f64().unwrap_or(0.0)
-            ),
-        },
-    ));
+    for time in times {
+        notes.push(("mnist".into(), "time to 98%".into(), time_to_98_note(&time)));
+    }
     let results: Vec<serde_json::Value> = serde_json::from_str(
         &std::fs::read_to_string(&out).context("the browser bench's figures")?,
     )?;
