@@ -38,9 +38,32 @@ pub(super) fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// Gives the worker's event loop a turn (so queued messages are delivered).
+thread_local! {
+    /// The channel [`yield_now`] sends itself a message through.
+    static YIELD_CHANNEL: Option<web_sys::MessageChannel> = web_sys::MessageChannel::new().ok();
+}
+
+/// Gives the worker's event loop a turn (so queued messages are delivered), and goes on in a
+/// task of its own: a message the worker sends itself through a `MessageChannel`, not a
+/// zero-delay timer, which browsers hold back at least 4 ms once timers nest 5 deep. Between
+/// every slice of a run that was 4 ms idle, a tenth of a 40 ms slice.
 pub(super) async fn yield_now() {
-    gloo_timers::future::TimeoutFuture::new(0).await;
+    let turn = YIELD_CHANNEL.with(|channel| {
+        let channel = channel.as_ref()?;
+        Some(js_sys::Promise::new(&mut |resolve, _reject| {
+            // Setting `onmessage` starts the port; each turn answers the latest promise.
+            channel.port1().set_onmessage(Some(&resolve));
+            if channel.port2().post_message(&JsValue::NULL).is_err() {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }))
+    });
+    match turn {
+        Some(turn) => {
+            let _ = wasm_bindgen_futures::JsFuture::from(turn).await;
+        }
+        None => gloo_timers::future::TimeoutFuture::new(0).await,
+    }
 }
 
 /// The text of a JavaScript error (or of whatever was thrown).
