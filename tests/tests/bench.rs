@@ -509,7 +509,7 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
     let pressed = Instant::now();
     page.click("train").await?;
     let deadline = pressed + Duration::from_secs(600);
-    let result = loop {
+    let mut result = loop {
         if page.exists("error").await {
             bail!("{}", page.text("error").await?);
         }
@@ -536,7 +536,6 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let mut result = result;
     result["device"] = page
         .text("device-status")
         .await

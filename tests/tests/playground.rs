@@ -1323,6 +1323,29 @@ async fn stored_epochs(page: &Page) -> anyhow::Result<(String, Vec<usize>)> {
     Ok((status, epochs))
 }
 
+/// The status of every run in the page's IndexedDB store, as JSON (what a reload shows).
+async fn statuses_in_store(page: &Page) -> anyhow::Result<Vec<String>> {
+    let statuses = page
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             const opening = indexedDB.open('kindling'); \
+             opening.onerror = () => done(null); \
+             opening.onsuccess = () => { \
+               const db = opening.result; \
+               const all = db.transaction('runs', 'readonly').objectStore('runs').getAll(); \
+               all.onerror = () => { db.close(); done(null); }; \
+               all.onsuccess = () => { \
+                 db.close(); \
+                 done(all.result.map(text => JSON.stringify(JSON.parse(text).status))); \
+               }; \
+             };",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(statuses).unwrap_or_default())
+}
+
 /// tinyTOY's hand-written run at 400 epochs (about 20 s on the CPU), started.
 async fn start_long_tinytoy(page: &mut Page) -> anyhow::Result<()> {
     page.select("preset", "tinytoy-hw1").await?;
@@ -1403,6 +1426,20 @@ async fn browser_a_second_tab_opened_and_closed_loses_nothing() -> anyhow::Resul
         |p| Box::pin(async move { Ok(stored_epochs(p).await?.0 == "finished") }),
     )
     .await?;
+    // The table shows a run's end at once; the store takes it after the epochs' writes queued
+    // before it (one per epoch, 400 here). A reload before it lands would show the run cut
+    // off, so wait for the store itself.
+    let shown = std::time::Instant::now();
+    page.wait_until(
+        "the finished run in the store",
+        Duration::from_secs(60),
+        |p| Box::pin(async move { Ok(statuses_in_store(p).await? == ["\"Finished\""]) }),
+    )
+    .await?;
+    println!(
+        "the store had the run's end {:.1} s after the table showed it",
+        shown.elapsed().as_secs_f64()
+    );
     page.reload().await?;
     page.wait_until("the stored run", Duration::from_secs(10), |p| {
         Box::pin(async move { Ok(p.run_rows().await?.len() == 1) })
