@@ -289,10 +289,8 @@ async fn kindling(
     let mut page = Page::open(
         &format!("bench-{}-{:?}-threads-{threaded}", w.id, device),
         BrowserOptions {
-            // With a WebGPU adapter the page keeps the single-threaded worker.
-            webgpu: !threaded,
             profile: profile.map(Path::to_path_buf),
-            ..Default::default()
+            ..worker_browser(threaded)
         },
     )
     .await?;
@@ -331,7 +329,7 @@ async fn kindling(
         let ended = text.starts_with("Finished") || text.starts_with("Stopped");
         if windows.len() >= w.windows || ended || deadline.is_some_and(|d| Instant::now() > d) {
             let _ = page.click("stop").await;
-            let page_status = page.text("device-status").await.ok();
+            let device_used = device_used(&page).await;
             let longest = page
                 .eval("return window.__mainThread();")
                 .await
@@ -359,8 +357,7 @@ async fn kindling(
                 format!(" [device: {status}]")
             } else if threaded {
                 // The run's thread count.
-                let status = page_status.unwrap_or_default();
-                format!(" [{}]", status.trim_start_matches("last run on "))
+                format!(" [{device_used}]")
             } else {
                 String::new()
             };
@@ -375,6 +372,23 @@ async fn kindling(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A browser whose page runs the single-threaded worker (`threaded` false: with a WebGPU
+/// adapter the page keeps it) or the threaded one (without an adapter, the page cross-origin
+/// isolated).
+fn worker_browser(threaded: bool) -> BrowserOptions {
+    BrowserOptions {
+        webgpu: !threaded,
+        ..Default::default()
+    }
+}
+
+/// The device the page's last run used, as its device status says it ("CPU (wasm SIMD), 2
+/// threads, ..."), without the status's "last run on ".
+async fn device_used(page: &Page) -> String {
+    let status = page.text("device-status").await.unwrap_or_default();
+    status.trim_start_matches("last run on ").to_string()
 }
 
 /// The worker's count of samples trained and training seconds, as the progress bar carries them.
@@ -496,11 +510,7 @@ async fn browser_bench_time_to_98_percent_mnist() -> Result<()> {
 async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
     let page = Page::open(
         &format!("bench-time-to-98-threads-{threaded}"),
-        BrowserOptions {
-            // With a WebGPU adapter the page keeps the single-threaded worker.
-            webgpu: !threaded,
-            ..Default::default()
-        },
+        worker_browser(threaded),
     )
     .await?;
     let cold_load = page.first_load;
@@ -536,12 +546,7 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    result["device"] = page
-        .text("device-status")
-        .await
-        .unwrap_or_default()
-        .trim_start_matches("last run on ")
-        .into();
+    result["device"] = device_used(&page).await.into();
     let _ = page.click("stop").await;
     page.finish().await?;
     Ok(result)
