@@ -8,6 +8,7 @@ pub mod network_view;
 pub mod protocol;
 pub mod runs;
 pub mod toy_edits;
+pub mod write_queue;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser_offers;

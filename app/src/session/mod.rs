@@ -14,7 +14,8 @@
 //!
 //! [`Session`] bundles them for the actions that span several (training, reproducing,
 //! importing). Worker messages are handled in `receive.rs` (one handler per message, an
-//! exhaustive match; predictions' answers in `predictions.rs`, layer health in `health.rs`); runs are kept in IndexedDB by `persistence.rs` (through `store.rs`),
+//! exhaustive match; predictions' answers in `predictions.rs`, layer health in `health.rs`); runs are kept in IndexedDB by `persistence.rs` (through `store.rs`, whose writes wait in
+//! `crate::write_queue`),
 //! which also imports and exports models; `links.rs` opens a share link in the address (at
 //! start, and when only the fragment changes in an open tab); `worker_link.rs` starts the
 //! worker, carries messages to it and notices when it dies; `recovery.rs` fails the run of a

@@ -9,7 +9,8 @@
 //! tab's epochs therefore both land. Weights and the record that names them are written in one
 //! transaction too, and the clean-up of orphaned weights reads the runs in the same transaction
 //! as it deletes, so no tab deletes weights another tab has just saved. Every write is then
-//! announced to the other tabs ([`super::tabs`]).
+//! announced to the other tabs ([`super::tabs`]). Writes wait in a queue where a run's writes
+//! join into one ([`crate::write_queue`]), so a fast run's epochs never pile up behind each other.
 
 use std::rc::Rc;
 
@@ -67,98 +68,71 @@ async fn database() -> Result<Rc<Rexie>, String> {
     result
 }
 
-/// A change to one stored run: sets the fields it is about.
-pub type Change = Box<dyn FnOnce(&mut RunRecord)>;
-
-/// A write to the store.
-enum Write {
-    /// Applies a change to the stored run; a run not stored yet is stored as `insert` (when
-    /// given; else the change is dropped: the run was deleted meanwhile).
-    Update {
-        id: u64,
-        change: Change,
-        insert: Option<Box<RunRecord>>,
-    },
-    /// Stores a run's weights, and the change to its record, in one transaction.
-    SaveWeights {
-        id: u64,
-        bytes: Vec<u8>,
-        change: Change,
-        insert: Option<Box<RunRecord>>,
-    },
-    Delete(u64),
-}
-
-/// A queued write and what to do if it fails.
-type Job = (Write, Box<dyn Fn(String)>);
+pub use crate::write_queue::Change;
+use crate::write_queue::{Pending, RunWrites, WriteQueue};
 
 thread_local! {
-    static QUEUE: std::cell::RefCell<Option<futures_channel::mpsc::UnboundedSender<Job>>> =
-        const { std::cell::RefCell::new(None) };
+    /// The writes waiting, and whether a task is applying them.
+    static QUEUE: std::cell::RefCell<(WriteQueue, bool)> =
+        std::cell::RefCell::new((WriteQueue::default(), false));
 }
 
-/// Queues a write; writes happen one after another in the order queued (so a run's final
-/// state is never overwritten by an older one). `on_error` gets the message of a failure.
-fn enqueue(write: Write, on_error: Box<dyn Fn(String)>) {
-    QUEUE.with(|q| {
+/// Queues a write (through `push`); writes happen one after another in the order queued (so a
+/// run's final state is never overwritten by an older one), a run's waiting writes joined into
+/// one transaction ([`crate::write_queue`]): the store lags the page by at most one write per
+/// run, however fast a run's epochs come.
+fn enqueue(push: impl FnOnce(&mut WriteQueue)) {
+    let start = QUEUE.with(|q| {
         let mut q = q.borrow_mut();
-        if q.is_none() {
-            let (sender, mut receiver) = futures_channel::mpsc::unbounded::<Job>();
-            wasm_bindgen_futures::spawn_local(async move {
-                use futures_util::StreamExt;
-                while let Some((write, on_error)) = receiver.next().await {
-                    let (result, id) = match write {
-                        Write::Update { id, change, insert } => {
-                            (update_now(id, change, insert, None).await, id)
-                        }
-                        Write::SaveWeights {
-                            id,
-                            bytes,
-                            change,
-                            insert,
-                        } => (update_now(id, change, insert, Some(&bytes)).await, id),
-                        Write::Delete(id) => (delete_now(id).await, id),
-                    };
-                    match result {
+        push(&mut q.0);
+        !std::mem::replace(&mut q.1, true)
+    });
+    if start {
+        wasm_bindgen_futures::spawn_local(async {
+            // Taking an entry and marking the queue idle happen in one turn, with no await
+            // between: a write queued meanwhile either is taken here or starts a new task.
+            while let Some(entry) = QUEUE.with(|q| {
+                let mut q = q.borrow_mut();
+                let entry = q.0.pop();
+                q.1 = entry.is_some();
+                entry
+            }) {
+                match entry {
+                    Pending::Run(mut run) => match update_now(&mut run).await {
+                        Ok(()) => super::tabs::announce_change(run.id),
+                        Err(e) => run.report(&e),
+                    },
+                    Pending::Delete { id, on_error } => match delete_now(id).await {
                         Ok(()) => super::tabs::announce_change(id),
                         Err(e) => on_error(e),
-                    }
+                    },
                 }
-            });
-            *q = Some(sender);
-        }
-        if let Some(sender) = q.as_ref() {
-            let _ = sender.unbounded_send((write, on_error));
-        }
-    });
+            }
+        });
+    }
 }
 
 /// Saves a run whole: stored as it is when new, else every field replaced (queued after
 /// earlier writes). For a run this tab made or brought back; edits go through [`update_run`].
 pub fn save_run(run: &RunRecord, on_error: impl Fn(String) + 'static) {
     let whole = run.clone();
-    enqueue(
-        Write::Update {
-            id: run.id,
-            change: Box::new(move |r| *r = whole),
-            insert: Some(Box::new(run.clone())),
-        },
-        Box::new(on_error),
-    );
+    let insert = Box::new(run.clone());
+    enqueue(|q| {
+        q.push_update(
+            run.id,
+            Box::new(move |r| *r = whole),
+            Some(insert),
+            None,
+            Box::new(on_error),
+        )
+    });
 }
 
 /// Changes a stored run (queued after earlier writes): `change` is applied to the record as
 /// stored, whatever other tabs wrote since this tab read it. A run no longer stored stays
 /// deleted.
 pub fn update_run(id: u64, change: Change, on_error: impl Fn(String) + 'static) {
-    enqueue(
-        Write::Update {
-            id,
-            change,
-            insert: None,
-        },
-        Box::new(on_error),
-    );
+    enqueue(|q| q.push_update(id, change, None, None, Box::new(on_error)));
 }
 
 /// Keeps a run's weights and applies `change` to its record in the same transaction (queued
@@ -171,15 +145,15 @@ pub fn save_weights(
     insert: Option<RunRecord>,
     on_error: impl Fn(String) + 'static,
 ) {
-    enqueue(
-        Write::SaveWeights {
+    enqueue(|q| {
+        q.push_update(
             id,
-            bytes,
             change,
-            insert: insert.map(Box::new),
-        },
-        Box::new(on_error),
-    );
+            insert.map(Box::new),
+            Some(bytes),
+            Box::new(on_error),
+        )
+    });
 }
 
 /// One stored run, if it is stored (and readable).
@@ -216,7 +190,7 @@ pub async fn load_weights(id: u64) -> Result<Option<Vec<u8>>, String> {
 
 /// Deletes a run (queued after earlier writes).
 pub fn delete_run(id: u64, on_error: impl Fn(String) + 'static) {
-    enqueue(Write::Delete(id), Box::new(on_error));
+    enqueue(|q| q.push_delete(id, Box::new(on_error)));
 }
 
 /// Every stored run (unreadable entries are skipped with a console warning).
@@ -241,17 +215,12 @@ pub async fn load_runs() -> Result<Vec<RunRecord>, String> {
     Ok(runs)
 }
 
-/// Reads run `id`, applies `change` (or stores `insert` when it is not stored) and writes it
-/// back, with `weights` when given, all in one transaction: no other tab's write comes between
+/// Reads a run, applies its waiting writes ([`RunWrites::resolve`]) and writes it back, with
+/// weights when they come with it, all in one transaction: no other tab's write comes between
 /// the read and the write.
-async fn update_now(
-    id: u64,
-    change: Change,
-    insert: Option<Box<RunRecord>>,
-    weights: Option<&[u8]>,
-) -> Result<(), String> {
+async fn update_now(run: &mut RunWrites) -> Result<(), String> {
     let db = database().await?;
-    let stores: &[&str] = if weights.is_some() {
+    let stores: &[&str] = if run.carries_weights() {
         &[RUNS, WEIGHTS]
     } else {
         &[RUNS]
@@ -260,30 +229,23 @@ async fn update_now(
         .transaction(stores, TransactionMode::ReadWrite)
         .map_err(describe)?;
     let runs = tx.store(RUNS).map_err(describe)?;
-    let key = JsValue::from_f64(id as f64);
+    let key = JsValue::from_f64(run.id as f64);
     let stored = runs
         .get(key.clone())
         .await
         .map_err(describe)?
         .and_then(|v| v.as_string())
         .and_then(|t| serde_json::from_str::<RunRecord>(&t).ok());
-    let record = match (stored, insert) {
-        (Some(mut stored), _) => {
-            change(&mut stored);
-            Some(stored)
-        }
-        (None, Some(insert)) => Some(*insert),
-        (None, None) => None,
-    };
-    if let Some(record) = record {
+    let resolved = run.resolve(stored);
+    if let Some(record) = resolved.record {
         let json = serde_json::to_string(&record).map_err(|e| e.to_string())?;
         runs.put(&JsValue::from_str(&json), Some(&key))
             .await
             .map_err(describe)?;
-        if let Some(bytes) = weights {
+        if let Some(bytes) = resolved.weights {
             let store = tx.store(WEIGHTS).map_err(describe)?;
             store
-                .put(&js_sys::Uint8Array::from(bytes).into(), Some(&key))
+                .put(&js_sys::Uint8Array::from(&bytes[..]).into(), Some(&key))
                 .await
                 .map_err(describe)?;
         }
