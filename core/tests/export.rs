@@ -11,7 +11,7 @@ use kindling_core::model::{
     Padding, RecurrentKind, SequenceConfig, WeightsError,
 };
 use kindling_core::record::RunRecord;
-use kindling_core::train::{LossKind, OptimizerConfig, TrainingConfig};
+use kindling_core::train::{LossKind, LrDecay, OptimizerConfig, TrainingConfig};
 use kindling_core::RunConfig;
 use safetensors::SafeTensors;
 
@@ -241,8 +241,13 @@ fn scripts_read_only_weights_the_file_has_and_compile() {
     ];
     let dir = std::env::temp_dir().join(format!("kindling-export-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (dataset, model_config, loss) in cases {
-        let record = record(dataset, model_config.clone(), loss);
+    for (i, (dataset, model_config, loss)) in cases.into_iter().enumerate() {
+        let mut record = record(dataset, model_config.clone(), loss);
+        // Every other script has a rate that decays (its schedule must compile too).
+        let decays = i % 2 == 0;
+        if decays {
+            record.config.training.lr_decay = LrDecay(0.5);
+        }
         let model = model_config.init(&device).unwrap();
         let data = match record.config.dataset {
             DatasetConfig::Toy(_) => ExportData::Carried {
@@ -264,6 +269,16 @@ fn scripts_read_only_weights_the_file_has_and_compile() {
         assert_eq!(read, names, "the Keras loader reads every weight once");
         let pytorch = String::from_utf8(export.pytorch.bytes.clone()).unwrap();
         assert!(pytorch.contains(r#"RUN_NAME = "My \"run\"\nof 'today'""#));
+        assert_eq!(
+            pytorch.contains("LR_DECAY = 0.5") && pytorch.contains("scheduler.step()"),
+            decays,
+            "PyTorch steps the schedule once an epoch when the rate decays"
+        );
+        assert_eq!(
+            keras.contains("LR_DECAY = 0.5") && keras.contains("staircase=True"),
+            decays,
+            "Keras's schedule decays by epochs' worth of batches when the rate decays"
+        );
         for file in [&export.pytorch, &export.keras] {
             assert_compiles(&dir, file);
         }

@@ -6,7 +6,7 @@ use burn::tensor::Device;
 use kindling_core::block_on;
 use kindling_core::link::{decode_link, encode_link};
 use kindling_core::record::RunRecord;
-use kindling_core::train::{OptimizerConfig, Steer, TrainingRun};
+use kindling_core::train::{LrDecay, OptimizerConfig, Steer, TrainingRun};
 use kindling_core::{DatasetConfig, RunConfig};
 
 fn toy_data(config: &RunConfig) -> kindling_core::data::TrainingData {
@@ -184,8 +184,8 @@ fn links_carry_the_changes_and_older_links_without_them_still_open() {
     let record = RunRecord::started(1, "steered".into(), config.clone(), 0.0);
     let back = decode_link(&encode_link("http://x/", &record)).unwrap();
     assert_eq!(back.config.training.steering, config.training.steering);
-    assert_eq!(config.settings_at(39).learning_rate, 0.1);
-    assert_eq!(config.settings_at(40).learning_rate, 0.01);
+    assert_eq!(config.settings_at(39, 90).learning_rate, 0.1);
+    assert_eq!(config.settings_at(40, 90).learning_rate, 0.01);
 
     // A config written before steering existed has none.
     let mut json: serde_json::Value = serde_json::to_value(sgd_spiral()).unwrap();
@@ -221,4 +221,114 @@ fn a_change_in_a_replayed_run_replaces_the_changes_planned_after_it() {
         0.2,
         "and is not applied at batch 5"
     );
+}
+
+/// `preset` with `epochs` epochs, its rate multiplied by `decay` at every epoch's end.
+fn decayed(preset: &str, epochs: usize, decay: f64) -> RunConfig {
+    let mut config = RunConfig::preset(preset).unwrap();
+    config.training.epochs = epochs;
+    config.training.lr_decay = LrDecay(decay);
+    config
+}
+
+/// The same run with a constant rate, steered at every epoch's boundary to what the decay
+/// makes of it.
+fn steered_by_hand(decayed: &RunConfig, batches_per_epoch: usize) -> RunConfig {
+    let mut config = decayed.clone();
+    config.training.lr_decay = LrDecay::NONE;
+    let start = config.training.optimizer.learning_rate;
+    config.training.steering = (1..config.training.epochs)
+        .map(|epoch| Steer {
+            at_step: epoch * batches_per_epoch,
+            learning_rate: Some(start * decayed.training.lr_decay.0.powi(epoch as i32)),
+            ..Steer::default()
+        })
+        .collect::<Vec<_>>()
+        .into();
+    config
+}
+
+#[test]
+fn a_decayed_rate_trains_as_the_same_schedule_steered_by_hand_on_both_engines() {
+    let device = Device::flex();
+    for config in [
+        decayed("spiral-mlp", 3, 0.5),
+        decayed("tinytoy-hw1", 3, 0.25),
+    ] {
+        let mut run = TrainingRun::new(&config, toy_data(&config), &device).unwrap();
+        let per_epoch = run.progress().batches_per_epoch;
+        let by_hand = steered_by_hand(&config, per_epoch);
+        let mut replay = TrainingRun::new(&by_hand, toy_data(&by_hand), &device).unwrap();
+        let start = config.training.optimizer.learning_rate;
+        train(&mut run, 2 * per_epoch + 1);
+        train(&mut replay, 2 * per_epoch + 1);
+        assert_eq!(losses(&run), losses(&replay), "{:?}", config.engine);
+        assert_eq!(outputs(&run), outputs(&replay), "{:?}", config.engine);
+        assert_eq!(run.settings().learning_rate, start * decay_squared(&config));
+        assert_eq!(
+            config.settings_at(per_epoch - 1, per_epoch).learning_rate,
+            start,
+            "no decay before the first epoch's end"
+        );
+        let mut constant = config.clone();
+        constant.training.lr_decay = LrDecay::NONE;
+        let mut undecayed = TrainingRun::new(&constant, toy_data(&constant), &device).unwrap();
+        train(&mut undecayed, 2 * per_epoch + 1);
+        assert_ne!(
+            outputs(&run),
+            outputs(&undecayed),
+            "{:?}: the decay changes the run",
+            config.engine
+        );
+    }
+}
+
+fn decay_squared(config: &RunConfig) -> f64 {
+    config.training.lr_decay.0 * config.training.lr_decay.0
+}
+
+#[test]
+fn a_rate_steered_at_a_boundary_replaces_the_decayed_one_and_decays_from_there() {
+    let mut config = decayed("spiral-mlp", 5, 0.5);
+    let start = config.training.optimizer.learning_rate;
+    config.training.steering = vec![
+        Steer {
+            at_step: 100,
+            learning_rate: Some(0.04),
+            ..Steer::default()
+        },
+        Steer {
+            at_step: 150,
+            learning_rate: Some(0.03),
+            ..Steer::default()
+        },
+    ]
+    .into();
+    let rate = |trained| config.settings_at(trained, 100).learning_rate;
+    assert_eq!(rate(99), start);
+    assert_eq!(rate(100), 0.04, "steered after the first epoch's decay");
+    assert_eq!(rate(150), 0.03);
+    assert_eq!(rate(200), 0.015);
+    assert_eq!(rate(300), 0.0075);
+    assert_eq!(
+        rate(10_000),
+        0.03 * 0.5f64.powi(4),
+        "no decay past the last epoch"
+    );
+}
+
+#[test]
+fn a_decay_out_of_range_is_refused_and_configs_without_one_keep_their_rate() {
+    for bad in [0.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {
+        let config = decayed("mlp-keras", 10, bad);
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("training.lr_decay"), "{bad}: {error}");
+    }
+    assert!(decayed("mlp-keras", 10, 1.0).validate().is_ok());
+    let mut json: serde_json::Value = serde_json::to_value(sgd_spiral()).unwrap();
+    json["training"].as_object_mut().unwrap().remove("lr_decay");
+    let old: RunConfig = serde_json::from_value(json)
+        .map_err(|e| e.to_string())
+        .unwrap();
+    assert_eq!(old.training.lr_decay, LrDecay::NONE);
 }

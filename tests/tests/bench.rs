@@ -483,8 +483,11 @@ async fn tfjs(
     Ok((result["samples_per_second"].as_f64(), note))
 }
 
-/// Time to 98% MNIST test accuracy in the playground: the `mlp-keras` preset (the best MLP
-/// preset that trains in seconds per epoch) on the CPU device, from pressing Train (data
+/// The preset timed to 98% MNIST: the seed's MLP with a decaying rate (98% after 3 epochs;
+/// `mlp-keras`, the same model at a constant rate, needs 10).
+const TIME_TO_98_PRESET: &str = "mlp-fast";
+
+/// Time to 98% MNIST test accuracy in the playground: [`TIME_TO_98_PRESET`] on the CPU device, from pressing Train (data
 /// loading included) and in training seconds, on the single-threaded worker (a browser with
 /// WebGPU) and on the threaded one (a browser without, the page cross-origin isolated). Writes
 /// a list of both results to `$KINDLING_BENCH_TIME_OUT`.
@@ -514,7 +517,7 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
     )
     .await?;
     let cold_load = page.first_load;
-    page.select("preset", "mlp-keras").await?;
+    page.select("preset", TIME_TO_98_PRESET).await?;
     page.select("device", "cpu").await?;
     let pressed = Instant::now();
     page.click("train").await?;
@@ -547,6 +550,7 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     result["device"] = device_used(&page).await.into();
+    result["preset"] = TIME_TO_98_PRESET.into();
     let _ = page.click("stop").await;
     page.finish().await?;
     Ok(result)

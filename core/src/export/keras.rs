@@ -320,9 +320,15 @@ fn sequence(s: &SequenceConfig, l2: &L2) -> String {
 fn training_section(config: &RunConfig) -> String {
     let t = &config.training;
     let o = &t.optimizer;
+    // With a decay, the rate is a schedule made in `train` (it needs the batches per epoch).
+    let rate = if t.lr_decay.is_none() {
+        "LEARNING_RATE"
+    } else {
+        "learning_rate"
+    };
     let optimizer = match o.kind {
         OptimizerKind::Sgd => format!(
-            "keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum={}, nesterov={})",
+            "keras.optimizers.SGD(learning_rate={rate}, momentum={}, nesterov={})",
             python::float(o.momentum),
             if o.nesterov && o.momentum > 0.0 {
                 "True"
@@ -331,13 +337,13 @@ fn training_section(config: &RunConfig) -> String {
             }
         ),
         OptimizerKind::Adam => format!(
-            "keras.optimizers.Adam(learning_rate=LEARNING_RATE, beta_1={}, beta_2={}, epsilon={})",
+            "keras.optimizers.Adam(learning_rate={rate}, beta_1={}, beta_2={}, epsilon={})",
             python::float(o.beta_1),
             python::float(o.beta_2),
             python::float(o.epsilon)
         ),
         OptimizerKind::RmsProp => format!(
-            "keras.optimizers.RMSprop(learning_rate=LEARNING_RATE, rho={}, epsilon={})",
+            "keras.optimizers.RMSprop(learning_rate={rate}, rho={}, epsilon={})",
             python::float(o.rho),
             python::float(o.epsilon * o.epsilon)
         ),
@@ -386,7 +392,7 @@ fn training_section(config: &RunConfig) -> String {
 EPOCHS = {epochs}
 BATCH_SIZE = {batch}
 LEARNING_RATE = {lr}
-SEED = {seed}
+{decay_constant}SEED = {seed}
 
 
 def output_activation(logits):
@@ -418,7 +424,7 @@ def train(model, x_train, y_train, x_held, y_held):
     """Kindling's loop: EPOCHS passes over the training set, shuffled every epoch, in batches
     of BATCH_SIZE, one optimizer step per batch. (Its shuffling and dropout draws are Keras's,
     not Kindling's: the curve differs in its noise only.)"""
-    {optimizer_note}model.compile(optimizer={optimizer}, loss=loss_of)
+{schedule}    {optimizer_note}model.compile(optimizer={optimizer}, loss=loss_of)
     report = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
         f"epoch {{epoch + 1}}/{{EPOCHS}}: loss {{logs['loss']:.4f}}, "
         f"{held_out}"))
@@ -428,6 +434,15 @@ def train(model, x_train, y_train, x_held, y_held):
         epochs = t.epochs,
         batch = t.batch_size,
         lr = python::float(o.learning_rate),
+        decay_constant = python::decay_constant(t.lr_decay),
+        schedule = if t.lr_decay.is_none() {
+            ""
+        } else {
+            "    # The rate times LR_DECAY after every epoch (an epoch's batches).\n    \
+             learning_rate = keras.optimizers.schedules.ExponentialDecay(\n        \
+             LEARNING_RATE, decay_steps=-(-len(x_train) // BATCH_SIZE), decay_rate=LR_DECAY,\n        \
+             staircase=True)\n"
+        },
         seed = t.seed,
         loss_name = t.loss.name(),
         rule = python::accuracy_rule(config.model.outputs()),

@@ -11,6 +11,18 @@ pub fn string(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
 }
 
+/// The `LR_DECAY = ...` line of a run whose rate decays (nothing for a constant rate).
+pub fn decay_constant(decay: crate::train::LrDecay) -> String {
+    if decay.is_none() {
+        String::new()
+    } else {
+        format!(
+            "# The learning rate is multiplied by this at the end of every epoch.\nLR_DECAY = {}\n",
+            float(decay.0)
+        )
+    }
+}
+
 /// A Python float literal that reads back as `value` (`1e-07`, `0.001`, `2.0`).
 pub fn float(value: f64) -> String {
     if value.is_finite() {

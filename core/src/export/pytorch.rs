@@ -408,7 +408,7 @@ fn training_section(config: &RunConfig) -> String {
 EPOCHS = {epochs}
 BATCH_SIZE = {batch}
 LEARNING_RATE = {lr}
-SEED = {seed}
+{decay_constant}SEED = {seed}
 # Weights with an L2 penalty, and the coefficient c of c * sum(w ** 2) in the loss ({l2_words}).
 L2 = [{l2_list}]
 
@@ -447,7 +447,7 @@ def train(model, x_train, y_train, x_held, y_held):
     of BATCH_SIZE (the last one smaller), one optimizer step per batch. (Its shuffling and
     dropout draws are PyTorch's, not Kindling's: the curve differs in its noise only.)"""
     optimizer = {optimizer}
-    x_train, y_train = torch.from_numpy(x_train), torch.from_numpy(y_train)
+{schedule_make}    x_train, y_train = torch.from_numpy(x_train), torch.from_numpy(y_train)
     for epoch in range(1, EPOCHS + 1):
         model.train()
         order = torch.randperm(len(x_train))
@@ -459,11 +459,23 @@ def train(model, x_train, y_train, x_held, y_held):
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)  # the epoch's loss is the mean over examples
-        print(f"epoch {{epoch}}/{{EPOCHS}}: loss {{total / len(order):.4f}}, {held_out}")
+{schedule_step}        print(f"epoch {{epoch}}/{{EPOCHS}}: loss {{total / len(order):.4f}}, {held_out}")
 "#,
         epochs = t.epochs,
         batch = t.batch_size,
         lr = python::float(o.learning_rate),
+        decay_constant = python::decay_constant(t.lr_decay),
+        schedule_make = if t.lr_decay.is_none() {
+            ""
+        } else {
+            "    # The rate times LR_DECAY after every epoch.\n    \
+             scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=LR_DECAY)\n"
+        },
+        schedule_step = if t.lr_decay.is_none() {
+            ""
+        } else {
+            "        scheduler.step()\n"
+        },
         seed = t.seed,
         l2_words = match t.l2_mode {
             crate::train::L2Mode::KerasLoss => "Keras's kernel_regularizer=l2(c)",

@@ -20,7 +20,7 @@ use crate::data::toy::gaussian;
 use crate::data::{Dataset, TrainingData};
 use crate::model::InputKind;
 use crate::train::{
-    BatchPoint, EpochMetrics, EvalMetrics, Steer, Steering, SteeringCursor, StepOutcome,
+    BatchPoint, EpochMetrics, EvalMetrics, LrDecay, Steer, Steering, SteeringCursor, StepOutcome,
     StopReason, TrainerState, TrainingHistory,
 };
 
@@ -46,6 +46,10 @@ pub struct Hw1Config {
     /// dropout have no place here).
     #[config(default = "Steering::default()")]
     pub steering: Steering,
+    /// Multiplies eta at the end of every epoch (1: a constant eta; see
+    /// [`crate::train::TrainingConfig::lr_decay`]).
+    #[config(default = "LrDecay::NONE")]
+    pub lr_decay: LrDecay,
 }
 
 /// Gradients of the cost with respect to every weight matrix and bias vector.
@@ -441,6 +445,7 @@ impl Hw1Trainer {
             } else if self.epoch == self.config.epochs {
                 self.state = TrainerState::Finished;
             }
+            self.config.eta *= self.config.lr_decay.0;
         }
         Ok(StepOutcome {
             point,

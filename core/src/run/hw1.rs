@@ -73,6 +73,7 @@ impl RunConfig {
         .with_lam(lam)
         .with_batch_size(self.training.batch_size)
         .with_seed(self.training.seed)
-        .with_steering(self.training.steering.clone()))
+        .with_steering(self.training.steering.clone())
+        .with_lr_decay(self.training.lr_decay))
     }
 }

@@ -72,6 +72,14 @@ impl RunConfig {
         if !(o.epsilon.is_finite() && o.epsilon > 0.0 && o.epsilon <= 1.0) {
             c.fail("training.optimizer.epsilon", o.epsilon, "must be in (0, 1]");
         }
+        let decay = t.lr_decay.0;
+        if !(decay.is_finite() && decay > 0.0 && decay <= 1.0) {
+            c.fail(
+                "training.lr_decay",
+                decay,
+                "must be in (0, 1] (1 keeps the rate constant)",
+            );
+        }
         c.range("training.epochs", t.epochs, 1, MAX_EPOCHS);
         let train = self.dataset.train_size().max(1);
         c.range("training.batch_size", t.batch_size, 1, train);
@@ -141,9 +149,11 @@ impl RunConfig {
         }
     }
 
-    /// The hyper-parameters it trains with after `trained` batches: the config's, then every
-    /// change recorded up to then.
-    pub fn settings_at(&self, trained: usize) -> LiveSettings {
+    /// The hyper-parameters it trains with after `trained` batches of `batches_per_epoch`
+    /// each: the config's, then every change recorded up to then, the learning rate times
+    /// [`crate::train::TrainingConfig::lr_decay`] at every epoch's end before it (a change at
+    /// an epoch's boundary is applied after that epoch's decay, as the trainers do).
+    pub fn settings_at(&self, trained: usize, batches_per_epoch: usize) -> LiveSettings {
         let o = &self.training.optimizer;
         let mut settings = LiveSettings {
             learning_rate: o.learning_rate,
@@ -155,12 +165,26 @@ impl RunConfig {
             l2: self.model.l2_per_layer().into_iter().fold(0.0, f64::max),
             dropout: self.model.max_dropout(),
         };
-        for change in self
+        let decay = self.training.lr_decay.0;
+        let epoch_ends = if decay == 1.0 {
+            0
+        } else {
+            (trained / batches_per_epoch.max(1)).min(self.training.epochs)
+        };
+        let mut changes = self
             .training
             .steering
             .iter()
             .filter(|s| s.at_step <= trained)
-        {
+            .peekable();
+        for end in 1..=epoch_ends {
+            let boundary = end * batches_per_epoch;
+            while let Some(change) = changes.next_if(|s| s.at_step < boundary) {
+                change.apply_to(&mut settings);
+            }
+            settings.learning_rate *= decay;
+        }
+        for change in changes {
             change.apply_to(&mut settings);
         }
         settings

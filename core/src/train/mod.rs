@@ -6,6 +6,7 @@ pub mod compute_pool;
 mod data_parallel;
 pub mod device_speed;
 pub mod loss;
+pub mod lr_decay;
 pub mod metrics;
 pub mod optimizer;
 pub mod score;
@@ -20,6 +21,7 @@ pub use device_speed::{
     measure_speed, measurement_data, speed_key, threads_label, DeviceSpeed, DeviceSpeeds,
 };
 pub use loss::{l2_penalty, L2Mode, LossKind};
+pub use lr_decay::LrDecay;
 pub use metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use steering::{LiveSettings, Steer, Steering, SteeringCursor, MAX_STEERS};

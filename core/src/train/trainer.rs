@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::compute_pool::{self, SharedPool};
 use super::loss::{l2_penalty, L2Mode, LossKind};
+use super::lr_decay::LrDecay;
 use super::metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 use super::optimizer::OptimizerConfig;
 use super::score::{accuracy_of, batch_score};
@@ -48,6 +49,12 @@ pub struct TrainingConfig {
     /// Hyper-parameters changed during the run, in batch order (see [`super::steering`]).
     #[config(default = "Steering::default()")]
     pub steering: Steering,
+    /// Multiplies the learning rate at the end of every epoch, in (0, 1] (1: a constant
+    /// rate): Keras's `ExponentialDecay` with `staircase=True` over an epoch's batches,
+    /// PyTorch's `ExponentialLR` stepped once an epoch. A rate steered during the run is the
+    /// rate from then on, and decays at the epochs' ends that follow.
+    #[config(default = "LrDecay::NONE")]
+    pub lr_decay: LrDecay,
 }
 
 /// Why a trainer cannot be built or cannot go on.
@@ -512,6 +519,9 @@ impl Trainer {
             } else if self.epoch == self.config.epochs {
                 self.state = TrainerState::Finished;
             }
+            // The next epoch's rate (a rate steered at this boundary replaces it before the
+            // next batch trains).
+            self.config.optimizer.learning_rate *= self.config.lr_decay.0;
         }
         Ok(self.outcome(point, epoch_end))
     }

@@ -107,7 +107,8 @@ impl TrainingRun {
             RunTrainer::Autodiff(t) => t.steps_done(),
             RunTrainer::HandWritten(t) => t.steps_done(),
         };
-        self.config.settings_at(trained)
+        self.config
+            .settings_at(trained, self.progress().batches_per_epoch)
     }
 
     /// Splits every batch across the run's device and `others` (see

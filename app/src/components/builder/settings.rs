@@ -1,6 +1,6 @@
 //! Training settings: engine, optimizer, loss, schedule, seed.
 
-use kindling_core::train::{L2Mode, LossKind, OptimizerKind};
+use kindling_core::train::{L2Mode, LossKind, LrDecay, OptimizerKind};
 use kindling_core::Engine;
 use leptos::prelude::*;
 
@@ -59,6 +59,13 @@ pub(super) fn TrainingSection() -> impl IntoView {
                     "any",
                     |c| c.training.optimizer.learning_rate,
                     |c, v| c.training.optimizer.learning_rate = v,
+                )}
+                {number_field(
+                    "Rate × per epoch",
+                    "lr-decay",
+                    "0.05",
+                    |c| c.training.lr_decay.0,
+                    |c, v| c.training.lr_decay = LrDecay(v),
                 )}
                 {number_field(
                     "Momentum (SGD)",

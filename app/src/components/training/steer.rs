@@ -21,12 +21,18 @@ fn live_field(
     let run = s.run;
     let trained = move || {
         let p = run.progress.get().progress;
-        p.epoch.saturating_sub(1) * p.batches_per_epoch + p.batch
+        (
+            p.epoch.saturating_sub(1) * p.batches_per_epoch + p.batch,
+            p.batches_per_epoch,
+        )
     };
     let value = move || {
-        let trained = trained();
+        let (trained, batches_per_epoch) = trained();
         run.config
-            .with(|c| c.as_ref().map(|c| get(&c.settings_at(trained))))
+            .with(|c| {
+                c.as_ref()
+                    .map(|c| get(&c.settings_at(trained, batches_per_epoch)))
+            })
             .map(format_number)
             .unwrap_or_default()
     };
