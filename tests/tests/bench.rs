@@ -509,6 +509,56 @@ async fn browser_bench_time_to_98_percent_mnist() -> Result<()> {
     Ok(())
 }
 
+/// Keeps every text of the progress line with when the page showed it, and when Train was
+/// pressed (`performance.now()` milliseconds): the page's own clock, not the polling's.
+const WATCH_STAGES: &str = "
+    window.__progressTexts = [];
+    window.__pressed = null;
+    const line = document.querySelector('[data-testid=\"progress\"]');
+    new MutationObserver(() => window.__progressTexts.push([line.textContent, performance.now()]))
+      .observe(line, { subtree: true, childList: true, characterData: true });
+    document.querySelector('[data-testid=\"train\"]').addEventListener(
+      'click', () => { window.__pressed = performance.now(); }, { capture: true });
+";
+
+/// When each stage of the run began, in seconds after Train was pressed, from what
+/// [`WATCH_STAGES`] kept.
+async fn stages(page: &Page) -> Result<Vec<(String, f64)>> {
+    let watched = page
+        .eval("return [window.__pressed, window.__progressTexts];")
+        .await?;
+    let pressed = watched[0].as_f64().context("Train's press was not seen")?;
+    let mut stages: Vec<(String, f64)> = Vec::new();
+    for shown in watched[1].as_array().into_iter().flatten() {
+        let (Some(text), Some(at)) = (shown[0].as_str(), shown[1].as_f64()) else {
+            continue;
+        };
+        let stage = progress_stage(text);
+        if !stage.is_empty() && stages.last().is_none_or(|(last, _)| last != stage) {
+            stages.push((stage.to_string(), (at - pressed) / 1000.0));
+        }
+    }
+    Ok(stages)
+}
+
+/// The stage of a run the playground's progress line names: "downloading", "reading the
+/// cache", "preparing the data", "measuring" or "training" (empty before the run starts).
+fn progress_stage(text: &str) -> &'static str {
+    if text.starts_with("Downloading") {
+        "downloading"
+    } else if text.starts_with("Reading from the cache") {
+        "reading the cache"
+    } else if text.starts_with("Preparing") {
+        "preparing the data"
+    } else if text.starts_with("Measuring") {
+        "measuring"
+    } else if text.contains("epoch ") {
+        "training"
+    } else {
+        ""
+    }
+}
+
 /// One measurement of [`browser_bench_time_to_98_percent_mnist`], in a fresh browser profile.
 async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
     let page = Page::open(
@@ -519,6 +569,7 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
     let cold_load = page.first_load;
     page.select("preset", TIME_TO_98_PRESET).await?;
     page.select("device", "cpu").await?;
+    page.eval(WATCH_STAGES).await?;
     let pressed = Instant::now();
     page.click("train").await?;
     let deadline = pressed + Duration::from_secs(600);
@@ -526,6 +577,7 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
         if page.exists("error").await {
             bail!("{}", page.text("error").await?);
         }
+        let text = page.text("progress").await.unwrap_or_default();
         let accuracies = page.epoch_accuracies().await?;
         if let Some(epoch) = accuracies.iter().position(|a| *a >= 0.98) {
             let wall = pressed.elapsed().as_secs_f64();
@@ -538,7 +590,6 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
                 "cold_load_seconds": cold_load.as_secs_f64(),
             });
         }
-        let text = page.text("progress").await.unwrap_or_default();
         if text.starts_with("Finished") || Instant::now() > deadline {
             break serde_json::json!({
                 "epoch": null,
@@ -547,10 +598,11 @@ async fn time_to_98_percent(threaded: bool) -> Result<serde_json::Value> {
                 "cold_load_seconds": cold_load.as_secs_f64(),
             });
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     result["device"] = device_used(&page).await.into();
     result["preset"] = TIME_TO_98_PRESET.into();
+    result["stages"] = serde_json::json!(stages(&page).await?);
     let _ = page.click("stop").await;
     page.finish().await?;
     Ok(result)

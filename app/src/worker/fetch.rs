@@ -109,9 +109,15 @@ pub(crate) async fn fetch_checked(
     entry.check(&bytes).map_err(WorkerError::Damaged)?;
     loading(bytes.len() as u64, false);
     if let (Some(cache), Some(stored)) = (&cache, for_cache) {
-        if let Err(e) = JsFuture::from(cache.put_with_str(&url, &stored)).await {
-            web_sys::console::warn_2(&"kindling: cannot cache a data file".into(), &e);
-        }
+        // Not awaited: the browser writes the copy while the run starts (MNIST's first load in
+        // headless Chromium: 2.38-2.50 s from Train to training, against 2.59-2.88 s awaiting
+        // it). A copy not written in time (a reload) only means the file is downloaded again.
+        let writing = JsFuture::from(cache.put_with_str(&url, &stored));
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = writing.await {
+                web_sys::console::warn_2(&"kindling: cannot cache a data file".into(), &e);
+            }
+        });
     }
     Ok(bytes)
 }
