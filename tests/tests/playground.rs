@@ -1426,9 +1426,9 @@ async fn browser_a_second_tab_opened_and_closed_loses_nothing() -> anyhow::Resul
         |p| Box::pin(async move { Ok(stored_epochs(p).await?.0 == "finished") }),
     )
     .await?;
-    // The table shows a run's end at once; the store takes it after the epochs' writes queued
-    // before it (one per epoch, 400 here). A reload before it lands would show the run cut
-    // off, so wait for the store itself.
+    // The table shows a run's end at once; the store takes it after the write in flight (a
+    // run's waiting writes join into one: app/src/write_queue.rs). A reload before it lands
+    // would show the run cut off, so wait for the store itself.
     let shown = std::time::Instant::now();
     page.wait_until(
         "the finished run in the store",
