@@ -487,10 +487,11 @@ async fn tfjs(
 /// `mlp-keras`, the same model at a constant rate, needs 10).
 const TIME_TO_98_PRESET: &str = "mlp-fast";
 
-/// Time to 98% MNIST test accuracy in the playground: [`TIME_TO_98_PRESET`] on the CPU device, from pressing Train (data
-/// loading included) and in training seconds, on the single-threaded worker (a browser with
-/// WebGPU) and on the threaded one (a browser without, the page cross-origin isolated). Writes
-/// a list of both results to `$KINDLING_BENCH_TIME_OUT`.
+/// Time to 98% MNIST test accuracy in the playground: [`TIME_TO_98_PRESET`] on the CPU
+/// device, from pressing Train (data loading included) and in training seconds, on the
+/// single-threaded worker (a browser with WebGPU) and on the threaded one (a browser without,
+/// the page cross-origin isolated). Writes a list of both results to
+/// `$KINDLING_BENCH_TIME_OUT`.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "run by `cargo xtask bench`"]
 async fn browser_bench_time_to_98_percent_mnist() -> Result<()> {

@@ -165,8 +165,8 @@ impl RunConfig {
             l2: self.model.l2_per_layer().into_iter().fold(0.0, f64::max),
             dropout: self.model.max_dropout(),
         };
-        let decay = self.training.lr_decay.0;
-        let epoch_ends = if decay == 1.0 {
+        let decay = self.training.lr_decay;
+        let epoch_ends = if decay.is_none() {
             0
         } else {
             (trained / batches_per_epoch.max(1)).min(self.training.epochs)
@@ -182,7 +182,7 @@ impl RunConfig {
             while let Some(change) = changes.next_if(|s| s.at_step < boundary) {
                 change.apply_to(&mut settings);
             }
-            settings.learning_rate *= decay;
+            settings.learning_rate *= decay.0;
         }
         for change in changes {
             change.apply_to(&mut settings);
