@@ -87,6 +87,11 @@ fn Header() -> impl IntoView {
                 <span class="device-status" data-testid="device-status">
                     {move || match (worker.ready.get(), run.device_used.get()) {
                         (false, _) => "starting the worker…".to_string(),
+                        (true, Some((d, _))) if run.trying_threads.get() => format!(
+                            "last run on {}, trying 1 thread against {} on its first batches",
+                            device_label(d),
+                            threads_label(worker.cpu_threads_available())
+                        ),
                         (true, Some((d, threads))) => match run.device_speeds.get().filter(|s| !s.speeds.is_empty()) {
                             Some(speeds) => format!(
                                 "last run on {}, the faster for its model ({})",

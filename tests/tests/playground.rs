@@ -212,11 +212,7 @@ async fn browser_the_default_device_is_the_faster_one_measured() -> anyhow::Resu
         seen / seconds > 1000.0,
         "trains at CPU speed (thousands of samples/s), not WebGPU's: {end}"
     );
-    let kept = page
-        .eval("return localStorage.getItem('kindling.device-speeds.v1')")
-        .await?;
-    let kept: Vec<kindling_core::train::DeviceSpeeds> =
-        serde_json::from_str(kept.as_str().unwrap_or("[]"))?;
+    let kept = kept_device_speeds(&page).await?;
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(kept[0].fastest(), kindling_core::DeviceChoice::Cpu);
     // The same model again: the kept figures pick the device, nothing is measured.
@@ -640,10 +636,20 @@ async fn browser_the_main_thread_stays_responsive_while_training() -> anyhow::Re
     page.finish().await
 }
 
+/// The device figures the page keeps in `localStorage`, one entry per model shape.
+async fn kept_device_speeds(
+    page: &Page,
+) -> anyhow::Result<Vec<kindling_core::train::DeviceSpeeds>> {
+    let kept = page
+        .eval("return localStorage.getItem('kindling.device-speeds.v1')")
+        .await?;
+    Ok(serde_json::from_str(kept.as_str().unwrap_or("[]"))?)
+}
+
 /// Without WebGPU, in a cross-origin-isolated page, the page runs the worker's threaded
 /// build: the header says so and why, and an MNIST run (its data fetched from the site's
-/// data folder) is measured on one thread and on every thread, trains on the faster and
-/// says so with the figures.
+/// data folder) takes turns on one thread and on every thread, goes on with the faster and
+/// says so with the figures, which the page keeps for the next run of the model.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the trunk-built app, the data and Chromium: run `cargo xtask test`"]
 async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::Result<()> {
@@ -674,9 +680,10 @@ async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::R
     // MNIST: the threaded worker (served from the site's threads/ folder) fetches the
     // site's data/ folder.
     page.select("preset", "mnist-10k").await?;
-    page.set_number("train-size", "2000").await?;
+    // Long enough for the run's four turns (a second of training at least).
+    page.set_number("train-size", "4000").await?;
     page.set_number("test-size", "500").await?;
-    page.set_number("epochs", "2").await?;
+    page.set_number("epochs", "3").await?;
     page.click("train").await?;
     let end = page.wait_for_run_end(Duration::from_secs(300)).await?;
     let error = page.text("error").await.unwrap_or_default();
@@ -689,8 +696,9 @@ async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::R
     let status = page.text("device-status").await?;
     println!("{status}; MNIST 2k subset, 2 epochs: test accuracy {accuracy:.4}");
     let threads_used = if cores > 1 {
-        // Measured on one thread and on the pool: the run trains on the faster, named first
-        // in the figures ("CPU, 2 threads: 1,234 samples/s · CPU, 1 thread: 987").
+        // Tried on one thread and on the pool: the run trains on the faster, named first in
+        // the figures ("CPU, 2 threads: 1,234 samples/s · CPU, 1 thread: 987"), and the
+        // figures are kept.
         let figures = status
             .split_once("the faster for its model (")
             .map(|(_, figures)| figures)
@@ -700,6 +708,9 @@ async fn browser_without_webgpu_the_page_says_so_and_uses_the_cpu() -> anyhow::R
                 && figures.contains(&format!("CPU, {cores} threads: ")),
             "{status}"
         );
+        let kept = kept_device_speeds(&page).await?;
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0].speeds.len(), 2, "{kept:?}");
         let fastest = figures.split(':').next().unwrap_or_default();
         fastest.trim_start_matches("CPU, ").to_string()
     } else {

@@ -174,6 +174,10 @@ pub enum FromWorker {
         speeds: Option<DeviceSpeeds>,
         /// The threads the CPU device trains this run on (when the run is on the CPU).
         cpu_threads: u32,
+        /// The run's first batches take turns on one thread and on every thread of the pool;
+        /// `ThreadsPicked` says which it goes on with.
+        #[serde(default)]
+        trying_threads: bool,
         /// What the data looks like.
         preview: Box<DataPreview>,
     },
@@ -199,6 +203,17 @@ pub enum FromWorker {
         run_id: u64,
         /// The images (their levels travel beside the JSON).
         images: Box<UnitImages>,
+    },
+    /// A run's turns on one thread and on the pool are over (or the run ended during them):
+    /// the threads it goes on with, and the figures that picked them (none when the run ended
+    /// before both had a turn).
+    ThreadsPicked {
+        /// The run.
+        run_id: u64,
+        /// The threads it trains on from now.
+        cpu_threads: u32,
+        /// Each side's samples/s.
+        speeds: Option<DeviceSpeeds>,
     },
     /// The run's data is loaded; the worker measures which device trains its model faster
     /// (a fraction of a second on each) before it starts.

@@ -101,6 +101,12 @@ fn messages_round_trip_as_json() {
         FromWorker::decode(&text).unwrap().attach(vec![7; 8]),
         exported
     );
+    let picked = FromWorker::ThreadsPicked {
+        run_id: 2,
+        cpu_threads: 2,
+        speeds: Some(kindling_core::train::ThreadTrial::new("k".into(), 2).figures()),
+    };
+    assert_eq!(FromWorker::decode(&picked.encode()).unwrap(), picked);
     let fault = ToWorker::Fault { fault: Fault::Trap };
     assert_eq!(ToWorker::decode(&fault.encode()).unwrap(), fault);
 }

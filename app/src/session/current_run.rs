@@ -81,6 +81,9 @@ pub struct CurrentRun {
     pub device_used: RwSignal<Option<(DeviceChoice, u32)>>,
     /// The figures its device was picked by, when it asked for the faster one (for the header).
     pub device_speeds: RwSignal<Option<DeviceSpeeds>>,
+    /// Its first batches take turns on one thread and on every thread of the worker's pool
+    /// (until `ThreadsPicked`).
+    pub trying_threads: RwSignal<bool>,
     /// Progress of the current run.
     pub progress: RwSignal<ProgressReport>,
     /// Its batch curve.
@@ -132,6 +135,7 @@ impl CurrentRun {
             phase: RwSignal::new(Phase::Idle),
             device_used: RwSignal::new(None),
             device_speeds: RwSignal::new(None),
+            trying_threads: RwSignal::new(false),
             progress: RwSignal::new(ProgressReport::default()),
             points: RwSignal::new(Vec::new()),
             epochs: RwSignal::new(Vec::new()),
@@ -203,6 +207,7 @@ impl CurrentRun {
         self.preview.set(None);
         self.progress.set(ProgressReport::default());
         self.record_id.set(None);
+        self.trying_threads.set(false);
         self.redraw(true);
     }
 }

@@ -49,8 +49,21 @@ impl Session {
                 device_note,
                 speeds,
                 cpu_threads,
+                trying_threads,
                 preview,
-            } => self.on_started(run_id, device, device_note, speeds, cpu_threads, *preview),
+            } => self.on_started(
+                run_id,
+                device,
+                device_note,
+                speeds,
+                (cpu_threads, trying_threads),
+                *preview,
+            ),
+            FromWorker::ThreadsPicked {
+                run_id,
+                cpu_threads,
+                speeds,
+            } => self.on_threads_picked(run_id, cpu_threads, speeds),
             FromWorker::MeasuringDevices { run_id } => self.on_loading(run_id, Phase::Measuring),
             FromWorker::Progress {
                 run_id,
@@ -175,7 +188,7 @@ impl Session {
         device: DeviceChoice,
         device_note: Option<String>,
         speeds: Option<DeviceSpeeds>,
-        cpu_threads: u32,
+        (cpu_threads, trying_threads): (u32, bool),
         preview: DataPreview,
     ) {
         // Kept even for a run stopped meanwhile: the model need not be measured again.
@@ -187,6 +200,7 @@ impl Session {
         }
         self.run.device_used.set(Some((device, cpu_threads)));
         self.run.device_speeds.set(speeds);
+        self.run.trying_threads.set(trying_threads);
         if device_note.is_some() {
             self.messages.notice.set(device_note);
         }
@@ -222,6 +236,24 @@ impl Session {
             s.kept.runs.update(|r| r.push(listed))
         });
         in_own_task("run save", move || s.persist(record));
+    }
+
+    /// The run's turns on one thread and on the pool are over: the header names the threads
+    /// it kept and the figures (kept for the next run of the model, as measured ones are).
+    fn on_threads_picked(&self, run_id: u64, cpu_threads: u32, speeds: Option<DeviceSpeeds>) {
+        if let Some(speeds) = &speeds {
+            super::device_speeds::remember(speeds);
+        }
+        if !self.is_current(run_id) {
+            return;
+        }
+        self.run.trying_threads.set(false);
+        self.run
+            .device_used
+            .set(Some((DeviceChoice::Cpu, cpu_threads)));
+        if speeds.is_some() {
+            self.run.device_speeds.set(speeds);
+        }
     }
 
     fn on_progress(&self, run_id: u64, progress: ProgressReport, points: Vec<BatchPoint>) {

@@ -5,7 +5,8 @@ use burn::tensor::Device;
 use kindling_core::data::TrainingData;
 use kindling_core::run::Engine;
 use kindling_core::train::{
-    measure_speed, measurement_data, speed_key, DeviceSpeed, DeviceSpeeds, SharedPool, TrainError,
+    measure_speed, measurement_data, speed_key, DeviceSpeed, DeviceSpeeds, SharedPool, ThreadTrial,
+    TrainError, TrainerState,
 };
 use kindling_core::{DeviceChoice, RunConfig};
 
@@ -15,8 +16,7 @@ use crate::protocol::FromWorker;
 
 /// Milliseconds of timed training per device when measuring which is faster (after a
 /// warm-up batch): long enough to average a few batches of a small model, short enough that
-/// the user barely waits (once per model shape; the page keeps the figures). The CPU's
-/// thread counts are measured twice each.
+/// the user barely waits (once per model shape; the page keeps the figures).
 const MEASURE_MS: f64 = 300.0;
 
 /// Whether `navigator.gpu.requestAdapter()` gives an adapter here (never in a build without
@@ -75,10 +75,10 @@ impl Actor {
         (gpu, DeviceChoice::Wgpu, None)
     }
 
-    /// Measures how fast `config`'s model trains on each device this browser offers (the CPU,
-    /// and WebGPU when there is an adapter that has not failed): the CPU on one thread and on
-    /// the pool's threads where the worker has a pool. With the CPU alone and one thread,
-    /// nothing is measured.
+    /// Measures how fast `config`'s model trains on each device this browser offers: the CPU
+    /// (on one thread) and WebGPU, when there is an adapter that has not failed. Without one,
+    /// nothing is measured here: the CPU's threads are tried by the run itself
+    /// ([`Actor::cpu_pool`]).
     pub(super) async fn measure_devices(
         &mut self,
         run_id: u64,
@@ -90,55 +90,38 @@ impl Actor {
             speeds: Vec::new(),
         };
         let gpu = self.webgpu && self.gpu_failure.is_none();
-        let pool = self.pool_for(config);
-        if !gpu && pool.is_none() {
+        if !gpu {
             return speeds;
         }
         post(&FromWorker::MeasuringDevices { run_id });
         let sample = measurement_data(data, config.training.batch_size);
-        match pool {
-            Some(pool) => {
-                speeds.speeds = measure_cpu_threads(config, &sample, &self.cpu, pool).await;
-                if let Some(threads) = speeds.fastest_cpu_threads() {
-                    self.thread_choices.insert(speeds.key.clone(), threads);
+        let measured = measure_speed(
+            config,
+            sample.clone(),
+            (&self.cpu, None),
+            &now_ms,
+            MEASURE_MS,
+        )
+        .await
+        .map_err(|e| e.to_string());
+        speeds.speeds.push(figure(DeviceChoice::Cpu, measured));
+        let (device, used, note) = self.device(DeviceChoice::Wgpu).await;
+        let measured = if used != DeviceChoice::Wgpu {
+            Err(note.unwrap_or_else(|| "not available".into()))
+        } else {
+            match measure_speed(config, sample, (&device, None), &now_ms, MEASURE_MS).await {
+                Ok(v) => Ok(v),
+                Err(e @ TrainError::Device(_)) => {
+                    // A failing GPU is not used by this run or the next: they go to the
+                    // CPU.
+                    self.gpu = None;
+                    self.gpu_failure = Some(e.to_string());
+                    Err(e.to_string())
                 }
+                Err(e) => Err(e.to_string()),
             }
-            None => {
-                let measured = measure_speed(
-                    config,
-                    sample.clone(),
-                    (&self.cpu, None),
-                    &now_ms,
-                    MEASURE_MS,
-                )
-                .await
-                .map_err(|e| e.to_string());
-                speeds
-                    .speeds
-                    .push(figure(DeviceChoice::Cpu, measured, None));
-            }
-        }
-        if gpu {
-            let (device, used, note) = self.device(DeviceChoice::Wgpu).await;
-            let measured = if used != DeviceChoice::Wgpu {
-                Err(note.unwrap_or_else(|| "not available".into()))
-            } else {
-                match measure_speed(config, sample, (&device, None), &now_ms, MEASURE_MS).await {
-                    Ok(v) => Ok(v),
-                    Err(e @ TrainError::Device(_)) => {
-                        // A failing GPU is not used by this run or the next: they go to the
-                        // CPU.
-                        self.gpu = None;
-                        self.gpu_failure = Some(e.to_string());
-                        Err(e.to_string())
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
-            };
-            speeds
-                .speeds
-                .push(figure(DeviceChoice::Wgpu, measured, None));
-        }
+        };
+        speeds.speeds.push(figure(DeviceChoice::Wgpu, measured));
         speeds
     }
 
@@ -150,17 +133,16 @@ impl Actor {
             .filter(|_| config.engine == Engine::Autodiff)
     }
 
-    /// The pool a run of `config` on the CPU trains in (`None`: the worker's own thread):
-    /// by `speeds` when they hold CPU figures per thread count, else by the figures measured
-    /// this session for its model shape, else measured now (a run whose device was chosen,
-    /// or a restart on the CPU). The threads it uses, and the figures when it measured them.
-    pub(super) async fn cpu_pool(
-        &mut self,
-        run_id: u64,
+    /// How a run of `config` on the CPU uses the pool: all of its threads or the worker's own
+    /// thread alone, by `speeds` when they hold CPU figures per thread count, else by the
+    /// choice made this session for its model shape; else a trial, the run's first batches
+    /// taking turns on both ([`ThreadTrial`]). The pool to train in now (`None`: the worker's
+    /// thread), its threads, and the trial.
+    pub(super) fn cpu_pool(
+        &self,
         config: &RunConfig,
-        data: &TrainingData,
         speeds: Option<&DeviceSpeeds>,
-    ) -> (Option<SharedPool>, u32, Option<DeviceSpeeds>) {
+    ) -> (Option<SharedPool>, u32, Option<ThreadTrial>) {
         let Some(pool) = self.pool_for(config) else {
             return (None, 1, None);
         };
@@ -169,25 +151,50 @@ impl Actor {
             .filter(|s| s.key == key)
             .and_then(DeviceSpeeds::fastest_cpu_threads)
             .or_else(|| self.thread_choices.get(&key).copied());
-        let (threads, measured) = match known {
-            Some(threads) => (threads, None),
+        match known {
+            Some(threads) if threads > 1 => (Some(pool), threads, None),
+            Some(_) => (None, 1, None),
             None => {
-                post(&FromWorker::MeasuringDevices { run_id });
-                let sample = measurement_data(data, config.training.batch_size);
-                let measured = DeviceSpeeds {
-                    key: key.clone(),
-                    speeds: measure_cpu_threads(config, &sample, &self.cpu, pool.clone()).await,
-                };
-                let threads = measured.fastest_cpu_threads().unwrap_or(1);
-                self.thread_choices.insert(key, threads);
-                (threads, Some(measured))
+                let trial = ThreadTrial::new(key, pool.threads() as u32);
+                (None, 1, Some(trial))
             }
-        };
-        if threads > 1 {
-            (Some(pool), threads, measured)
-        } else {
-            (None, 1, measured)
         }
+    }
+
+    /// Counts a stretch of training of the current run in its thread trial, if it has one:
+    /// the next turn's pool, and at the end of the trial (or of the run) the threads it keeps,
+    /// told to the page with `ThreadsPicked`.
+    pub(super) fn count_trial_turn(&mut self, samples: usize, ms: f64) {
+        let Some(c) = self.current.as_mut() else {
+            return;
+        };
+        let Some(trial) = c.thread_trial.as_mut() else {
+            return;
+        };
+        let decided = trial.record(samples, ms).is_some();
+        let ended = *c.run.state() != TrainerState::Running;
+        if !(decided || ended) {
+            c.run
+                .set_pool(trial.pooled().then(|| self.pool.clone()).flatten());
+            return;
+        }
+        let threads = trial.threads_to_keep();
+        let figures = trial.figures();
+        let measured = figures
+            .speeds
+            .iter()
+            .all(|s| s.samples_per_second.is_some());
+        if trial.is_done() {
+            self.thread_choices.insert(figures.key.clone(), threads);
+        }
+        c.thread_trial = None;
+        c.run
+            .set_pool((threads > 1).then(|| self.pool.clone()).flatten());
+        post(&FromWorker::ThreadsPicked {
+            run_id: c.run_id,
+            cpu_threads: threads,
+            speeds: measured.then_some(figures),
+        });
     }
 
     /// The CPU, with `note` saying why it stands in for the GPU.
@@ -197,11 +204,7 @@ impl Actor {
 }
 
 /// A device's figure: its speed, or why it could not train.
-fn figure(
-    device: DeviceChoice,
-    measured: Result<f64, String>,
-    threads: Option<u32>,
-) -> DeviceSpeed {
+fn figure(device: DeviceChoice, measured: Result<f64, String>) -> DeviceSpeed {
     let (samples_per_second, failure) = match measured {
         Ok(v) => (Some(v), None),
         Err(why) => (None, Some(why)),
@@ -210,37 +213,6 @@ fn figure(
         device,
         samples_per_second,
         failure,
-        threads,
+        threads: None,
     }
-}
-
-/// The CPU's figures on the worker's own thread and on `pool`'s threads. Each is measured
-/// twice, in turns (one thread, the pool, one thread, the pool), and keeps its better
-/// figure: on a first visit V8 replaces its baseline code while the measurements run, which
-/// would favour whichever went second.
-async fn measure_cpu_threads(
-    config: &RunConfig,
-    sample: &TrainingData,
-    cpu: &Device,
-    pool: SharedPool,
-) -> Vec<DeviceSpeed> {
-    let threads = pool.threads() as u32;
-    let mut best: [Result<f64, String>; 2] = [Err(String::new()), Err(String::new())];
-    for _ in 0..2 {
-        for (i, pool) in [None, Some(pool.clone())].into_iter().enumerate() {
-            let measured = measure_speed(config, sample.clone(), (cpu, pool), &now_ms, MEASURE_MS)
-                .await
-                .map_err(|e| e.to_string());
-            best[i] = match (&best[i], measured) {
-                (Ok(a), Ok(b)) => Ok(a.max(b)),
-                (Ok(a), Err(_)) => Ok(*a),
-                (Err(_), m) => m,
-            };
-        }
-    }
-    let [one, all] = best;
-    vec![
-        figure(DeviceChoice::Cpu, one, Some(1)),
-        figure(DeviceChoice::Cpu, all, Some(threads)),
-    ]
 }

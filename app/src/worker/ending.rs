@@ -19,6 +19,9 @@ const CELL_EXAMPLES: usize = 12;
 impl Actor {
     /// After the last step: the test report and the `Ended` message.
     pub(super) async fn finish_if_ended(&mut self) {
+        // A run that ends during its thread trial (stopped, or ended by a step) tells the page
+        // the threads it trained on last.
+        self.count_trial_turn(0, 0.0);
         let Some(c) = self.current.as_mut() else {
             return;
         };

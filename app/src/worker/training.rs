@@ -2,7 +2,9 @@
 //! stopping it, and the progress and epoch reports it sends while it trains.
 
 use kindling_core::data::toy::ToyFeature;
-use kindling_core::train::{speed_key, EpochMetrics, Steer, TrainError, TrainerState, TrainingRun};
+use kindling_core::train::{
+    speed_key, EpochMetrics, Steer, ThreadTrial, TrainError, TrainerState, TrainingRun,
+};
 use kindling_core::{DeviceChoice, RunConfig};
 
 use super::error::WorkerError;
@@ -57,6 +59,8 @@ pub(super) struct CurrentRun {
     pub(super) last_epoch_health: f64,
     /// Each test example's predicted class and its probability, once the run ended.
     pub(super) test_predictions: Option<Vec<(u32, f32)>>,
+    /// Its first batches' turns on one thread and on the pool, until it keeps the faster.
+    pub(super) thread_trial: Option<ThreadTrial>,
 }
 
 impl CurrentRun {
@@ -237,12 +241,11 @@ impl Actor {
             }
         };
         let (device, used, note) = self.device(config.device).await;
-        let (pool, threads, measured) = if used == DeviceChoice::Cpu {
-            self.cpu_pool(run_id, &config, &data, speeds.as_ref()).await
+        let (pool, threads, thread_trial) = if used == DeviceChoice::Cpu {
+            self.cpu_pool(&config, speeds.as_ref())
         } else {
             (None, 1, None)
         };
-        let speeds = speeds.or(measured);
         let note = self.pending_note.take().or(note);
         let mut preview = self.preview(&config.dataset, &data);
         preview.memory_bytes = wasm_memory_bytes();
@@ -261,6 +264,7 @@ impl Actor {
             device_note: note,
             speeds: speeds.filter(|s| !s.speeds.is_empty()),
             cpu_threads: threads,
+            trying_threads: thread_trial.is_some(),
             preview: Box::new(preview),
         });
         let now = now_ms();
@@ -285,6 +289,7 @@ impl Actor {
             last_health: now,
             last_epoch_health: f64::NEG_INFINITY,
             test_predictions: None,
+            thread_trial,
         });
         // The first step is probed: a learning rate far too high shows before the loss is NaN.
         self.probe_next_step();
@@ -299,7 +304,10 @@ impl Actor {
         let Some(c) = self.current.as_mut() else {
             return;
         };
-        let trained = c.train_until(now_ms() + SLICE_MS).await;
+        let (seen, started) = (c.run.progress().samples_seen, now_ms());
+        let trained = c.train_until(started + SLICE_MS).await;
+        let samples = c.run.progress().samples_seen.saturating_sub(seen);
+        self.count_trial_turn(samples, now_ms() - started);
         self.report_trained(trained, false).await;
     }
 

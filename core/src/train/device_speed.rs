@@ -73,7 +73,7 @@ impl DeviceSpeeds {
     }
 
     /// The threads of the CPU's fastest figure, when the CPU was measured with a count of
-    /// threads (the browser worker's threaded build measures one thread and all of them).
+    /// threads (the browser worker's threaded build tries one thread and all of them).
     pub fn fastest_cpu_threads(&self) -> Option<u32> {
         Self::fastest_of(self.speeds.iter().filter(|s| s.device == DeviceChoice::Cpu))
             .and_then(|s| s.threads)

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod optimizer;
 pub mod score;
 pub mod steering;
+pub mod thread_trial;
 #[cfg(not(target_family = "wasm"))]
 pub mod throughput;
 pub mod trainer;
@@ -25,6 +26,7 @@ pub use lr_decay::LrDecay;
 pub use metrics::{BatchPoint, EpochMetrics, EvalMetrics, StopReason, TrainingHistory};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use steering::{LiveSettings, Steer, Steering, SteeringCursor, MAX_STEERS};
+pub use thread_trial::ThreadTrial;
 pub use trainer::{Progress, StepOutcome, TrainError, Trainer, TrainerState, TrainingConfig};
 pub use training_run::{
     argmax, confusion_matrix, shown_confusion, ShownConfusion, TrainingRun, MAX_MATRIX_CLASSES,
